@@ -1,0 +1,78 @@
+"""The one place where errors become HTTP responses.
+
+Every error body is ``{"error": {"code", "message", "details"}}``; nothing leaks a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from speechqa import errors as e
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[e.SpeechQAError], int] = {
+    e.InvalidMetadata: 422,
+    e.EmptyAudio: 400,
+    e.InvalidInput: 422,
+    e.UnsupportedMedia: 415,
+    e.UploadTooLarge: 413,
+    e.AudioDecodeError: 422,
+    e.AudioTooLong: 422,
+    e.NotFound: 404,
+    e.Conflict: 409,
+    e.Unauthorized: 401,
+    e.Forbidden: 403,
+    e.ServiceUnavailable: 503,
+    e.ModelUnavailable: 503,
+}
+
+
+def status_for(exc: e.SpeechQAError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(e.SpeechQAError)
+    async def _speechqa(_: Request, exc: e.SpeechQAError) -> JSONResponse:
+        status = status_for(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details)
+        return JSONResponse(
+            error_body("invalid_input", f"The request is invalid: {summary}.", details), 422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "An internal error occurred; it has been logged."), 500
+        )

@@ -1,0 +1,214 @@
+"""Write realistic two-party sample calls with Debian's espeak-ng, plus their reference text.
+
+Each call is a stereo 8 kHz 16-bit WAV: the agent on the left channel, the customer on the
+right, as a contact-center recorder stores them. The script has greetings, a problem, pauses,
+a hold, an interruption (overlapping speech), a resolution and a closing. Beside each WAV a JSON
+file holds the reference: every turn with its speaker, start, end and text.
+
+    python scripts/make_sample_calls.py examples/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+RATE = 8000
+VOICES = {"agent": ("en-gb-x-rp", 140), "customer": ("en-us+f5", 140)}
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    text: str
+    gap: float = 0.6
+    """Seconds of silence before the turn; negative starts it before the last turn ends."""
+
+
+@dataclass
+class PlacedTurn:
+    speaker: str
+    start: float
+    end: float
+    text: str
+
+
+CALLS: dict[str, list[Turn]] = {
+    "billing_refund": [
+        Turn(
+            "agent",
+            "Thank you for calling Acme Telecom, my name is Sarah. How can I help you today?",
+            0.8,
+        ),
+        Turn(
+            "customer",
+            "Hi. I was charged twice for my phone bill this month and I am really not happy about it.",
+        ),
+        Turn(
+            "agent",
+            "I am sorry to hear that. I understand how frustrating that is. Can I have your account number please?",
+        ),
+        Turn("customer", "Sure, it is four five six seven eight nine."),
+        Turn(
+            "agent",
+            "Thank you. Let me check that for you. Could you please hold for a moment?",
+            0.7,
+        ),
+        Turn("customer", "Okay.", 0.4),
+        Turn(
+            "agent", "Thank you for holding. I can see the duplicate charge of forty dollars.", 4.5
+        ),
+        Turn("customer", "So will I get my money back?", -0.6),
+        Turn(
+            "agent",
+            "Yes, I have issued a refund. You will see it within three to five business days.",
+        ),
+        Turn("customer", "That is great, thank you so much for your help."),
+        Turn("agent", "You are welcome. Is there anything else I can help you with today?"),
+        Turn("customer", "No, that is all. Thanks."),
+        Turn("agent", "Thank you for calling Acme Telecom. Have a great day. Goodbye."),
+    ],
+    "internet_outage": [
+        Turn(
+            "agent",
+            "Good morning, this is Mark from Acme Internet support. How may I help you?",
+            1.0,
+        ),
+        Turn(
+            "customer",
+            "My internet has been down since yesterday and I work from home. This is terrible.",
+        ),
+        Turn(
+            "agent",
+            "I apologize for the trouble. I will do my best to fix this quickly. May I have your name and address?",
+        ),
+        Turn("customer", "John Smith, twelve Oak Street."),
+        Turn("agent", "Thank you, Mister Smith. I can see an outage in your area."),
+        Turn("customer", "How long will it take?", -0.5),
+        Turn(
+            "agent",
+            "Our technicians are working on it. It should be fixed by five o'clock today.",
+            0.7,
+        ),
+        Turn("customer", "Alright. Can you give me a credit for the lost day?", 1.8),
+        Turn("agent", "Certainly. I have added a credit of ten dollars to your account."),
+        Turn("customer", "Okay, thank you. I appreciate it."),
+        Turn("agent", "Is there anything else I can do for you?"),
+        Turn("customer", "No, thank you. Bye."),
+        Turn("agent", "Thank you for your patience. Have a nice day."),
+    ],
+    "address_change": [
+        Turn(
+            "agent", "Hello, thank you for calling Acme Bank. My name is Lisa. How can I help?", 0.6
+        ),
+        Turn("customer", "Hello. I moved last week and I need to change my address."),
+        Turn("agent", "Of course. For security, can you confirm your date of birth?"),
+        Turn("customer", "March third, nineteen eighty."),
+        Turn("agent", "Thank you. What is the new address?"),
+        Turn("customer", "Forty two Maple Avenue, Springfield.", 1.2),
+        Turn(
+            "agent",
+            "I have updated your address to forty two Maple Avenue. Is there anything else?",
+        ),
+        Turn("customer", "No, that is everything. Thank you."),
+        Turn("agent", "You are welcome. Thank you for banking with Acme. Goodbye."),
+    ],
+}
+
+
+def speak(text: str, speaker: str, workdir: Path) -> np.ndarray:
+    """Render one turn with espeak-ng and return it as 8 kHz float32 samples."""
+    voice, speed = VOICES[speaker]
+    wav = workdir / "turn.wav"
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text],
+        check=True,
+        capture_output=True,
+    )
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+    chunks: list[np.ndarray] = []
+    with av.open(str(wav)) as container:
+        for frame in container.decode(audio=0):
+            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+        chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
+    samples = np.concatenate(chunks).astype(np.float32) / 32768.0
+    # espeak-ng pads each utterance with silence; trim it so timings mean speech.
+    voiced = np.flatnonzero(np.abs(samples) > 0.01)
+    return samples[voiced[0] : voiced[-1] + 1] if voiced.size else samples
+
+
+def render(turns: list[Turn], workdir: Path) -> tuple[np.ndarray, list[PlacedTurn]]:
+    """Place the turns on a timeline, agent left and customer right; return (stereo, turns)."""
+    placed: list[PlacedTurn] = []
+    clips: list[tuple[int, np.ndarray]] = []
+    cursor = 0.0
+    for turn in turns:
+        samples = speak(turn.text, turn.speaker, workdir)
+        start = max(0.0, cursor + turn.gap)
+        end = start + len(samples) / RATE
+        placed.append(PlacedTurn(turn.speaker, round(start, 3), round(end, 3), turn.text))
+        clips.append((0 if turn.speaker == "agent" else 1, samples))
+        cursor = max(cursor, end)
+    total = int((cursor + 1.0) * RATE)
+    stereo = np.zeros((2, total), dtype=np.float32)
+    for (channel, samples), p in zip(clips, placed, strict=True):
+        at = int(p.start * RATE)
+        stereo[channel, at : at + len(samples)] += samples
+    # A quiet line-noise floor, as on a real phone line, so silence is not digital zero.
+    rng = np.random.default_rng(7)
+    stereo += rng.normal(0, 0.002, stereo.shape).astype(np.float32)
+    return np.clip(stereo, -1, 1), placed
+
+
+def write_wav(path: Path, stereo: np.ndarray) -> None:
+    pcm = (stereo * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="wav") as container:
+        stream = container.add_stream("pcm_s16le", rate=RATE, layout="stereo")
+        frame = av.AudioFrame.from_ndarray(
+            pcm.T.reshape(1, -1).copy(), format="s16", layout="stereo"
+        )
+        frame.sample_rate = RATE
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--only", nargs="*", help="names of the calls to write")
+    args = parser.parse_args(argv)
+    if shutil.which("espeak-ng") is None:
+        print("espeak-ng is not installed (Debian: apt-get install espeak-ng)", file=sys.stderr)
+        return 2
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, turns in CALLS.items():
+            if args.only and name not in args.only:
+                continue
+            stereo, placed = render(turns, Path(tmp))
+            write_wav(args.outdir / f"{name}.wav", stereo)
+            reference = {
+                "audio": f"{name}.wav",
+                "sample_rate": RATE,
+                "channels": {"left": "agent", "right": "customer"},
+                "duration_s": round(stereo.shape[1] / RATE, 3),
+                "turns": [asdict(p) for p in placed],
+            }
+            (args.outdir / f"{name}.json").write_text(json.dumps(reference, indent=2) + "\n")
+            print(f"{name}: {reference['duration_s']:.1f} s, {len(placed)} turns")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Audio stage: probe an upload and decode it to 16 kHz float channels.
+
+Decoding goes through PyAV (FFmpeg), the same path faster-whisper uses, so any container and
+codec FFmpeg reads is accepted: WAV (PCM, float, mu-law, A-law), MP3, OGG/Opus, FLAC, M4A/AAC.
+A stereo call is split into its two channels so that each party is transcribed on its own; a
+stereo file whose channels carry the same signal is treated as mono.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from speechqa.errors import AudioDecodeError, AudioTooLong, EmptyAudio, UnsupportedMedia
+
+SAMPLE_RATE = 16_000
+
+# Container formats FFmpeg detects from content alone that are not audio recordings, even
+# though they may carry an audio stream we could decode (images, subtitles, text).
+_NOT_AUDIO_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "tty", "srt", "webvtt", "ass"}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a recording is, read from its header without decoding it."""
+
+    format_name: str
+    codec: str
+    sample_rate: int
+    channels: int
+    duration_s: float | None
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """A recording decoded to 16 kHz float32 samples, one array per channel kept."""
+
+    channels: list[np.ndarray]
+    source_channels: int
+    duration_s: float
+    identical_channels: bool = False
+
+    @property
+    def sample_rate(self) -> int:
+        return SAMPLE_RATE
+
+
+def probe(path: str | Path) -> AudioInfo:
+    """Read a file's audio header; raise a clear error if it is not audio we can read."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise EmptyAudio("The audio file is empty (0 bytes).")
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if container.format.name in _NOT_AUDIO_FORMATS or not container.streams.audio:
+                raise UnsupportedMedia(
+                    "The file has no audio stream; send a recording such as WAV, MP3, OGG, "
+                    "FLAC or M4A."
+                )
+            stream = container.streams.audio[0]
+            ctx = stream.codec_context
+            duration: float | None = None
+            if container.duration is not None:
+                duration = container.duration / 1_000_000
+            elif stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            return AudioInfo(
+                format_name=container.format.name,
+                codec=ctx.name,
+                sample_rate=int(ctx.sample_rate or 0),
+                channels=int(ctx.channels or 0),
+                duration_s=duration,
+            )
+    except av.error.FFmpegError as exc:
+        raise UnsupportedMedia(
+            f"The file is not a recording we can read ({exc.strerror or 'unknown format'}); "
+            "send WAV, MP3, OGG/Opus, FLAC or M4A/AAC audio."
+        ) from exc
+
+
+def decode(path: str | Path, *, max_duration_s: float | None = None) -> DecodedAudio:
+    """Decode a recording to 16 kHz float32, splitting stereo into two channels.
+
+    Files with more than two channels are mixed down to mono.
+    """
+    info = probe(path)
+    if max_duration_s is not None and info.duration_s and info.duration_s > max_duration_s:
+        raise AudioTooLong(
+            f"The recording lasts {info.duration_s:.0f} s, over the limit of "
+            f"{max_duration_s:.0f} s."
+        )
+    keep_stereo = info.channels == 2
+    layout = "stereo" if keep_stereo else "mono"
+    resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            frames = container.decode(audio=0)
+            for frame in _ignore_invalid_frames(frames):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except av.error.FFmpegError as exc:
+        raise AudioDecodeError(f"The audio could not be decoded: {exc.strerror or exc}.") from exc
+
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    if samples.size == 0:
+        raise AudioDecodeError("The audio decodes to no samples (empty or truncated file).")
+    audio = samples.astype(np.float32) / 32768.0
+    if keep_stereo:
+        left, right = audio[0::2], audio[1::2]
+        if _same_signal(left, right):
+            channels, identical = [left], True
+        else:
+            channels, identical = [left, right], False
+    else:
+        channels, identical = [audio], False
+    duration = len(channels[0]) / SAMPLE_RATE
+    if max_duration_s is not None and duration > max_duration_s:
+        raise AudioTooLong(
+            f"The recording lasts {duration:.0f} s, over the limit of {max_duration_s:.0f} s."
+        )
+    return DecodedAudio(
+        channels=channels,
+        source_channels=info.channels,
+        duration_s=duration,
+        identical_channels=identical,
+    )
+
+
+def _ignore_invalid_frames(frames: Iterable[av.AudioFrame]) -> Iterator[av.AudioFrame]:
+    """Skip frames FFmpeg cannot decode (a damaged block), as faster-whisper does."""
+    iterator = iter(frames)
+    while True:
+        try:
+            yield next(iterator)
+        except StopIteration:
+            break
+        except av.error.InvalidDataError:
+            continue
+
+
+def _same_signal(left: np.ndarray, right: np.ndarray) -> bool:
+    """Whether two channels carry the same signal (a mono call saved as stereo).
+
+    Real files are rarely bit-identical (lossy codecs, dithering), so the test is that their
+    difference is small next to the signal: under 5 % in RMS.
+    """
+    if left.shape != right.shape:
+        return False
+    energy = float(np.sqrt(np.mean(np.square(left, dtype=np.float64))))
+    other = float(np.sqrt(np.mean(np.square(right, dtype=np.float64))))
+    if energy == 0.0 or other == 0.0:
+        return energy == other
+    diff = float(np.sqrt(np.mean(np.square(left - right, dtype=np.float64))))
+    return diff <= 0.05 * max(energy, other)

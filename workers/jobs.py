@@ -1,0 +1,115 @@
+"""Queue jobs. Each takes a call id, reloads what it needs, and is idempotent.
+
+The heavy lifting is in ``speechqa``; a job moves the call's status along, stores the result
+and records why it failed. Input problems (undecodable audio, too long) fail the call at once;
+unexpected errors are retried by RQ, and the call fails only when no retry is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from rq import get_current_job
+from rq.job import Job
+
+from speechqa import repository
+from speechqa.analysis import transcribe_call
+from speechqa.db import session_scope
+from speechqa.errors import NotFound, SpeechQAError
+from speechqa.models import CallStatus
+from speechqa.settings import Settings, get_settings
+from speechqa.transcription import Transcriber
+
+log = logging.getLogger(__name__)
+
+
+def analyze_call(call_id: str) -> str:
+    """Transcribe a call and store its utterances; a finished call is left as it is."""
+    settings = get_settings()
+    try:
+        with session_scope(settings) as session:
+            call = repository.get_call(session, call_id)
+            if call.status == CallStatus.DONE:
+                return "already done"
+            call.attempts += 1
+            repository.set_status(session, call, CallStatus.TRANSCRIBING, progress=0.0)
+            audio_path = settings.audio_dir / call.audio_path
+            channel_map = call.channels
+    except NotFound:
+        log.warning("call %s no longer exists; nothing to do", call_id)
+        return "gone"
+
+    progress = _ProgressWriter(settings, call_id)
+    try:
+        transcriber = Transcriber(settings)
+        transcript = transcribe_call(
+            audio_path,
+            settings,
+            channel_map=channel_map,
+            transcriber=transcriber,
+            progress=progress,
+        )
+        with session_scope(settings) as session:
+            call = repository.get_call(session, call_id)
+            repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
+            repository.save_transcript(session, call, transcript, transcriber.spec.model)
+            repository.set_status(session, call, CallStatus.DONE, progress=1.0)
+    except SpeechQAError as exc:
+        _fail(settings, call_id, exc.message)
+        return "failed"
+    except Exception as exc:
+        job = get_current_job()
+        if job is not None and job.retries_left:
+            _record(settings, call_id, CallStatus.QUEUED, f"retrying after an error: {exc!r}")
+        else:
+            _fail(settings, call_id, f"internal error: {exc!r}")
+        raise
+    return "done"
+
+
+def on_analysis_failure(job: Job, connection: Any, exc_type: Any, value: Any, tb: Any) -> None:
+    """RQ failure callback: also runs when a crashed worker's job is found abandoned."""
+    if job.retries_left:
+        return
+    call_id = job.args[0]
+    settings = get_settings()
+    reason = f"analysis failed: {exc_type.__name__ if exc_type else 'unknown error'}"
+    try:
+        with session_scope(settings) as session:
+            call = repository.get_call(session, call_id)
+            if call.status != CallStatus.DONE and call.status != CallStatus.FAILED:
+                repository.set_status(session, call, CallStatus.FAILED, reason=reason)
+    except NotFound:
+        pass
+
+
+def _record(settings: Settings, call_id: str, status: CallStatus, reason: str) -> None:
+    with session_scope(settings) as session:
+        call = repository.get_call(session, call_id)
+        repository.set_status(session, call, status, reason=reason)
+
+
+def _fail(settings: Settings, call_id: str, reason: str) -> None:
+    log.info("call %s failed: %s", call_id, reason)
+    _record(settings, call_id, CallStatus.FAILED, reason)
+
+
+class _ProgressWriter:
+    """Writes the job's progress to the call row, at most once a second."""
+
+    def __init__(self, settings: Settings, call_id: str, every_s: float = 1.0) -> None:
+        self.settings = settings
+        self.call_id = call_id
+        self.every_s = every_s
+        self.last = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every_s and fraction < 1.0:
+            return
+        self.last = now
+        with session_scope(self.settings) as session:
+            call = repository.get_call(session, self.call_id)
+            call.progress = round(min(fraction, 0.95), 3)

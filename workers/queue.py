@@ -1,0 +1,52 @@
+"""The analysis queue: enqueueing a call's analysis, once, and finding calls whose job was lost."""
+
+from __future__ import annotations
+
+from redis import Redis
+from rq import Callback, Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from speechqa.settings import Settings
+
+_LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def job_id(call_id: str) -> str:
+    return f"analyze-{call_id}"
+
+
+def get_queue(settings: Settings, connection: Redis) -> Queue:
+    return Queue(settings.queue_name, connection=connection)
+
+
+def enqueue_analysis(settings: Settings, connection: Redis, call_id: str) -> Job:
+    """Queue the analysis of a call unless a job for it is already queued or running."""
+    from workers.jobs import analyze_call, on_analysis_failure
+
+    try:
+        existing = Job.fetch(job_id(call_id), connection=connection)
+        if existing.get_status(refresh=True) in _LIVE:
+            return existing
+        existing.delete()
+    except NoSuchJobError:
+        pass
+    return get_queue(settings, connection).enqueue(
+        analyze_call,
+        call_id,
+        job_id=job_id(call_id),
+        job_timeout=settings.job_timeout_s,
+        retry=Retry(max=settings.job_retries) if settings.job_retries else None,
+        on_failure=Callback(on_analysis_failure),
+        result_ttl=24 * 3600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"analyze call {call_id}",
+    )
+
+
+def has_live_job(connection: Redis, call_id: str) -> bool:
+    try:
+        job = Job.fetch(job_id(call_id), connection=connection)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=True) in _LIVE

@@ -1,0 +1,90 @@
+"""The worker process: keeps the models warm and works the analysis queue.
+
+RQ's default worker forks a child per job, which would load the Whisper model once per job.
+:class:`WarmWorker` runs jobs in its own process (like RQ's SimpleWorker) so the model stays
+loaded, and sends heartbeats from a thread while a job runs so that, if the process dies, the
+job is found abandoned within ``heartbeat_s`` and retried by another worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from rq import Queue, SimpleWorker
+from rq.job import Job
+
+from speechqa import repository
+from speechqa.db import migrate, session_scope
+from speechqa.models import CallStatus
+from speechqa.settings import Settings
+from speechqa.transcription import ModelSpec, load_model
+from workers import queue as jobs_queue
+from workers.redis_server import connect
+
+log = logging.getLogger(__name__)
+
+
+class WarmWorker(SimpleWorker):
+    heartbeat_s: int = 60
+
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        return self.heartbeat_s
+
+    def execute_job(self, job: Job, queue: Queue) -> Any:
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.heartbeat_s / 4):
+                try:
+                    self.maintain_heartbeats(job)
+                except Exception:  # a missed beat is retried on the next tick
+                    log.debug("heartbeat failed", exc_info=True)
+
+        thread = threading.Thread(target=beat, name="rq-heartbeat", daemon=True)
+        thread.start()
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            stop.set()
+            thread.join()
+
+
+def requeue_orphans(settings: Settings) -> list[str]:
+    """Queue again every unfinished call that has no live job (e.g. Redis lost its data)."""
+    connection = connect(settings)
+    with session_scope(settings) as session:
+        pending = repository.stale_calls(
+            session, (CallStatus.QUEUED, CallStatus.TRANSCRIBING, CallStatus.ANALYZING)
+        )
+    requeued = []
+    for call_id in pending:
+        if not jobs_queue.has_live_job(connection, call_id):
+            jobs_queue.enqueue_analysis(settings, connection, call_id)
+            requeued.append(call_id)
+    return requeued
+
+
+def build_worker(
+    settings: Settings, *, heartbeat_s: int = 60, name: str | None = None
+) -> WarmWorker:
+    connection = connect(settings)
+    worker = WarmWorker(
+        [jobs_queue.get_queue(settings, connection)],
+        connection=connection,
+        name=name,
+        maintenance_interval=max(heartbeat_s, 10),
+    )
+    worker.heartbeat_s = heartbeat_s
+    return worker
+
+
+def run_worker(settings: Settings, *, burst: bool = False, heartbeat_s: int = 60) -> None:
+    """Migrate, load the ASR model, re-queue lost calls, then work the queue."""
+    migrate(settings)
+    load_model(ModelSpec.from_settings(settings))
+    requeued = requeue_orphans(settings)
+    if requeued:
+        log.info("re-queued %d call(s) that had no job", len(requeued))
+    build_worker(settings, heartbeat_s=heartbeat_s).work(burst=burst, with_scheduler=False)
