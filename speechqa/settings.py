@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     @classmethod
     def _roles(cls, value: tuple[str, str]) -> tuple[str, str]:
         if set(value) != set(ROLES):
-            raise ValueError(f"give the roles of the left and right channel, e.g. {','.join(ROLES)}")
+            raise ValueError(f"give the left and right channel's roles, e.g. {','.join(ROLES)}")
         return value
 
     @field_validator("asr_language", mode="before")

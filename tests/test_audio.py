@@ -50,7 +50,7 @@ def test_empty_file_is_rejected(tmp_path):
 def test_non_audio_bytes_are_rejected(tmp_path, content):
     path = tmp_path / "call.wav"
     path.write_bytes(content)
-    with pytest.raises(UnsupportedMedia, match="not a recording|no audio"):
+    with pytest.raises(UnsupportedMedia, match=r"not a recording|no audio"):
         audio.probe(path)
 
 

@@ -18,12 +18,16 @@ def test_a_pause_splits_an_utterance():
 
 
 def test_a_sentence_end_splits_an_utterance():
-    ch = channel("agent", ("Hello.", 0.0, 0.4), ("How", 0.5, 0.7), ("are", 0.7, 0.8), ("you?", 0.8, 1.0))
+    ch = channel(
+        "agent", ("Hello.", 0.0, 0.4), ("How", 0.5, 0.7), ("are", 0.7, 0.8), ("you?", 0.8, 1.0)
+    )
     assert [u.text for u in merge_words([ch])] == ["Hello.", "How are you?"]
 
 
 def test_speakers_are_ordered_by_time_and_overlaps_are_kept():
-    agent = channel("agent", ("thank", 0.0, 0.3), ("you", 0.3, 0.5), ("so", 3.0, 3.2), ("much", 3.2, 3.5))
+    agent = channel(
+        "agent", ("thank", 0.0, 0.3), ("you", 0.3, 0.5), ("so", 3.0, 3.2), ("much", 3.2, 3.5)
+    )
     customer = channel("customer", ("wait", 3.1, 3.4), ("what", 3.4, 3.7))
     result = merge_words([agent, customer], pause_s=1.0)
     assert [(u.speaker, u.text) for u in result] == [
