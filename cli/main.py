@@ -50,6 +50,9 @@ def _logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        for noisy in ("httpx", "httpcore", "faster_whisper", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @app.command()
@@ -263,17 +266,19 @@ def _submit_samples(settings: Settings, folder: Path, host: str, port: int) -> N
                     pending.discard(cid)
             time.sleep(0.5)
     table = Table(title="Sample calls")
-    for col in ("file", "status", "utterances", "call document"):
+    for col in ("file", "status", "duration", "utterances"):
         table.add_column(col)
+    table.add_column("call id", no_wrap=True)
     for name, cid in submitted:
         doc = client.get(f"/v1/calls/{cid}").json()
-        table.add_row(name, doc["status"], str(len(doc["utterances"])), f"{base}/v1/calls/{cid}")
+        duration = f"{doc['duration_s']:.1f} s" if doc["duration_s"] else "-"
+        table.add_row(name, doc["status"], duration, str(len(doc["utterances"])), cid)
     console.print(table)
+    console.print("Read a call (this key can submit and review):", soft_wrap=True)
     console.print(
-        "Read a call with:\n"
-        f"  curl -H 'Authorization: Bearer {key}' {base}/v1/calls/<id>\n"
-        "Stop the service with Ctrl-C."
+        f"  curl -H 'Authorization: Bearer {key}' {base}/v1/calls/<call id>", soft_wrap=True
     )
+    console.print(f"API documentation: {base}/docs   Stop the service with Ctrl-C.")
 
 
 if __name__ == "__main__":

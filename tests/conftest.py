@@ -27,7 +27,9 @@ from workers.redis_server import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SHARED_AUDIO = ROOT.parent / "shared" / "data" / "audio"
+SHARED_AUDIO = Path(
+    os.environ.get("SPEECHQA_TEST_SHARED_AUDIO", ROOT.parent / "shared" / "data" / "audio")
+)
 POSTGRES_URL = os.environ.get(
     "SPEECHQA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -50,6 +52,16 @@ def require_service(name: str, host: str, port: int) -> None:
     if IN_CI:
         pytest.fail(message + " (CI must provide it)")
     pytest.skip(message)
+
+
+def shared_audio(relative: str) -> Path:
+    """A real recording from the shared data folder (beside the checkout, as in CI)."""
+    path = SHARED_AUDIO / relative
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{path} is missing: CI lays shared/ beside the checkout")
+        pytest.skip(f"{path} is not present")
+    return path
 
 
 def reference(name: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import pytest
 
 from speechqa import audio
 from speechqa.errors import AudioDecodeError, AudioTooLong, EmptyAudio, UnsupportedMedia
-from tests.conftest import EXAMPLES, SHARED_AUDIO
+from tests.conftest import EXAMPLES, shared_audio
 
 
 def test_probe_reads_a_stereo_telephone_call():
@@ -27,9 +27,7 @@ def test_decode_splits_stereo_into_two_16k_channels():
 
 
 def test_stereo_with_identical_channels_is_mono():
-    path = SHARED_AUDIO / "faster-whisper" / "jfk.flac"
-    if not path.exists():
-        pytest.skip("shared audio not present")
+    path = shared_audio("faster-whisper/jfk.flac")
     decoded = audio.decode(path)
     assert decoded.source_channels == 2
     assert decoded.identical_channels

@@ -7,7 +7,7 @@ from speechqa.errors import ModelUnavailable
 from speechqa.settings import Settings
 from speechqa.transcription import ModelSpec, Transcriber, load_model
 from speechqa.wer import wer
-from tests.conftest import SHARED_AUDIO, reference, reference_text
+from tests.conftest import reference, reference_text, shared_audio
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +59,7 @@ def test_word_timestamps_fall_inside_the_reference_turns(transcriber):
 
 
 def test_real_recording_mono_saved_as_stereo(transcriber):
-    path = SHARED_AUDIO / "faster-whisper" / "jfk.flac"
-    if not path.exists():
-        pytest.skip("shared audio not present")
+    path = shared_audio("faster-whisper/jfk.flac")
     transcript = transcribe_call(path, Settings(), transcriber=transcriber)
     assert transcript.channels is None
     assert {u.speaker for u in transcript.utterances} == {"speaker_1"}
@@ -74,9 +72,7 @@ def test_real_recording_mono_saved_as_stereo(transcriber):
 
 
 def test_real_two_speaker_stereo(transcriber):
-    path = SHARED_AUDIO / "faster-whisper" / "stereo_diarization.wav"
-    if not path.exists():
-        pytest.skip("shared audio not present")
+    path = shared_audio("faster-whisper/stereo_diarization.wav")
     transcript = transcribe_call(path, Settings(), transcriber=transcriber)
     agent = " ".join(u.text for u in transcript.utterances if u.speaker == "agent")
     customer = " ".join(u.text for u in transcript.utterances if u.speaker == "customer")
