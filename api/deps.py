@@ -10,7 +10,7 @@ from redis import Redis
 from sqlalchemy.orm import Session
 
 from speechqa.apikeys import Principal, Scope, authenticate
-from speechqa.db import session_factory
+from speechqa.db import session_scope
 from speechqa.settings import Settings
 
 
@@ -23,15 +23,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:
-    session = session_factory(settings)()
-    try:
+    with session_scope(settings) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
