@@ -94,32 +94,47 @@ def decode(path: str | Path, *, max_duration_s: float | None = None) -> DecodedA
             f"{max_duration_s:.0f} s."
         )
     keep_stereo = info.channels == 2
-    layout = "stereo" if keep_stereo else "mono"
-    resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
-    chunks: list[np.ndarray] = []
+    n_out = 2 if keep_stereo else 1
+    # 16-bit planar, as faster-whisper's own decoder resamples, so transcripts match it.
+    resampler = av.AudioResampler(format="s16p", layout="stereo" if keep_stereo else "mono",
+                                  rate=SAMPLE_RATE)  # fmt: skip
+    # Decode straight into one preallocated float32 buffer (grown if the header lied), so an
+    # hour-long stereo call needs its 460 MB and not several copies of it.
+    capacity = int((info.duration_s or 60) * SAMPLE_RATE * 1.02) + SAMPLE_RATE
+    buffer = np.empty((n_out, capacity), dtype=np.float32)
+    filled = 0
+
+    def append(frames: list[av.AudioFrame]) -> None:
+        nonlocal buffer, filled
+        for out in frames:
+            data = out.to_ndarray()
+            n = data.shape[1]
+            if filled + n > buffer.shape[1]:
+                grown = np.empty((n_out, max(2 * buffer.shape[1], filled + n)), dtype=np.float32)
+                grown[:, :filled] = buffer[:, :filled]
+                buffer = grown
+            np.multiply(data, 1 / 32768.0, out=buffer[:, filled : filled + n], casting="unsafe")
+            filled += n
+
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            frames = container.decode(audio=0)
-            for frame in _ignore_invalid_frames(frames):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+            for frame in _ignore_invalid_frames(container.decode(audio=0)):
+                append(resampler.resample(frame))
+            append(resampler.resample(None))
     except av.error.FFmpegError as exc:
         raise AudioDecodeError(f"The audio could not be decoded: {exc.strerror or exc}.") from exc
 
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-    if samples.size == 0:
+    if filled == 0:
         raise AudioDecodeError("The audio decodes to no samples (empty or truncated file).")
-    audio = samples.astype(np.float32) / 32768.0
     if keep_stereo:
-        left, right = audio[0::2], audio[1::2]
+        left, right = buffer[0, :filled], buffer[1, :filled]
         if _same_signal(left, right):
-            channels, identical = [left], True
+            channels, identical = [left.copy()], True
         else:
             channels, identical = [left, right], False
     else:
-        channels, identical = [audio], False
+        channels, identical = [buffer[0, :filled]], False
+    del buffer
     duration = len(channels[0]) / SAMPLE_RATE
     if max_duration_s is not None and duration > max_duration_s:
         raise AudioTooLong(

@@ -50,6 +50,14 @@ class Settings(BaseSettings):
         "en", description="Language code, or empty for auto-detection (multilingual models)."
     )
 
+    asr_hotwords: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description=(
+            "Terms Whisper should expect (product names, script phrases), comma-separated; "
+            "the active ruleset's vocabulary is added per call."
+        ),
+    )
+
     channel_map: Annotated[tuple[str, str], NoDecode] = Field(
         ("agent", "customer"),
         description="Roles of the left and right channel of a stereo call, e.g. 'agent,customer'.",
@@ -66,11 +74,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    @field_validator("channel_map", mode="before")
+    @field_validator("channel_map", "asr_hotwords", mode="before")
     @classmethod
-    def _split_channel_map(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(p.strip() for p in value.split(","))
+            return tuple(p.strip() for p in value.split(",") if p.strip())
         return value
 
     @field_validator("channel_map")

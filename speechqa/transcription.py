@@ -8,8 +8,8 @@ silent stretches cost nothing and produce no invented text.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from speechqa.audio import SAMPLE_RATE
 from speechqa.errors import ModelUnavailable
 from speechqa.settings import Settings
+from speechqa.vad import Interval, VadOptions, asr_chunks, speech_intervals
 
 Progress = Callable[[float], None]
 """Called with the fraction (0..1) of a channel's audio transcribed so far."""
@@ -32,12 +33,13 @@ class Word:
 
 @dataclass(frozen=True)
 class ChannelTranscript:
-    """The words heard on one channel, attributed to one speaker."""
+    """The words heard on one channel, attributed to one speaker, and where it has speech."""
 
     speaker: str
     words: list[Word]
     language: str
-    speech_s: float
+    speech: list[Interval] = field(default_factory=list)
+    speech_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -121,33 +123,53 @@ class Transcriber:
         self.spec = ModelSpec.from_settings(settings)
         self.beam_size = settings.asr_beam_size
         self.language = settings.asr_language
+        self.hotwords = list(settings.asr_hotwords)
+        self.vad = VadOptions()
         self._model = load_model(self.spec)
-        if getattr(self._model, "model", None) is not None and not self._multilingual:
+        if not self.multilingual:
             self.language = "en"
 
     @property
-    def _multilingual(self) -> bool:
-        return bool(getattr(self._model.model, "is_multilingual", True))  # type: ignore[attr-defined]
+    def multilingual(self) -> bool:
+        inner = getattr(self._model, "model", None)
+        return bool(getattr(inner, "is_multilingual", True))
+
+    def prompt_terms(self, extra: Iterable[str] = ()) -> str | None:
+        """The hotwords passed to Whisper: the settings' terms plus the call's (deduplicated)."""
+        terms = list(dict.fromkeys(t.strip() for t in [*self.hotwords, *extra] if t.strip()))
+        return ", ".join(terms) or None
 
     def transcribe(
-        self, samples: np.ndarray, speaker: str, progress: Progress | None = None
+        self,
+        samples: np.ndarray,
+        speaker: str,
+        progress: Progress | None = None,
+        *,
+        hotwords: Iterable[str] = (),
     ) -> ChannelTranscript:
         """Transcribe one channel of 16 kHz float32 samples into timed words."""
-        duration = len(samples) / SAMPLE_RATE
-        if duration == 0:
-            return ChannelTranscript(
-                speaker=speaker, words=[], language=self.language or "", speech_s=0
-            )
+        from faster_whisper.transcribe import restore_speech_timestamps
+
+        speech = speech_intervals(samples, self.vad)
+        speech_s = round(sum(iv.duration for iv in speech), 3)
+        if not speech:
+            if progress is not None:
+                progress(1.0)
+            return ChannelTranscript(speaker, [], self.language or "", [], 0.0)
+        chunks = asr_chunks(speech, len(samples), self.vad)
+        audio = np.concatenate([samples[c["start"] : c["end"]] for c in chunks])
         segments, info = self._model.transcribe(  # type: ignore[attr-defined]
-            samples,
+            audio,
             language=self.language,
             beam_size=self.beam_size,
             word_timestamps=True,
-            vad_filter=True,
+            vad_filter=False,
             condition_on_previous_text=False,
+            hotwords=self.prompt_terms(hotwords),
         )
+        end_of_speech = chunks[-1]["end"] / SAMPLE_RATE
         words: list[Word] = []
-        for segment in segments:
+        for segment in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
             for w in segment.words or []:
                 text = w.word.strip()
                 if text:
@@ -160,12 +182,7 @@ class Transcriber:
                         )
                     )
             if progress is not None:
-                progress(min(1.0, float(segment.end) / duration))
+                progress(min(1.0, float(segment.end) / end_of_speech))
         if progress is not None:
             progress(1.0)
-        return ChannelTranscript(
-            speaker=speaker,
-            words=words,
-            language=str(info.language),
-            speech_s=round(float(info.duration_after_vad), 3),
-        )
+        return ChannelTranscript(speaker, words, str(info.language), speech, speech_s)

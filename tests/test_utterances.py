@@ -7,7 +7,7 @@ def words(*items):
 
 
 def channel(speaker, *items):
-    return ChannelTranscript(speaker, words(*items), "en", 0.0)
+    return ChannelTranscript(speaker, words(*items), "en")
 
 
 def test_a_pause_splits_an_utterance():
