@@ -59,6 +59,8 @@ class CallDocument(BaseModel):
     duration_s: float | None
     source_channels: int | None
     channels: dict[str, str] | None
+    roles_estimated: bool
+    """True for a mono call whose agent and customer turns were separated by voice."""
     language: str | None
     tags: list[str]
     outcome: str | None

@@ -102,6 +102,7 @@ def analyze(
         duration_s=transcript.duration_s,
         source_channels=transcript.source_channels,
         channels=transcript.channels,
+        roles_estimated=transcript.roles_estimated,
         language=transcript.language,
     )
     doc = build_document(header, transcript.utterances)

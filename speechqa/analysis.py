@@ -7,14 +7,17 @@ both call :func:`transcribe_call`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from speechqa import audio
+from speechqa.errors import NoSpeech
 from speechqa.settings import Settings
+from speechqa.speakers import diarize
 from speechqa.transcription import ChannelTranscript, Transcriber
 from speechqa.utterances import Utterance, merge_words
+from speechqa.vad import Interval
 
 StageProgress = Callable[[str, float], None]
 """Called with a stage name and the fraction (0..1) of the whole analysis done."""
@@ -30,6 +33,11 @@ class Transcript:
     """Role per channel for a stereo call (``{"left": ..., "right": ...}``), None for mono."""
     language: str
     utterances: list[Utterance]
+    speech: dict[str, list[Interval]] = field(default_factory=dict)
+    """Each speaker's speech intervals from VAD (for talk time, silence and overlap)."""
+    roles_estimated: bool = False
+    """True when roles come from speaker separation of a mono call, not from the channel map."""
+    identical_channels: bool = False
 
 
 def speakers_for(
@@ -50,8 +58,14 @@ def transcribe_call(
     channel_map: Mapping[str, str] | None = None,
     transcriber: Transcriber | None = None,
     progress: StageProgress | None = None,
+    hotwords: Iterable[str] = (),
+    agent_phrases: Iterable[str] = (),
 ) -> Transcript:
-    """Decode, transcribe each channel, and merge the words into utterances."""
+    """Decode, find speech, transcribe each channel, attribute speakers, build utterances.
+
+    ``hotwords`` are terms Whisper should expect (the ruleset's vocabulary); ``agent_phrases``
+    help tell the agent from the customer on a mono call.
+    """
 
     def report(stage: str, fraction: float) -> None:
         if progress is not None:
@@ -62,8 +76,9 @@ def transcribe_call(
     roles = channel_map or settings.channel_map
     speakers = speakers_for(decoded, roles)
     transcriber = transcriber or Transcriber(settings)
+    hotwords = list(hotwords)
 
-    # Progress is weighted by audio length; decoding counts for a small fixed share.
+    # Progress is weighted by channel; decoding counts for a small fixed share.
     decode_share = 0.05
     n = len(decoded.channels)
     channels: list[ChannelTranscript] = []
@@ -74,7 +89,15 @@ def transcribe_call(
             report("transcribing", base + (1 - decode_share) * fraction / n)
 
         on_progress(0.0)
-        channels.append(transcriber.transcribe(samples, speaker, on_progress))
+        channels.append(transcriber.transcribe(samples, speaker, on_progress, hotwords=hotwords))
+
+    if not any(c.speech for c in channels):
+        raise NoSpeech("No speech was found in the recording: it is silent or only noise.")
+    roles_estimated = False
+    if n == 1 and settings.separate_mono_speakers and channels[0].words:
+        report("separating speakers", 0.97)
+        separated = diarize(decoded.channels[0], channels[0], agent_phrases=agent_phrases)
+        channels, roles_estimated = separated.channels, separated.roles_estimated
 
     utterances = merge_words(channels, pause_s=settings.utterance_pause_s)
     report("transcribing", 1.0)
@@ -85,4 +108,7 @@ def transcribe_call(
         channels={"left": speakers[0], "right": speakers[1]} if n == 2 else None,
         language=languages[0] if languages else "",
         utterances=utterances,
+        speech={c.speaker: c.speech for c in channels},
+        roles_estimated=roles_estimated,
+        identical_channels=decoded.identical_channels,
     )

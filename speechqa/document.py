@@ -27,6 +27,7 @@ class CallHeader:
     duration_s: float | None = None
     source_channels: int | None = None
     channels: dict[str, str] | None = None
+    roles_estimated: bool = False
     language: str | None = None
     tags: list[str] = field(default_factory=list)
     outcome: str | None = None

@@ -51,6 +51,12 @@ class AudioDecodeError(SpeechQAError):
     code = "audio_decode_error"
 
 
+class NoSpeech(AudioDecodeError):
+    """The recording decodes but holds no speech (silence or noise only)."""
+
+    code = "no_speech"
+
+
 class AudioTooLong(SpeechQAError):
     code = "audio_too_long"
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -75,6 +76,9 @@ class Call(Base):
     source_channels: Mapped[int | None] = mapped_column(Integer)
     sample_rate: Mapped[int | None] = mapped_column(Integer)
     duration_s: Mapped[float | None] = mapped_column(Float)
+    speech: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Each speaker's VAD speech intervals, ``{"agent": [[start, end], ...], ...}``."""
+    roles_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
 
     status: Mapped[str] = mapped_column(String(20), default=CallStatus.QUEUED, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)

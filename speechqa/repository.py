@@ -53,6 +53,11 @@ def save_transcript(session: Session, call: Call, transcript: Transcript, asr_mo
         for u in transcript.utterances
     )
     call.duration_s = transcript.duration_s
+    call.speech = {
+        speaker: [[iv.start, iv.end] for iv in intervals]
+        for speaker, intervals in transcript.speech.items()
+    }
+    call.roles_estimated = transcript.roles_estimated
     call.source_channels = transcript.source_channels
     if transcript.channels is not None:
         call.channels = transcript.channels
@@ -91,6 +96,7 @@ def header(call: Call) -> CallHeader:
         duration_s=call.duration_s,
         source_channels=call.source_channels,
         channels=call.channels,
+        roles_estimated=call.roles_estimated,
         language=call.language,
         tags=list(call.tags or []),
         outcome=call.outcome,

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         ("agent", "customer"),
         description="Roles of the left and right channel of a stereo call, e.g. 'agent,customer'.",
     )
+    separate_mono_speakers: bool = Field(
+        True, description="Split a mono call into agent and customer turns (roles estimated)."
+    )
     utterance_pause_s: float = Field(
         1.0, gt=0, description="A pause this long between words starts a new utterance."
     )
