@@ -157,7 +157,7 @@ def _median_pitch(samples: np.ndarray) -> float:
         return 150.0
     frames = np.lib.stride_tricks.sliding_window_view(samples, span)[:: 2 * _HOP].astype(np.float64)
     energy = (frames[:, :_PITCH_WIN] ** 2).sum(axis=1)
-    frames = frames[energy > np.percentile(energy, 50)]
+    frames = frames[energy >= np.percentile(energy, 50)]
     n = 2 * span
     r = np.fft.irfft(np.fft.rfft(frames, n) * np.conj(np.fft.rfft(frames[:, :_PITCH_WIN], n)), n)[
         :, : _MAX_LAG + 1

@@ -85,6 +85,8 @@ def resolve_compute_type(compute_type: str, device: str) -> str:
     return "float16" if device == "cuda" else "int8"
 
 
+HOTWORD_REPETITION_PENALTY = 1.1
+
 _models: dict[ModelSpec, object] = {}
 _lock = threading.Lock()
 
@@ -157,6 +159,7 @@ class Transcriber:
                 progress(1.0)
             return ChannelTranscript(speaker, [], self.language or "", [], 0.0)
         chunks = asr_chunks(speech, len(samples), self.vad)
+        prompt = self.prompt_terms(hotwords)
         audio = np.concatenate([samples[c["start"] : c["end"]] for c in chunks])
         segments, info = self._model.transcribe(  # type: ignore[attr-defined]
             audio,
@@ -165,7 +168,10 @@ class Transcriber:
             word_timestamps=True,
             vad_filter=False,
             condition_on_previous_text=False,
-            hotwords=self.prompt_terms(hotwords),
+            hotwords=prompt,
+            # A prompt invites Whisper to copy it in loops ("Acme Bank, Acme Bank, ..."); a mild
+            # repetition penalty stops that (measured in bench/transcription.py).
+            repetition_penalty=HOTWORD_REPETITION_PENALTY if prompt else 1.0,
         )
         end_of_speech = chunks[-1]["end"] / SAMPLE_RATE
         words: list[Word] = []

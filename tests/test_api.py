@@ -220,3 +220,30 @@ def test_openapi_documents_the_routes(client):
     paths = client.get("/openapi.json").json()["paths"]
     expected = {"/v1/calls", "/v1/calls/{call_id}", "/v1/calls/{call_id}/status", "/readyz"}
     assert expected <= set(paths)
+
+
+def test_silent_recording_fails_with_a_reason_and_the_worker_goes_on(
+    client, settings, admin, tmp_path
+):
+    import numpy as np
+
+    from tests.audiofiles import write_audio
+
+    path = write_audio(
+        tmp_path / "silence.wav", np.zeros((2, 8000 * 10)), 8000, codec="pcm_s16le", fmt="wav"
+    )
+    silent = submit(client, admin, path=path, meta={"agent_id": "a-1", "external_id": "silent"})
+    mono = tmp_path / "mono.wav"
+    from speechqa import audio
+
+    left, right = audio.decode(SAMPLE).channels
+    write_audio(mono, ((left + right) / 2)[None, :], 16000, codec="pcm_s16le", fmt="wav")
+    spoken = submit(client, admin, path=mono, meta={"agent_id": "a-1", "external_id": "mono"})
+    work(settings)
+    status = client.get(f"/v1/calls/{silent.json()['id']}/status", headers=admin).json()
+    assert status["status"] == "failed"
+    assert "No speech was found" in status["reason"]
+    doc = client.get(f"/v1/calls/{spoken.json()['id']}", headers=admin).json()
+    assert doc["status"] == "done" and doc["roles_estimated"] is True
+    assert doc["source_channels"] == 1 and doc["channels"] is None
+    assert doc["speakers"] == ["agent", "customer"]
