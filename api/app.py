@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import calls, health
+from api.routes import calls, health, jobs, rulesets
 from speechqa import __version__
 from speechqa.db import migrate
 from speechqa.settings import Settings, get_settings
@@ -35,4 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(calls.router)
+    app.include_router(rulesets.router)
+    app.include_router(jobs.router)
     return app

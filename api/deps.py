@@ -59,3 +59,4 @@ def require(scope: Scope) -> Callable[..., Principal]:
 
 Ingest = Annotated[Principal, Depends(require(Scope.INGEST))]
 Review = Annotated[Principal, Depends(require(Scope.REVIEW))]
+Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]

@@ -68,6 +68,11 @@ class CallDocument(BaseModel):
     asr_model: str | None
     speakers: list[str]
     utterances: list[UtteranceRead]
+    rules: list[dict[str, Any]]
+    """Each rule: matched or not, with every hit's utterance, speaker, times and words."""
+    script: dict[str, Any] | None
+    score: dict[str, Any] | None
+    """Scorecard: value 0-100, critical_fail, ruleset and version, sections with their items."""
 
 
 class ErrorBody(BaseModel):

@@ -29,6 +29,8 @@ app = typer.Typer(
 )
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+rules_app = typer.Typer(help="Check, store and apply rulesets.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 console = Console(stderr=True)
 
 
@@ -64,12 +66,26 @@ def analyze(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the call document as JSON.")
     ] = False,
+    ruleset_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ruleset", exists=True, dir_okay=False, help="Ruleset YAML (default: shipped)."
+        ),
+    ] = None,
 ) -> None:
     """Analyse one recording in this process and print the result."""
     from speechqa.analysis import transcribe_call
     from speechqa.document import CallHeader, build_document
+    from speechqa.rulesets import default_ruleset_text, load_ruleset
+    from speechqa.scoring import evaluate
 
     settings = _settings()
+    try:
+        text = ruleset_file.read_text(encoding="utf-8") if ruleset_file else default_ruleset_text()
+        ruleset = load_ruleset(text)
+    except SpeechQAError as exc:
+        _print_problems(exc)
+        raise typer.Exit(1) from exc
     channel_map = None
     if channels:
         roles = [r.strip() for r in channels.split(",")]
@@ -92,7 +108,12 @@ def analyze(
                 bar.update(task, completed=fraction, description=f"{file.name}: {stage}")
 
             transcript = transcribe_call(
-                file, settings, channel_map=channel_map, progress=on_progress
+                file,
+                settings,
+                channel_map=channel_map,
+                progress=on_progress,
+                hotwords=ruleset.vocabulary(),
+                agent_phrases=ruleset.spec.agent_phrases,
             )
     except SpeechQAError as exc:
         raise _fail(exc) from exc
@@ -105,17 +126,114 @@ def analyze(
         roles_estimated=transcript.roles_estimated,
         language=transcript.language,
     )
-    doc = build_document(header, transcript.utterances)
+    evaluation = evaluate(ruleset, transcript.utterances, duration_s=transcript.duration_s)
+    doc = build_document(header, transcript.utterances, evaluation.as_dict())
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
+    _print_report(doc, file.name)
+
+
+def _print_problems(exc: SpeechQAError) -> None:
+    console.print(f"[red]error ({exc.code}):[/red] {exc.message.split(':')[0]}")
+    for problem in exc.details or []:
+        where = problem.get("where", "")
+        line = f" line {problem['line']}" if "line" in problem else ""
+        column = f", column {problem['column']}" if "column" in problem else ""
+        console.print(f"  {where}{line}{column}: {problem.get('message', problem.get('problem'))}")
+
+
+def _print_report(doc: dict[str, Any], name: str) -> None:
     out = Console()
     out.print(
-        f"[bold]{file.name}[/bold]: {transcript.duration_s:.1f} s, "
-        f"{len(transcript.utterances)} utterances"
+        f"[bold]{name}[/bold]: {doc['duration_s']:.1f} s, {len(doc['utterances'])} utterances"
     )
-    for u in transcript.utterances:
-        out.print(f"[dim]{u.start:7.2f}-{u.end:7.2f}[/dim] [bold]{u.speaker:>9}[/bold]  {u.text}")
+    for u in doc["utterances"]:
+        when = f"[dim]{u['start']:7.2f}-{u['end']:7.2f}[/dim]"
+        out.print(f"{when} [bold]{u['speaker']:>9}[/bold]  {u['text']}")
+    score = doc.get("score")
+    if score:
+        table = Table(
+            title=f"Scorecard ({score['ruleset']}): {score['value']} / 100"
+            + ("  [red]CRITICAL FAIL[/red]" if score["critical_fail"] else "")
+        )
+        for col in ("section", "item", "points", "result"):
+            table.add_column(col)
+        for section in score["sections"]:
+            for item in section["items"]:
+                points = f"{item['earned']:g}/{item['possible']:g}" if item["applicable"] else "N/A"
+                table.add_row(section["name"], item["item"], points, item["reason"])
+        out.print(table)
+    if doc.get("script"):
+        out.print(f"Script adherence: {doc['script']['adherence']:.0%}")
+
+
+@rules_app.command("validate")
+def rules_validate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A ruleset YAML file.")],
+) -> None:
+    """Check a ruleset file; every problem is listed with its line."""
+    from speechqa.rulesets import load_ruleset
+
+    try:
+        ruleset = load_ruleset(file.read_text(encoding="utf-8"))
+    except SpeechQAError as exc:
+        _print_problems(exc)
+        raise typer.Exit(1) from exc
+    spec = ruleset.spec
+    items = sum(len(s.items) for s in spec.scorecard.sections) if spec.scorecard else 0
+    steps = len(spec.script.steps) if spec.script else 0
+    print(
+        f"{file}: ruleset '{ruleset.name}' is valid: {len(ruleset.rules)} rules, "
+        f"{steps} script steps, {items} scorecard items"
+    )
+
+
+@rules_app.command("push")
+def rules_push(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A ruleset YAML file.")],
+) -> None:
+    """Store a ruleset file as the next version of its ruleset."""
+    from speechqa import ruleset_store
+    from speechqa.db import migrate, session_scope
+
+    settings = _settings()
+    try:
+        migrate(settings)
+        with session_scope(settings) as session:
+            stored = ruleset_store.put(session, file.read_text(encoding="utf-8"))
+    except SpeechQAError as exc:
+        _print_problems(exc)
+        raise typer.Exit(1) from exc
+    state = "stored as" if stored.created else "unchanged at"
+    print(f"ruleset '{stored.name}' {state} version {stored.version}")
+
+
+@rules_app.command("rescore")
+def rules_rescore(
+    name: Annotated[str, typer.Argument(help="Ruleset name.")],
+    version: Annotated[int | None, typer.Option(help="Version (default: the newest).")] = None,
+) -> None:
+    """Re-score stored transcripts with a ruleset version, here and now (no transcription)."""
+    from speechqa.db import migrate
+    from speechqa.rescoring import rescore
+
+    settings = _settings()
+    with Progress(
+        TextColumn("rescoring"), BarColumn(), TaskProgressColumn(), console=console
+    ) as bar:
+        task = bar.add_task("rescore", total=None)
+        try:
+            migrate(settings)
+            used, calls = rescore(
+                settings,
+                name,
+                version,
+                lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except SpeechQAError as exc:
+            raise _fail(exc) from exc
+    print(f"rescored {calls} calls with ruleset '{name}' version {used}")
 
 
 @apikey_app.command("create")

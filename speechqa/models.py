@@ -128,3 +128,37 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RulesetVersion(Base):
+    """One stored version of a ruleset; versions are never changed, only added."""
+
+    __tablename__ = "ruleset_versions"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_ruleset_versions_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EvaluationRow(Base):
+    """A call scored by one ruleset version. Re-scoring adds rows; the newest is current."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        UniqueConstraint(
+            "call_id", "ruleset", "version", name="uq_evaluations_call_ruleset_version"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    ruleset: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    critical_fail: Mapped[bool] = mapped_column(Boolean, default=False)
+    adherence: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

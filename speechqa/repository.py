@@ -107,3 +107,37 @@ def header(call: Call) -> CallHeader:
 
 def stale_calls(session: Session, statuses: tuple[CallStatus, ...]) -> list[str]:
     return list(session.scalars(select(Call.id).where(Call.status.in_(statuses))))
+
+
+def analysed_calls(session: Session, ruleset: str, *, default: bool) -> list[str]:
+    """Ids of the done calls scored by ``ruleset`` (calls naming none use the default)."""
+    named = Call.ruleset == ruleset
+    if default:
+        named = named | Call.ruleset.is_(None)
+    query = select(Call.id).where(Call.status == CallStatus.DONE, named).order_by(Call.id)
+    return list(session.scalars(query))
+
+
+def transcripts(session: Session, call_ids: list[str]) -> dict[str, tuple[list[Utterance], float]]:
+    """Utterances and duration of many calls, in two queries."""
+    query = select(Call.id, Call.duration_s).where(Call.id.in_(call_ids))
+    durations = {call_id: duration for call_id, duration in session.execute(query)}
+    grouped: dict[str, list[Utterance]] = {cid: [] for cid in call_ids if cid in durations}
+    rows = session.execute(
+        select(
+            UtteranceRow.call_id,
+            UtteranceRow.idx,
+            UtteranceRow.speaker,
+            UtteranceRow.start,
+            UtteranceRow.end,
+            UtteranceRow.text,
+            UtteranceRow.words,
+        )
+        .where(UtteranceRow.call_id.in_(call_ids))
+        .order_by(UtteranceRow.call_id, UtteranceRow.idx)
+    )
+    for call_id, idx, speaker, start, end, text, words in rows:
+        grouped[call_id].append(
+            Utterance(idx, speaker, start, end, text, [Word(**w) for w in words])
+        )
+    return {cid: (utts, durations[cid] or 0.0) for cid, utts in grouped.items()}

@@ -14,11 +14,13 @@ from typing import Any
 from rq import get_current_job
 from rq.job import Job
 
-from speechqa import repository
+from speechqa import repository, ruleset_store
 from speechqa.analysis import transcribe_call
 from speechqa.db import session_scope
 from speechqa.errors import NotFound, SpeechQAError
 from speechqa.models import CallStatus
+from speechqa.rescoring import rescore
+from speechqa.scoring import evaluate
 from speechqa.settings import Settings, get_settings
 from speechqa.transcription import Transcriber
 
@@ -37,12 +39,15 @@ def analyze_call(call_id: str) -> str:
             repository.set_status(session, call, CallStatus.TRANSCRIBING, progress=0.0)
             audio_path = settings.audio_dir / call.audio_path
             channel_map = call.channels
+            ruleset_name = call.ruleset or ruleset_store.DEFAULT
     except NotFound:
         log.warning("call %s no longer exists; nothing to do", call_id)
         return "gone"
 
     progress = _ProgressWriter(settings, call_id)
     try:
+        with session_scope(settings) as session:
+            ruleset = ruleset_store.get(session, ruleset_name)
         transcriber = Transcriber(settings)
         transcript = transcribe_call(
             audio_path,
@@ -50,11 +55,15 @@ def analyze_call(call_id: str) -> str:
             channel_map=channel_map,
             transcriber=transcriber,
             progress=progress,
+            hotwords=ruleset.vocabulary(),
+            agent_phrases=ruleset.spec.agent_phrases,
         )
         with session_scope(settings) as session:
             call = repository.get_call(session, call_id)
             repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
             repository.save_transcript(session, call, transcript, transcriber.spec.model)
+            evaluation = evaluate(ruleset, transcript.utterances, duration_s=transcript.duration_s)
+            ruleset_store.save_evaluation(session, call_id, evaluation)
             repository.set_status(session, call, CallStatus.DONE, progress=1.0)
     except SpeechQAError as exc:
         _fail(settings, call_id, exc.message)
@@ -113,3 +122,16 @@ class _ProgressWriter:
         with session_scope(self.settings) as session:
             call = repository.get_call(session, self.call_id)
             call.progress = round(min(fraction, 0.95), 3)
+
+
+def rescore_ruleset(name: str, version: int | None = None) -> dict[str, Any]:
+    """Re-score the stored transcripts of ruleset ``name``'s calls (no transcription)."""
+    job = get_current_job()
+
+    def report(done: int, total: int) -> None:
+        if job is not None:
+            job.meta["progress"] = {"done": done, "total": total}
+            job.save_meta()  # type: ignore[no-untyped-call]
+
+    used, calls = rescore(get_settings(), name, version, report)
+    return {"ruleset": name, "version": used, "calls": calls}

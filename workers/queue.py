@@ -50,3 +50,18 @@ def has_live_job(connection: Redis, call_id: str) -> bool:
     except NoSuchJobError:
         return False
     return job.get_status(refresh=True) in _LIVE
+
+
+def enqueue_rescore(settings: Settings, connection: Redis, name: str, version: int) -> Job:
+    """Queue a re-scoring of ruleset ``name`` at ``version`` over its stored transcripts."""
+    from workers.jobs import rescore_ruleset
+
+    return get_queue(settings, connection).enqueue(
+        rescore_ruleset,
+        name,
+        version,
+        job_timeout=settings.job_timeout_s,
+        result_ttl=7 * 24 * 3600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"rescore calls with ruleset {name} v{version}",
+    )

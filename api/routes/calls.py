@@ -14,10 +14,10 @@ from starlette.datastructures import UploadFile
 
 from api.deps import Ingest, RedisDep, Review, SessionDep, SettingsDep
 from api.schemas import CallAccepted, CallDocument, CallStatusRead, ErrorResponse
-from speechqa import ingest, repository
+from speechqa import ingest, repository, ruleset_store
 from speechqa.db import session_scope
 from speechqa.document import build_document
-from speechqa.errors import Conflict, InvalidInput, UploadTooLarge
+from speechqa.errors import Conflict, InvalidInput, InvalidMetadata, UploadTooLarge
 from speechqa.models import CallStatus
 from speechqa.settings import Settings
 from workers.queue import enqueue_analysis
@@ -50,6 +50,13 @@ def _accept(
         if existing is None:
             raise Conflict("The call could not be stored; try again.")
         return existing.id, existing.external_id, existing.status, False
+
+
+def _check_ruleset(settings: Settings, name: str, upload: ingest.StoredUpload) -> None:
+    with session_scope(settings) as session:
+        if not ruleset_store.exists(session, name):
+            upload.path.unlink(missing_ok=True)
+            raise InvalidMetadata(f"The metadata names ruleset {name!r}, which does not exist.")
 
 
 @router.post(
@@ -90,6 +97,8 @@ async def submit_call(
     finally:
         await form.close()
 
+    if meta.ruleset is not None:
+        await run_in_threadpool(_check_ruleset, settings, meta.ruleset, upload)
     call_id, external_id, status, created = await run_in_threadpool(_accept, settings, upload, meta)
     if status not in (CallStatus.DONE, CallStatus.FAILED):
         try:
@@ -126,4 +135,9 @@ def call_status(call_id: str, session: SessionDep, principal: Ingest) -> CallSta
 def get_call(call_id: str, session: SessionDep, _: Review) -> dict[str, Any]:
     """The call document: metadata, status and the transcript with word timings."""
     call = repository.get_call(session, call_id)
-    return build_document(repository.header(call), repository.utterances(session, call.id))
+    evaluation = ruleset_store.current_evaluation(session, call.id)
+    return build_document(
+        repository.header(call),
+        repository.utterances(session, call.id),
+        evaluation.result if evaluation else None,
+    )

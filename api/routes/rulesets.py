@@ -1,0 +1,115 @@
+"""Rulesets: store new versions, read them, validate drafts, and re-score stored calls."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api.deps import Admin, RedisDep, Review, SessionDep, SettingsDep
+from speechqa import ruleset_store
+from speechqa.errors import InvalidInput
+from speechqa.rulesets import load_ruleset
+from workers.queue import enqueue_rescore
+
+router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
+
+_YAML_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "application/json": {
+                "schema": {"type": "object", "properties": {"source": {"type": "string"}}}
+            },
+        },
+    }
+}
+
+
+async def _source(request: Request) -> str:
+    """The ruleset text: a YAML body, or JSON ``{"source": "..."}``."""
+    raw = await request.body()
+    if not raw.strip():
+        raise InvalidInput("Send the ruleset as YAML in the request body.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("The ruleset must be UTF-8 text.") from exc
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"The body is not valid JSON: {exc}.") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("source"), str):
+            raise InvalidInput('JSON bodies carry the YAML text as {"source": "..."}.')
+        text = data["source"]
+    return text
+
+
+@router.get("")
+def list_rulesets(session: SessionDep, _: Review) -> dict[str, Any]:
+    """Every ruleset with its newest version."""
+    return {"rulesets": ruleset_store.names(session)}
+
+
+@router.post("/validate", openapi_extra=_YAML_BODY)
+async def validate_ruleset(request: Request, _: Review) -> dict[str, Any]:
+    """Check a draft ruleset without storing it; a 422 lists every problem."""
+    ruleset = await run_in_threadpool(load_ruleset, await _source(request))
+    spec = ruleset.spec
+    return {
+        "valid": True,
+        "name": ruleset.name,
+        "rules": len(ruleset.rules),
+        "script_steps": len(spec.script.steps) if spec.script else 0,
+        "scorecard_items": sum(len(s.items) for s in spec.scorecard.sections)
+        if spec.scorecard
+        else 0,
+    }
+
+
+@router.put("/{name}", openapi_extra=_YAML_BODY)
+async def put_ruleset(name: str, request: Request, session: SessionDep, _: Admin) -> JSONResponse:
+    """Store a new version of a ruleset (unchanged text keeps the current version)."""
+    source = await _source(request)
+    stored = await run_in_threadpool(ruleset_store.put, session, source, name=name)
+    body = {
+        "name": stored.name,
+        "version": stored.version,
+        "created": stored.created,
+        "rules": stored.rules,
+    }
+    return JSONResponse(body, status_code=201 if stored.created else 200)
+
+
+@router.get("/{name}")
+def get_ruleset(
+    name: str, session: SessionDep, _: Review, version: int | None = None
+) -> dict[str, Any]:
+    """A ruleset version (default: the newest) with its source and the list of versions."""
+    return ruleset_store.describe(session, name, version)
+
+
+@router.post("/{name}/rescore", status_code=202)
+def rescore(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
+    _: Admin,
+    version: int | None = None,
+) -> dict[str, Any]:
+    """Re-evaluate this ruleset's calls from their stored transcripts, in the background."""
+    ruleset = ruleset_store.get(session, name, version)
+    job = enqueue_rescore(settings, redis, name, ruleset.version or 0)
+    return {
+        "job_id": job.id,
+        "ruleset": name,
+        "version": ruleset.version,
+        "status_url": str(request.url_for("get_job", job_id=job.id)),
+    }
