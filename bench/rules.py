@@ -2,9 +2,11 @@
 
 Builds its own data: a 10-minute two-party transcript (sentences of the sample calls, with word
 timings) and a 100-rule ruleset using every operator and scope. Prints the time to compile the
-ruleset, to index a transcript, and to evaluate the 100 rules on it.
+ruleset, to index a transcript, and to evaluate the 100 rules on it. Then stores N calls (each
+with a one-minute transcript, like the sample calls) in a fresh database and times re-scoring
+all of them with the default ruleset, database reads and writes included.
 
-    python bench/rules.py
+    python bench/rules.py [--calls 10000] [--database-url postgresql://postgres@127.0.0.1/test]
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +87,68 @@ def ruleset_text(n: int = 100) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rescore_bench(calls: int, database_url: str | None) -> None:
+    import tempfile
+    import uuid
+
+    from sqlalchemy import insert, text
+
+    from speechqa.db import dispose_engines, get_engine, migrate, session_scope
+    from speechqa.models import Agent, Base, Call, UtteranceRow
+    from speechqa.rescoring import rescore
+    from speechqa.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), database_url=database_url)
+        if database_url:
+            with get_engine(settings).begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        migrate(settings)
+        one_call = transcript(minutes=1.0)
+        t0 = time.perf_counter()
+        with session_scope(settings) as session:
+            session.add(Agent(id="bench"))
+            session.flush()
+            for at in range(0, calls, 1000):
+                ids = [uuid.uuid4().hex for _ in range(min(1000, calls - at))]
+                call_row = {
+                    "agent_id": "bench", "audio_path": "-", "audio_sha256": "-", "audio_bytes": 0,
+                    "status": "done", "duration_s": 60.0, "tags": [], "extra": {},
+                }  # fmt: skip
+                session.execute(insert(Call), [{"id": cid, **call_row} for cid in ids])
+                rows = [
+                    {"idx": u.id, "speaker": u.speaker, "start": u.start, "end": u.end,
+                     "text": u.text, "words": [asdict(w) for w in u.words]}
+                    for u in one_call
+                ]  # fmt: skip
+                session.execute(
+                    insert(UtteranceRow), [{"call_id": cid, **row} for cid in ids for row in rows]
+                )
+        load_s = time.perf_counter() - t0
+        rescore(settings, "default")  # seeds the default ruleset; the timed run below is a rerun
+        t0 = time.perf_counter()
+        version, done = rescore(settings, "default")
+        elapsed = time.perf_counter() - t0
+        backend = get_engine(settings).dialect.name
+        rate = done / elapsed
+        print(
+            f"{backend}: stored {calls} calls ({len(one_call)} utterances each) in {load_s:.1f} s; "
+            f"re-scored {done} with 'default' v{version} in {elapsed:.1f} s = {rate:.0f} calls/s "
+            "(target > 500)"
+        )
+        if database_url:
+            Base.metadata.drop_all(get_engine(settings))
+        dispose_engines()
+
+
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=10_000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
     utterances = transcript()
     words = sum(len(u.words) for u in utterances)
     t0 = time.perf_counter()
@@ -112,6 +176,7 @@ def main() -> int:
         f"evaluate {len(ruleset.rules)} rules + script + scorecard: "
         f"median {statistics.median(eval_ms):.2f} ms (target < 5 ms)"
     )
+    rescore_bench(args.calls, args.database_url)
     return 0
 
 

@@ -137,7 +137,6 @@ def transcripts(session: Session, call_ids: list[str]) -> dict[str, tuple[list[U
         .order_by(UtteranceRow.call_id, UtteranceRow.idx)
     )
     for call_id, idx, speaker, start, end, text, words in rows:
-        grouped[call_id].append(
-            Utterance(idx, speaker, start, end, text, [Word(**w) for w in words])
-        )
+        utterance_words = [Word(w["word"], w["start"], w["end"], w["probability"]) for w in words]
+        grouped[call_id].append(Utterance(idx, speaker, start, end, text, utterance_words))
     return {cid: (utts, durations[cid] or 0.0) for cid, utts in grouped.items()}

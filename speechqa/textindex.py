@@ -61,6 +61,17 @@ def language() -> _Language:
         return _Language()
 
 
+@lru_cache(maxsize=200_000)
+def word_tokens(word: str) -> tuple[tuple[str, str, bool], ...]:
+    """(lower, lemma, is_number) of each token of one transcript word, punctuation dropped."""
+    lang = language()
+    return tuple(
+        (t.lower_, lang.lemma(t.lower_), bool(t.like_num) or t.lower_.strip("$%").isdigit())
+        for t in lang.nlp.make_doc(word)
+        if not (t.is_punct or t.is_space)
+    )
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens of a phrase, split as transcripts are (punctuation dropped)."""
     return [t.lower_ for t in language().nlp.make_doc(text) if not (t.is_punct or t.is_space)]
@@ -81,40 +92,26 @@ class TranscriptIndex:
     def build(
         cls, utterances: Sequence[Utterance], duration_s: float | None = None
     ) -> TranscriptIndex:
-        lang = language()
         end = max((u.end for u in utterances), default=0.0)
         index = cls(utterances, duration_s if duration_s else end)
+        tokens, by_lower, by_lemma, numbers = (
+            index.tokens,
+            index.by_lower,
+            index.by_lemma,
+            index.numbers,
+        )
         for ui, utt in enumerate(utterances):
-            text_parts: list[str] = []
-            offsets: list[int] = []
-            pos = 0
-            for w in utt.words:
-                offsets.append(pos)
-                text_parts.append(w.word)
-                pos += len(w.word) + 1
-            doc = lang.nlp.make_doc(" ".join(text_parts))
-            for tok in doc:
-                if tok.is_punct or tok.is_space:
-                    continue
-                wi = max(0, bisect.bisect_right(offsets, tok.idx) - 1)
-                word = utt.words[wi] if utt.words else None
-                lower = tok.lower_
-                token = Token(
-                    utterance=ui,
-                    word=wi,
-                    lower=lower,
-                    lemma=lang.lemma(lower),
-                    is_num=bool(tok.like_num) or lower.strip("$%").isdigit(),
-                    start=word.start if word else utt.start,
-                    end=word.end if word else utt.end,
-                )
-                at = len(index.tokens)
-                index.tokens.append(token)
-                index.by_lower[lower].append(at)
-                index.by_lemma[token.lemma].append(at)
-                if token.is_num:
-                    index.numbers.append(at)
-        index.vocabulary = sorted(index.by_lower)
+            for wi, word in enumerate(utt.words):
+                # spaCy splits text on spaces before anything else, so a word's tokens are the
+                # same alone as in its sentence: tokenize each distinct word once.
+                for lower, lemma, is_num in word_tokens(word.word):
+                    at = len(tokens)
+                    tokens.append(Token(ui, wi, lower, lemma, is_num, word.start, word.end))
+                    by_lower[lower].append(at)
+                    by_lemma[lemma].append(at)
+                    if is_num:
+                        numbers.append(at)
+        index.vocabulary = sorted(by_lower)
         return index
 
     def positions(self, kind: str, text: str, fuzzy: int = 0) -> frozenset[int]:
