@@ -105,7 +105,7 @@ def macro_f1(gold: list[int], pred: list[int]) -> float:
 
 class MeanPoolClassifier:  # built lazily so that torch is only needed here
     @staticmethod
-    def build(base: Path):  # type: ignore[no-untyped-def]
+    def build(base: Path):
         import torch
         from transformers import AutoModel
 
@@ -119,7 +119,7 @@ class MeanPoolClassifier:  # built lazily so that torch is only needed here
                 self.dropout = torch.nn.Dropout(0.1)
                 self.classifier = torch.nn.Linear(self.config.hidden_size, 3)
 
-            def forward(self, input_ids, attention_mask, token_type_ids=None):  # type: ignore[no-untyped-def]
+            def forward(self, input_ids, attention_mask, token_type_ids=None):
                 hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                                       token_type_ids=token_type_ids).last_hidden_state  # fmt: skip
                 mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
@@ -149,7 +149,7 @@ def train(
         ).to(device)  # fmt: skip
         model = hf
 
-        def logits_of(**enc):  # type: ignore[no-untyped-def]
+        def logits_of(**enc):
             return hf(**enc).logits
 
     texts, labels = _read(data / "train.jsonl")
@@ -233,7 +233,7 @@ def train(
     return best
 
 
-def export(model, tokenizer, out: Path, max_len: int, head: str) -> None:  # type: ignore[no-untyped-def]
+def export(model, tokenizer, out: Path, max_len: int, head: str) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -245,7 +245,7 @@ def export(model, tokenizer, out: Path, max_len: int, head: str) -> None:  # typ
                 super().__init__()
                 self.inner = inner
 
-            def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            def forward(self, input_ids, attention_mask, token_type_ids):
                 return self.inner(input_ids=input_ids, attention_mask=attention_mask,
                                   token_type_ids=token_type_ids).logits  # fmt: skip
 
