@@ -41,6 +41,8 @@ class UtteranceRead(BaseModel):
     end: float
     text: str
     words: list[WordRead]
+    sentiment: dict[str, Any] | None
+    """{"label": negative | neutral | positive, "score": -1..1}"""
 
 
 class CallDocument(BaseModel):
@@ -68,6 +70,8 @@ class CallDocument(BaseModel):
     asr_model: str | None
     speakers: list[str]
     utterances: list[UtteranceRead]
+    sentiment: dict[str, Any]
+    """Per role: turns, quarter means and overall; and customer_sentiment_shift."""
     rules: list[dict[str, Any]]
     """Each rule: matched or not, with every hit's utterance, speaker, times and words."""
     script: dict[str, Any] | None

@@ -236,6 +236,35 @@ def rules_rescore(
     print(f"rescored {calls} calls with ruleset '{name}' version {used}")
 
 
+@app.command()
+def sentiment(
+    model: Annotated[
+        Path | None, typer.Option(help="Model directory (default: the shipped model).")
+    ] = None,
+) -> None:
+    """Read lines of text on stdin; write one JSON object per line: {"label", "score"}."""
+    from speechqa.sentiment import load_model
+
+    settings = _settings()
+    try:
+        classifier = load_model(model or settings.sentiment_model, settings.sentiment_threads)
+    except SpeechQAError as exc:
+        raise _fail(exc) from exc
+    batch: list[str] = []
+
+    def flush() -> None:
+        for result in classifier.predict(batch):
+            sys.stdout.write(json.dumps(result.as_dict()) + "\n")
+        sys.stdout.flush()
+        batch.clear()
+
+    for line in sys.stdin:
+        batch.append(line.rstrip("\n"))
+        if len(batch) >= 64:
+            flush()
+    flush()
+
+
 @apikey_app.command("create")
 def apikey_create(
     scope: Annotated[list[str], typer.Option(help="ingest, review, coach or admin (repeatable).")],

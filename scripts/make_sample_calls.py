@@ -106,6 +106,33 @@ CALLS: dict[str, list[Turn]] = {
         Turn("customer", "No, thank you. Bye."),
         Turn("agent", "Thank you for your patience. Have a nice day."),
     ],
+    "angry_to_satisfied": [
+        Turn("agent", "Thank you for calling Acme Shop, my name is Emma. How can I help you?", 0.7),
+        Turn(
+            "customer",
+            "This is ridiculous. I have waited two weeks and my order still has not arrived. I am furious.",
+        ),
+        Turn(
+            "agent",
+            "I am very sorry about that. I understand how frustrating this is. May I have your order number?",
+        ),
+        Turn(
+            "customer",
+            "It is seven seven one two. And nobody answered my emails. This is terrible service.",
+        ),
+        Turn("agent", "Thank you. Please bear with me for a moment while I check.", 0.6),
+        Turn(
+            "agent",
+            "Thank you for waiting. Your parcel was lost by the courier. I have sent a new one by express delivery, free of charge.",
+            4.0,
+        ),
+        Turn("customer", "Oh, okay. When will it arrive?"),
+        Turn("agent", "It will arrive tomorrow morning, and I have refunded your shipping costs."),
+        Turn("customer", "That is wonderful. Thank you so much, I really appreciate your help."),
+        Turn("agent", "You are welcome. Is there anything else I can help you with?"),
+        Turn("customer", "No, that is all. You have been great. Have a lovely day."),
+        Turn("agent", "Thank you for calling Acme Shop. Goodbye."),
+    ],
     "address_change": [
         Turn(
             "agent", "Hello, thank you for calling Acme Bank. My name is Lisa. How can I help?", 0.6

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from speechqa import audio
+from speechqa import audio, sentiment
 from speechqa.errors import NoSpeech
 from speechqa.settings import Settings
 from speechqa.speakers import diarize
@@ -79,14 +79,14 @@ def transcribe_call(
     hotwords = list(hotwords)
 
     # Progress is weighted by channel; decoding counts for a small fixed share.
-    decode_share = 0.05
+    decode_share, asr_end = 0.05, 0.95  # the rest: speakers and sentiment
     n = len(decoded.channels)
     channels: list[ChannelTranscript] = []
     for i, (samples, speaker) in enumerate(zip(decoded.channels, speakers, strict=True)):
-        base = decode_share + (1 - decode_share) * i / n
+        base = decode_share + (asr_end - decode_share) * i / n
 
         def on_progress(fraction: float, base: float = base) -> None:
-            report("transcribing", base + (1 - decode_share) * fraction / n)
+            report("transcribing", base + (asr_end - decode_share) * fraction / n)
 
         on_progress(0.0)
         channels.append(transcriber.transcribe(samples, speaker, on_progress, hotwords=hotwords))
@@ -95,12 +95,15 @@ def transcribe_call(
         raise NoSpeech("No speech was found in the recording: it is silent or only noise.")
     roles_estimated = False
     if n == 1 and settings.separate_mono_speakers and channels[0].words:
-        report("separating speakers", 0.97)
+        report("separating speakers", 0.96)
         separated = diarize(decoded.channels[0], channels[0], agent_phrases=agent_phrases)
         channels, roles_estimated = separated.channels, separated.roles_estimated
 
     utterances = merge_words(channels, pause_s=settings.utterance_pause_s)
-    report("transcribing", 1.0)
+    report("sentiment", 0.98)
+    model = sentiment.load_model(settings.sentiment_model, settings.sentiment_threads)
+    utterances = sentiment.score_utterances(model, utterances)
+    report("done", 1.0)
     languages = [c.language for c in channels if c.words] or [c.language for c in channels]
     return Transcript(
         duration_s=round(decoded.duration_s, 3),

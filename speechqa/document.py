@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from speechqa import sentiment
 from speechqa.utterances import Utterance
 
 
@@ -43,6 +44,7 @@ def utterance_dict(u: Utterance) -> dict[str, Any]:
         "end": u.end,
         "text": u.text,
         "words": [asdict(w) for w in u.words],
+        "sentiment": u.sentiment.as_dict() if u.sentiment else None,
     }
 
 
@@ -54,6 +56,7 @@ def build_document(
     doc["started_at"] = header.started_at.isoformat() if header.started_at else None
     doc["speakers"] = sorted({u.speaker for u in utterances})
     doc["utterances"] = [utterance_dict(u) for u in utterances]
+    doc["sentiment"] = sentiment.summary(utterances, header.duration_s or 0.0)
     evaluation = evaluation or {}
     doc["rules"] = evaluation.get("rules", [])
     doc["script"] = evaluation.get("script")

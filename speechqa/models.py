@@ -113,6 +113,8 @@ class UtteranceRow(Base):
     end: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     words: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    sentiment_label: Mapped[str | None] = mapped_column(String(20))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
 
     call: Mapped[Call] = relationship(back_populates="utterances")
 

@@ -9,6 +9,7 @@ from speechqa.analysis import Transcript
 from speechqa.document import CallHeader
 from speechqa.errors import NotFound
 from speechqa.models import Call, CallStatus, UtteranceRow, utcnow
+from speechqa.sentiment import Sentiment
 from speechqa.transcription import Word
 from speechqa.utterances import Utterance
 
@@ -49,6 +50,8 @@ def save_transcript(session: Session, call: Call, transcript: Transcript, asr_mo
                 {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
                 for w in u.words
             ],
+            sentiment_label=u.sentiment.label if u.sentiment else None,
+            sentiment_score=u.sentiment.score if u.sentiment else None,
         )
         for u in transcript.utterances
     )
@@ -78,6 +81,7 @@ def utterances(session: Session, call_id: str) -> list[Utterance]:
             end=r.end,
             text=r.text,
             words=[Word(**w) for w in r.words],
+            sentiment=_sentiment(r.sentiment_label, r.sentiment_score),
         )
         for r in rows
     ]
@@ -132,11 +136,19 @@ def transcripts(session: Session, call_ids: list[str]) -> dict[str, tuple[list[U
             UtteranceRow.end,
             UtteranceRow.text,
             UtteranceRow.words,
+            UtteranceRow.sentiment_label,
+            UtteranceRow.sentiment_score,
         )
         .where(UtteranceRow.call_id.in_(call_ids))
         .order_by(UtteranceRow.call_id, UtteranceRow.idx)
     )
-    for call_id, idx, speaker, start, end, text, words in rows:
+    for call_id, idx, speaker, start, end, text, words, label, score in rows:
         utterance_words = [Word(w["word"], w["start"], w["end"], w["probability"]) for w in words]
-        grouped[call_id].append(Utterance(idx, speaker, start, end, text, utterance_words))
+        grouped[call_id].append(
+            Utterance(idx, speaker, start, end, text, utterance_words, _sentiment(label, score))
+        )
     return {cid: (utts, durations[cid] or 0.0) for cid, utts in grouped.items()}
+
+
+def _sentiment(label: str | None, score: float | None) -> Sentiment | None:
+    return Sentiment(label, score) if label is not None and score is not None else None

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from speechqa.metrics import call_metrics
 from speechqa.rules import Hit, RuleResult
 from speechqa.rulesets import ItemSpec, Ruleset
 from speechqa.textindex import TranscriptIndex
@@ -74,13 +75,15 @@ def evaluate(
         if isinstance(utterances, TranscriptIndex)
         else TranscriptIndex.build(utterances, duration_s)
     )
+    if metrics is None:
+        metrics = call_metrics(index.utterances, index.duration_s)
     results = {rule_id: rule.evaluate(index) for rule_id, rule in ruleset.rules.items()}
     return Evaluation(
         ruleset=ruleset.name,
         version=ruleset.version,
         rules=list(results.values()),
         script=_script(ruleset, results),
-        score=_scorecard(ruleset, results, metrics or {}),
+        score=_scorecard(ruleset, results, metrics),
     )
 
 

@@ -13,12 +13,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from speechqa.errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    from speechqa.utterances import Utterance
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "sentiment"
 MAX_LENGTH = 128
@@ -121,3 +125,52 @@ def load_model(directory: Path | None = None, threads: int = 1) -> SentimentMode
             model = SentimentModel(path, threads)
             _models[key] = model
         return model
+
+
+def score_utterances(model: SentimentModel, utterances: Sequence[Utterance]) -> list[Utterance]:
+    """The utterances with their sentiment, scored in batches."""
+    sentiments = model.predict([u.text for u in utterances])
+    return [replace(u, sentiment=s) for u, s in zip(utterances, sentiments, strict=True)]
+
+
+def summary(utterances: Sequence[Utterance], duration_s: float) -> dict[str, Any]:
+    """Per role: turns, the mean turn score of each quarter of the call, and overall.
+
+    ``overall`` is the mean of the quarters that have turns (a long rant in one quarter does not
+    outweigh the rest of the call); ``customer_sentiment_shift`` is the customer's last quarter
+    minus the first (both must have turns). Quarters are by time; a turn belongs to the quarter
+    of its midpoint. Quarters without turns are null.
+    """
+    duration = duration_s or max((u.end for u in utterances), default=0.0)
+    roles: dict[str, Any] = {}
+    for role in sorted({u.speaker for u in utterances if u.sentiment is not None}):
+        quarters: list[list[float]] = [[], [], [], []]
+        turns = [u for u in utterances if u.speaker == role and u.sentiment is not None]
+        for u in turns:
+            mid = (u.start + u.end) / 2
+            q = min(3, int(4 * mid / duration)) if duration > 0 else 0
+            assert u.sentiment is not None
+            quarters[q].append(u.sentiment.score)
+        means = [round(sum(q) / len(q), 4) if q else None for q in quarters]
+        present = [m for m in means if m is not None]
+        roles[role] = {
+            "turns": len(turns),
+            "quarters": means,
+            "overall": round(sum(present) / len(present), 4) if present else None,
+        }
+    customer = roles.get("customer")
+    shift = None
+    if customer and customer["quarters"][0] is not None and customer["quarters"][3] is not None:
+        shift = round(customer["quarters"][3] - customer["quarters"][0], 4)
+    return {"roles": roles, "customer_sentiment_shift": shift}
+
+
+def metrics(summary_: dict[str, Any]) -> dict[str, float]:
+    """The sentiment figures a scorecard can test."""
+    out: dict[str, float] = {}
+    customer = summary_["roles"].get("customer")
+    if customer and customer["overall"] is not None:
+        out["customer_sentiment"] = customer["overall"]
+    if summary_["customer_sentiment_shift"] is not None:
+        out["customer_sentiment_shift"] = summary_["customer_sentiment_shift"]
+    return out

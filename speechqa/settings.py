@@ -69,6 +69,15 @@ class Settings(BaseSettings):
         1.0, gt=0, description="A pause this long between words starts a new utterance."
     )
 
+    sentiment_model: Path | None = Field(
+        None,
+        description=(
+            "Directory of an ONNX sentiment classifier (model.onnx, tokenizer.json, config.json); "
+            "default: the model shipped in models/sentiment."
+        ),
+    )
+    sentiment_threads: int = Field(1, ge=1, description="CPU threads for the sentiment model.")
+
     max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0)
     max_duration_s: float = Field(4 * 3600, gt=0)
     job_timeout_s: int = Field(3 * 3600, gt=0)

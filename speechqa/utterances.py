@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from speechqa.sentiment import Sentiment
 from speechqa.transcription import ChannelTranscript, Word
 
 _SENTENCE_END = (".", "?", "!")
@@ -23,6 +24,7 @@ class Utterance:
     end: float
     text: str
     words: list[Word] = field(default_factory=list)
+    sentiment: Sentiment | None = None
 
 
 def merge_words(channels: Iterable[ChannelTranscript], *, pause_s: float = 1.0) -> list[Utterance]:
