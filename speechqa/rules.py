@@ -73,27 +73,38 @@ class RuleResult:
 
 _CompiledTerm = tuple[str, str]  # (kind, text)
 
+MOOD_THRESHOLD = 0.25
+"""Mean turn score beyond which a speaker's turns together count as negative or positive."""
+
 
 @dataclass(frozen=True)
 class CompiledRule:
     id: str
-    expression: ml.Node
+    expression: ml.Node | None
+    """None for a rule on sentiment alone."""
     speaker: str = "any"
     window: Window | None = None
     fuzzy: int = 0
     phrase_tokens: dict[ml.Phrase, tuple[_CompiledTerm, ...]] = field(default_factory=dict)
+    sentiment: str | None = None
+    """Only utterances with this sentiment label count (negative, neutral or positive)."""
 
     @classmethod
     def compile(
         cls,
         rule_id: str,
-        match: str,
+        match: str | None,
         *,
         speaker: str = "any",
         window: Window | None = None,
         fuzzy: int = 0,
+        sentiment: str | None = None,
     ) -> CompiledRule:
         """Parse ``match`` (raises MatchSyntaxError) and prepare its phrases."""
+        if match is None:
+            if sentiment is None:
+                raise ValueError("a rule needs 'match', 'sentiment' or both")
+            return cls(rule_id, None, speaker, window, fuzzy, {}, sentiment)
         expression = ml.parse(match)
         tokens: dict[ml.Phrase, tuple[_CompiledTerm, ...]] = {}
         for phrase in ml.phrases(expression):
@@ -104,10 +115,12 @@ class CompiledRule:
                 else:
                     terms.append((term.kind, term.text))
             tokens[phrase] = tuple(terms)
-        return cls(rule_id, expression, speaker, window, fuzzy, tokens)
+        return cls(rule_id, expression, speaker, window, fuzzy, tokens, sentiment)
 
     def evaluate(self, index: TranscriptIndex) -> RuleResult:
         scope = _Scope(self, index)
+        if self.expression is None:
+            return scope.mood()
         matched, hits = scope.eval(self.expression)
         unique = sorted(set(hits), key=lambda h: (h.start, h.end))
         return RuleResult(self.id, matched, unique if matched else [])
@@ -119,7 +132,47 @@ class _Scope:
         self.index = index
         lo, hi = rule.window.bounds(index.duration_s) if rule.window else (0.0, float("inf"))
         self.lo, self.hi = lo, hi
-        self.speaker_ok = [rule.speaker in ("any", u.speaker) for u in index.utterances]
+        self.speaker_ok = [
+            rule.speaker in ("any", u.speaker)
+            and (
+                rule.sentiment is None
+                or (u.sentiment is not None and u.sentiment.label == rule.sentiment)
+            )
+            for u in index.utterances
+        ]
+
+    def mood(self) -> RuleResult:
+        """A rule on sentiment alone: the mean score of the scoped turns has that label.
+
+        One ASR slip ("no, nothing more") must not make a satisfied customer "negative", so the
+        rule judges the speaker's turns in the window together; the turns with the rule's label
+        are the evidence.
+        """
+        rule = self.rule
+        turns = [
+            utt
+            for utt in self.index.utterances
+            if rule.speaker in ("any", utt.speaker)
+            and utt.sentiment is not None
+            and self.lo <= utt.start <= self.hi
+        ]
+        scores = [t.sentiment.score for t in turns if t.sentiment is not None]
+        if not scores:
+            return RuleResult(rule.id, False, [])
+        mean = sum(scores) / len(scores)
+        label = "neutral"
+        if mean <= -MOOD_THRESHOLD:
+            label = "negative"
+        elif mean >= MOOD_THRESHOLD:
+            label = "positive"
+        if label != rule.sentiment:
+            return RuleResult(rule.id, False, [])
+        hits = [
+            Hit(t.id, t.speaker, t.start, t.end, t.text, -1, -1)
+            for t in turns
+            if t.sentiment is not None and t.sentiment.label == rule.sentiment
+        ]
+        return RuleResult(rule.id, True, hits)
 
     def eval(self, node: ml.Node) -> tuple[bool, list[Hit]]:
         if isinstance(node, ml.Phrase):

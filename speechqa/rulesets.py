@@ -68,8 +68,15 @@ class RuleSpec(_Model):
     description: str | None = None
     speaker: Literal["agent", "customer", "any"] = "any"
     window: WindowSpec | None = None
-    match: str = Field(min_length=1)
+    match: str | None = Field(None, min_length=1)
+    sentiment: Literal["negative", "neutral", "positive"] | None = None
     fuzzy: int = Field(0, ge=0, le=3)
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> RuleSpec:
+        if self.match is None and self.sentiment is None:
+            raise ValueError("a rule needs 'match', 'sentiment' or both")
+        return self
 
 
 class ScriptSpec(_Model):
@@ -142,7 +149,12 @@ class Ruleset:
         return list(dict.fromkeys(t for t in self.spec.hotwords if t.strip()))
 
     def phrases(self) -> list[str]:
-        return [p.source for rule in self.rules.values() for p in phrases(rule.expression)]
+        return [
+            p.source
+            for rule in self.rules.values()
+            if rule.expression is not None
+            for p in phrases(rule.expression)
+        ]
 
 
 @dataclass
@@ -302,7 +314,12 @@ def load_ruleset(text: str, *, version: int | None = None) -> Ruleset:
         window = _window(rule.window, problems, where, (*path, "window")) if rule.window else None
         try:
             compiled[rule.id] = CompiledRule.compile(
-                rule.id, rule.match, speaker=rule.speaker, window=window, fuzzy=rule.fuzzy
+                rule.id,
+                rule.match,
+                speaker=rule.speaker,
+                window=window,
+                fuzzy=rule.fuzzy,
+                sentiment=rule.sentiment,
             )
         except MatchSyntaxError as exc:
             problems.add(where, f"match: {exc.message}", (*path, "match"), column=exc.column)

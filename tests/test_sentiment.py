@@ -151,3 +151,36 @@ def test_sentiment_command_reads_lines_and_keeps_their_order():
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["label"] for o in out] == ["negative", "neutral", "positive"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "matched", "hit_ids"),
+    [
+        ("sentiment: negative\n    speaker: customer\n    window: {last: 45}", False, []),
+        ("sentiment: negative\n    speaker: customer\n    window: {first: 30}", True, [1, 2]),
+        ("sentiment: positive\n    speaker: customer", False, []),  # mean over the call: -0.1
+        ("sentiment: neutral\n    speaker: customer", True, [4]),
+        ("sentiment: positive\n    speaker: customer\n    window: {last: 25}", True, [5]),
+        ("sentiment: negative\n    speaker: agent", False, []),
+    ],
+)
+def test_rules_can_test_sentiment(rule, matched, hit_ids):
+    utterances = [
+        u(0, "agent", 0, 5, 0.2),
+        u(1, "customer", 5, 15, -0.8),
+        u(2, "customer", 20, 24, -0.6),
+        u(3, "agent", 26, 30, 0.0),
+        u(4, "customer", 55, 60, 0.1),
+        u(5, "customer", 80, 90, 0.9),
+    ]
+    ruleset = load_ruleset(f"name: s\nrules:\n  - id: r\n    {rule}\n")
+    (result,) = evaluate(ruleset, utterances, duration_s=100.0).rules
+    assert result.matched is matched
+    assert [h.utterance for h in result.hits] == hit_ids
+
+
+def test_a_rule_needs_something_to_match():
+    from speechqa.rulesets import RulesetInvalid
+
+    with pytest.raises(RulesetInvalid, match="'match', 'sentiment' or both"):
+        load_ruleset("name: s\nrules:\n  - id: r\n    speaker: agent\n")
