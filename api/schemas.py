@@ -70,6 +70,8 @@ class CallDocument(BaseModel):
     asr_model: str | None
     speakers: list[str]
     utterances: list[UtteranceRead]
+    metrics: dict[str, Any] | None
+    """Talk, silence, overtalk, interruptions, words per minute, monologues, questions."""
     sentiment: dict[str, Any]
     """Per role: turns, quarter means and overall; and customer_sentiment_shift."""
     rules: list[dict[str, Any]]

@@ -76,6 +76,7 @@ def analyze(
     """Analyse one recording in this process and print the result."""
     from speechqa.analysis import transcribe_call
     from speechqa.document import CallHeader, build_document
+    from speechqa.metrics import call_metrics, conversation
     from speechqa.rulesets import default_ruleset_text, load_ruleset
     from speechqa.scoring import evaluate
 
@@ -126,8 +127,15 @@ def analyze(
         roles_estimated=transcript.roles_estimated,
         language=transcript.language,
     )
-    evaluation = evaluate(ruleset, transcript.utterances, duration_s=transcript.duration_s)
-    doc = build_document(header, transcript.utterances, evaluation.as_dict())
+    speech = {k: [[iv.start, iv.end] for iv in v] for k, v in transcript.speech.items()}
+    measured = conversation(speech, transcript.utterances, transcript.duration_s)
+    evaluation = evaluate(
+        ruleset,
+        transcript.utterances,
+        duration_s=transcript.duration_s,
+        metrics=call_metrics(transcript.utterances, transcript.duration_s, speech),
+    )
+    doc = build_document(header, transcript.utterances, evaluation.as_dict(), measured)
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return

@@ -49,13 +49,17 @@ def utterance_dict(u: Utterance) -> dict[str, Any]:
 
 
 def build_document(
-    header: CallHeader, utterances: list[Utterance], evaluation: dict[str, Any] | None = None
+    header: CallHeader,
+    utterances: list[Utterance],
+    evaluation: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The call document; ``evaluation`` is a ruleset's result (rules, script, score)."""
     doc = asdict(header)
     doc["started_at"] = header.started_at.isoformat() if header.started_at else None
     doc["speakers"] = sorted({u.speaker for u in utterances})
     doc["utterances"] = [utterance_dict(u) for u in utterances]
+    doc["metrics"] = metrics
     doc["sentiment"] = sentiment.summary(utterances, header.duration_s or 0.0)
     evaluation = evaluation or {}
     doc["rules"] = evaluation.get("rules", [])

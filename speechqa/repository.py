@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from speechqa.analysis import Transcript
 from speechqa.document import CallHeader
 from speechqa.errors import NotFound
+from speechqa.metrics import conversation
 from speechqa.models import Call, CallStatus, UtteranceRow, utcnow
 from speechqa.sentiment import Sentiment
 from speechqa.transcription import Word
@@ -61,6 +65,7 @@ def save_transcript(session: Session, call: Call, transcript: Transcript, asr_mo
         for speaker, intervals in transcript.speech.items()
     }
     call.roles_estimated = transcript.roles_estimated
+    call.metrics = conversation(call.speech, transcript.utterances, transcript.duration_s)
     call.source_channels = transcript.source_channels
     if transcript.channels is not None:
         call.channels = transcript.channels
@@ -122,10 +127,20 @@ def analysed_calls(session: Session, ruleset: str, *, default: bool) -> list[str
     return list(session.scalars(query))
 
 
-def transcripts(session: Session, call_ids: list[str]) -> dict[str, tuple[list[Utterance], float]]:
-    """Utterances and duration of many calls, in two queries."""
-    query = select(Call.id, Call.duration_s).where(Call.id.in_(call_ids))
-    durations = {call_id: duration for call_id, duration in session.execute(query)}
+@dataclass(frozen=True)
+class StoredTranscript:
+    utterances: list[Utterance]
+    duration_s: float
+    speech: dict[str, Any]
+
+
+def transcripts(session: Session, call_ids: list[str]) -> dict[str, StoredTranscript]:
+    """Utterances, duration and speech intervals of many calls, in two queries."""
+    query = select(Call.id, Call.duration_s, Call.speech).where(Call.id.in_(call_ids))
+    calls = {
+        cid: (duration or 0.0, speech or {}) for cid, duration, speech in session.execute(query)
+    }
+    durations = {cid: d for cid, (d, _) in calls.items()}
     grouped: dict[str, list[Utterance]] = {cid: [] for cid in call_ids if cid in durations}
     rows = session.execute(
         select(
@@ -147,7 +162,9 @@ def transcripts(session: Session, call_ids: list[str]) -> dict[str, tuple[list[U
         grouped[call_id].append(
             Utterance(idx, speaker, start, end, text, utterance_words, _sentiment(label, score))
         )
-    return {cid: (utts, durations[cid] or 0.0) for cid, utts in grouped.items()}
+    return {
+        cid: StoredTranscript(utts, calls[cid][0], calls[cid][1]) for cid, utts in grouped.items()
+    }
 
 
 def _sentiment(label: str | None, score: float | None) -> Sentiment | None:

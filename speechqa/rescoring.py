@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from speechqa import repository, ruleset_store
 from speechqa.db import session_scope
+from speechqa.metrics import call_metrics
 from speechqa.scoring import evaluate
 from speechqa.settings import Settings
 
@@ -31,13 +32,16 @@ def rescore(
         batch = call_ids[at : at + BATCH]
         with session_scope(settings) as session:
             found = repository.transcripts(session, batch)
-            ruleset_store.save_evaluations(
-                session,
-                [
-                    (cid, evaluate(ruleset, utts, duration_s=dur))
-                    for cid, (utts, dur) in found.items()
-                ],
-            )
+            evaluations = []
+            for cid, t in found.items():
+                measured = call_metrics(t.utterances, t.duration_s, t.speech)
+                evaluations.append(
+                    (
+                        cid,
+                        evaluate(ruleset, t.utterances, duration_s=t.duration_s, metrics=measured),
+                    )
+                )
+            ruleset_store.save_evaluations(session, evaluations)
         done += len(batch)
         if progress is not None:
             progress(done, len(call_ids))

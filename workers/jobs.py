@@ -18,6 +18,7 @@ from speechqa import repository, ruleset_store
 from speechqa.analysis import transcribe_call
 from speechqa.db import session_scope
 from speechqa.errors import NotFound, SpeechQAError
+from speechqa.metrics import call_metrics
 from speechqa.models import CallStatus
 from speechqa.rescoring import rescore
 from speechqa.scoring import evaluate
@@ -62,7 +63,12 @@ def analyze_call(call_id: str) -> str:
             call = repository.get_call(session, call_id)
             repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
             repository.save_transcript(session, call, transcript, transcriber.spec.model)
-            evaluation = evaluate(ruleset, transcript.utterances, duration_s=transcript.duration_s)
+            evaluation = evaluate(
+                ruleset,
+                transcript.utterances,
+                duration_s=transcript.duration_s,
+                metrics=call_metrics(transcript.utterances, transcript.duration_s, call.speech),
+            )
             ruleset_store.save_evaluation(session, call_id, evaluation)
             repository.set_status(session, call, CallStatus.DONE, progress=1.0)
     except SpeechQAError as exc:

@@ -140,4 +140,5 @@ def get_call(call_id: str, session: SessionDep, _: Review) -> dict[str, Any]:
         repository.header(call),
         repository.utterances(session, call.id),
         evaluation.result if evaluation else None,
+        call.metrics,
     )
