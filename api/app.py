@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import calls, health, jobs, rulesets
+from api.routes import calls, health, jobs, kpis, rulesets
 from speechqa import __version__
 from speechqa.db import migrate
 from speechqa.settings import Settings, get_settings
@@ -37,4 +37,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calls.router)
     app.include_router(rulesets.router)
     app.include_router(jobs.router)
+    app.include_router(kpis.router)
     return app

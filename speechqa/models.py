@@ -166,3 +166,45 @@ class EvaluationRow(Base):
     adherence: Mapped[float | None] = mapped_column(Float)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CallStats(Base):
+    """One analysed call's numbers, narrow and indexed for KPIs over agents, teams and periods."""
+
+    __tablename__ = "call_stats"
+    __table_args__ = (
+        Index("ix_call_stats_agent_at", "agent_id", "at"),
+        Index("ix_call_stats_team_at", "team", "at"),
+    )
+
+    call_id: Mapped[str] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """When the call took place (its started_at, else when it was received)."""
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Numeric metrics by name (duration_s, silence_ratio, qa_score, ...)."""
+    rules_hit: Mapped[list[Any]] = mapped_column(JSON)
+    critical_fail: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class KpiEvent(Base):
+    """The KPI journal: one row per counter that fired on a call."""
+
+    __tablename__ = "kpi_events"
+    __table_args__ = (
+        Index("ix_kpi_events_agent_at", "agent_id", "at"),
+        Index("ix_kpi_events_team_at", "team", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    offset_s: Mapped[float | None] = mapped_column(Float)
+    counter: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str | None] = mapped_column(Text)

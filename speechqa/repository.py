@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from speechqa.analysis import Transcript
 from speechqa.document import CallHeader
 from speechqa.errors import NotFound
 from speechqa.metrics import conversation
-from speechqa.models import Call, CallStatus, UtteranceRow, utcnow
+from speechqa.models import Call, CallStats, CallStatus, UtteranceRow, utcnow
 from speechqa.sentiment import Sentiment
 from speechqa.transcription import Word
 from speechqa.utterances import Utterance
@@ -169,3 +170,53 @@ def transcripts(session: Session, call_ids: list[str]) -> dict[str, StoredTransc
 
 def _sentiment(label: str | None, score: float | None) -> Sentiment | None:
     return Sentiment(label, score) if label is not None and score is not None else None
+
+
+def list_calls(
+    session: Session,
+    *,
+    agent_id: str | None = None,
+    team: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    status: str | None = None,
+    rule: str | None = None,
+    critical_fail: bool | None = None,
+    min_score: float | None = None,
+    max_score: float | None = None,
+    limit: int = 50,
+    after: tuple[datetime, str] | None = None,
+) -> list[tuple[Call, CallStats | None]]:
+    """Calls matching the filters, newest first, paged by (received at, id)."""
+    query = select(Call, CallStats).outerjoin(CallStats, CallStats.call_id == Call.id)
+    when = func.coalesce(Call.started_at, Call.created_at)
+    for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.status, status)):
+        if value is not None:
+            query = query.where(column == value)
+    if start is not None:
+        query = query.where(when >= start)
+    if end is not None:
+        query = query.where(when < end)
+    if critical_fail is not None:
+        query = query.where(CallStats.critical_fail.is_(critical_fail))
+    if after is not None:
+        query = query.where(
+            (Call.created_at < after[0]) | ((Call.created_at == after[0]) & (Call.id < after[1]))
+        )
+    query = query.order_by(Call.created_at.desc(), Call.id.desc())
+    found: list[tuple[Call, CallStats | None]] = []
+    # Rule and score filters read the JSON columns, so they are applied here, page by page.
+    for batch in session.execute(query.execution_options(yield_per=500)).tuples().partitions():
+        for call, stats in batch:
+            values = stats.values if stats else {}
+            if rule is not None and (stats is None or rule not in stats.rules_hit):
+                continue
+            score = values.get("qa_score")
+            if min_score is not None and (score is None or score < min_score):
+                continue
+            if max_score is not None and (score is None or score > max_score):
+                continue
+            found.append((call, stats))
+            if len(found) >= limit:
+                return found
+    return found

@@ -14,7 +14,7 @@ from typing import Any
 from rq import get_current_job
 from rq.job import Job
 
-from speechqa import repository, ruleset_store
+from speechqa import kpis, repository, ruleset_store
 from speechqa.analysis import transcribe_call
 from speechqa.db import session_scope
 from speechqa.errors import NotFound, SpeechQAError
@@ -63,13 +63,12 @@ def analyze_call(call_id: str) -> str:
             call = repository.get_call(session, call_id)
             repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
             repository.save_transcript(session, call, transcript, transcriber.spec.model)
+            measured = call_metrics(transcript.utterances, transcript.duration_s, call.speech)
             evaluation = evaluate(
-                ruleset,
-                transcript.utterances,
-                duration_s=transcript.duration_s,
-                metrics=call_metrics(transcript.utterances, transcript.duration_s, call.speech),
+                ruleset, transcript.utterances, duration_s=transcript.duration_s, metrics=measured
             )
             ruleset_store.save_evaluation(session, call_id, evaluation)
+            kpis.record(session, call, evaluation.as_dict(), measured)
             repository.set_status(session, call, CallStatus.DONE, progress=1.0)
     except SpeechQAError as exc:
         _fail(settings, call_id, exc.message)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import logging
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
@@ -14,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import Ingest, RedisDep, Review, SessionDep, SettingsDep
 from api.schemas import CallAccepted, CallDocument, CallStatusRead, ErrorResponse
-from speechqa import ingest, repository, ruleset_store
+from speechqa import ingest, kpis, repository, ruleset_store
 from speechqa.db import session_scope
 from speechqa.document import build_document
 from speechqa.errors import Conflict, InvalidInput, InvalidMetadata, UploadTooLarge
@@ -115,6 +117,76 @@ async def submit_call(
         created=created,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=202 if created else 200)
+
+
+@router.get("", summary="List calls by agent, team, period, status, rule hit and score")
+def list_calls(
+    request: Request,
+    session: SessionDep,
+    _: Review,
+    agent_id: str | None = None,
+    team: str | None = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    status: str | None = None,
+    rule: str | None = None,
+    critical_fail: bool | None = None,
+    min_score: float | None = None,
+    max_score: float | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """The calls behind any KPI figure: the same filters give the same calls."""
+    start = end = None
+    if from_ is not None or to is not None:
+        start, end, _bucket = kpis.parse_period(from_ or "1970-01-01", to or "2999-12-31", None)
+    after = None
+    if cursor:
+        try:
+            stamp, call_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+            after = (datetime.fromisoformat(stamp), call_id)
+        except ValueError:
+            raise InvalidInput(
+                "The cursor is not one this API returned.", details={"parameter": "cursor"}
+            ) from None
+    rows = repository.list_calls(
+        session,
+        agent_id=agent_id,
+        team=team,
+        start=start,
+        end=end,
+        status=status,
+        rule=rule,
+        critical_fail=critical_fail,
+        min_score=min_score,
+        max_score=max_score,
+        limit=limit,
+        after=after,
+    )
+    items = []
+    for call, stats in rows:
+        values = stats.values if stats else {}
+        items.append(
+            {
+                "id": call.id,
+                "external_id": call.external_id,
+                "agent_id": call.agent_id,
+                "team": call.team,
+                "status": call.status,
+                "started_at": call.started_at.isoformat() if call.started_at else None,
+                "duration_s": call.duration_s,
+                "score": values.get("qa_score"),
+                "critical_fail": stats.critical_fail if stats else None,
+                "url": str(request.url_for("get_call", call_id=call.id)),
+            }
+        )
+    next_cursor = None
+    if len(rows) == limit:
+        last = rows[-1][0]
+        next_cursor = base64.urlsafe_b64encode(
+            f"{last.created_at.isoformat()}|{last.id}".encode()
+        ).decode()
+    return {"calls": items, "next_cursor": next_cursor}
 
 
 @router.get("/{call_id}/status", response_model=CallStatusRead, responses=_ERRORS)
