@@ -14,27 +14,39 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from speechqa.errors import InvalidInput, NotFound
 from speechqa.metrics import bridge
-from speechqa.models import Agent, Call, CallStats, KpiEvent
+from speechqa.models import Agent, CallStats, KpiEvent
 
 BUCKETS = ("day", "week", "month")
 SILENCE_EVENT_S = 10.0
 SENTIMENT_DROP = -0.5
 
 
-def _when(call: Call) -> datetime:
+class CallFacts(Protocol):
+    """What the KPI rows need of a call (a Call row, or a stored transcript)."""
+
+    id: str
+    agent_id: str
+    team: str | None
+    started_at: datetime | None
+    created_at: datetime
+    duration_s: float | None
+    speech: dict[str, Any] | None
+
+
+def _when(call: CallFacts) -> datetime:
     when = call.started_at or call.created_at
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def record(
-    session: Session, call: Call, evaluation: dict[str, Any] | None, measured: dict[str, float]
+    session: Session, call: CallFacts, evaluation: dict[str, Any] | None, measured: dict[str, float]
 ) -> None:
     """Write (or rewrite) a scored call's KPI row and journal entries.
 
@@ -46,7 +58,9 @@ def record(
 Rows = tuple[dict[str, Any], list[dict[str, Any]]]
 
 
-def rows_for(call: Call, evaluation: dict[str, Any] | None, measured: dict[str, float]) -> Rows:
+def rows_for(
+    call: CallFacts, evaluation: dict[str, Any] | None, measured: dict[str, float]
+) -> Rows:
     """The call_stats row and the journal rows of one scored call."""
     at = _when(call)
     values: dict[str, float] = dict(measured)
@@ -117,7 +131,7 @@ def write(session: Session, items: Sequence[Rows]) -> None:
         session.execute(insert(KpiEvent), events)
 
 
-def _silences(call: Call) -> list[tuple[float, float]]:
+def _silences(call: CallFacts) -> list[tuple[float, float]]:
     speech = call.speech or {}
     if not speech:
         return []  # no voice-activity data: nothing to say about silence

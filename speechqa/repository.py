@@ -130,18 +130,31 @@ def analysed_calls(session: Session, ruleset: str, *, default: bool) -> list[str
 
 @dataclass(frozen=True)
 class StoredTranscript:
-    utterances: list[Utterance]
+    """A stored call's transcript and the facts KPIs need (duck-types as a Call for them)."""
+
+    id: str
+    agent_id: str
+    team: str | None
+    started_at: datetime | None
+    created_at: datetime
     duration_s: float
     speech: dict[str, Any]
+    utterances: list[Utterance]
 
 
 def transcripts(session: Session, call_ids: list[str]) -> dict[str, StoredTranscript]:
-    """Utterances, duration and speech intervals of many calls, in two queries."""
-    query = select(Call.id, Call.duration_s, Call.speech).where(Call.id.in_(call_ids))
-    calls = {
-        cid: (duration or 0.0, speech or {}) for cid, duration, speech in session.execute(query)
-    }
-    durations = {cid: d for cid, (d, _) in calls.items()}
+    """Utterances, duration, speech intervals and KPI facts of many calls, in two queries."""
+    query = select(
+        Call.id,
+        Call.agent_id,
+        Call.team,
+        Call.started_at,
+        Call.created_at,
+        Call.duration_s,
+        Call.speech,
+    ).where(Call.id.in_(call_ids))
+    calls = {row[0]: row for row in session.execute(query)}
+    durations = {cid: row[5] for cid, row in calls.items()}
     grouped: dict[str, list[Utterance]] = {cid: [] for cid in call_ids if cid in durations}
     rows = session.execute(
         select(
@@ -163,9 +176,13 @@ def transcripts(session: Session, call_ids: list[str]) -> dict[str, StoredTransc
         grouped[call_id].append(
             Utterance(idx, speaker, start, end, text, utterance_words, _sentiment(label, score))
         )
-    return {
-        cid: StoredTranscript(utts, calls[cid][0], calls[cid][1]) for cid, utts in grouped.items()
-    }
+    out = {}
+    for cid, utts in grouped.items():
+        _, agent_id, team, started_at, created_at, duration, speech = calls[cid]
+        out[cid] = StoredTranscript(
+            cid, agent_id, team, started_at, created_at, duration or 0.0, speech or {}, utts
+        )
+    return out
 
 
 def _sentiment(label: str | None, score: float | None) -> Sentiment | None:

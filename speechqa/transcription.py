@@ -23,8 +23,10 @@ Progress = Callable[[float], None]
 """Called with the fraction (0..1) of a channel's audio transcribed so far."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Word:
+    """One recognised word with its times (plain slots: transcripts hold thousands)."""
+
     word: str
     start: float
     end: float
