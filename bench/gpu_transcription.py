@@ -7,6 +7,10 @@ here (``score``):
     python bench/gpu_transcription.py prepare .gpu/audio          # decode examples/ + real calls
     python bench/gpu_transcription.py run .gpu/audio --out results.json --device cuda
     python bench/gpu_transcription.py score results.json
+
+The ctranslate2 4.8 wheels load CUDA 12's cuBLAS (``libcublas.so.12``). On a machine that has
+only CUDA 13, link ``libcublas.so.12`` and ``libcublasLt.so.12`` to the CUDA 13 libraries in a
+folder on ``LD_LIBRARY_PATH``: that is how the H100 figures in the README were taken.
 """
 
 from __future__ import annotations
