@@ -115,8 +115,14 @@ def header(call: Call) -> CallHeader:
     )
 
 
-def stale_calls(session: Session, statuses: tuple[CallStatus, ...]) -> list[str]:
-    return list(session.scalars(select(Call.id).where(Call.status.in_(statuses))))
+def stale_calls(
+    session: Session, statuses: tuple[CallStatus, ...], older_than: datetime | None = None
+) -> list[str]:
+    """Ids of calls in ``statuses`` (last changed before ``older_than``, when given)."""
+    query = select(Call.id).where(Call.status.in_(statuses))
+    if older_than is not None:
+        query = query.where(Call.updated_at < older_than)
+    return list(session.scalars(query))
 
 
 def analysed_calls(session: Session, ruleset: str, *, default: bool) -> list[str]:

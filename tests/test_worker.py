@@ -83,3 +83,24 @@ def test_calls_whose_jobs_were_lost_are_queued_again(settings):
     connect(settings).flushdb()  # Redis lost its data (e.g. restarted without persistence)
     assert requeue_orphans(settings) == [call_id]
     assert requeue_orphans(settings) == []  # already queued: not twice
+
+
+def test_a_running_worker_requeues_a_call_whose_enqueue_was_lost(settings):
+    """The API stores a call, then Redis is unreachable for the enqueue: the call is not lost."""
+    from datetime import timedelta
+
+    from rq import Queue
+
+    from speechqa.models import utcnow
+    from workers.worker import build_worker
+
+    call_id = _submit(settings, path=EXAMPLES / "address_change.wav", external_id="lost-2")
+    connect(settings).flushdb()
+    worker = build_worker(settings, heartbeat_s=30)
+    worker.run_maintenance_tasks()
+    queue = Queue(settings.queue_name, connection=connect(settings))
+    assert queue.count == 0  # too recent: an API request may still be enqueueing it
+    with session_scope(settings) as session:
+        repository.get_call(session, call_id).updated_at = utcnow() - timedelta(minutes=5)
+    worker.run_maintenance_tasks()
+    assert queue.job_ids == [f"analyze-{call_id}"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 from rq import Queue, SimpleWorker
@@ -17,7 +18,7 @@ from rq.job import Job
 
 from speechqa import repository
 from speechqa.db import migrate, session_scope
-from speechqa.models import CallStatus
+from speechqa.models import CallStatus, utcnow
 from speechqa.settings import Settings
 from speechqa.transcription import ModelSpec, load_model
 from workers import queue as jobs_queue
@@ -28,6 +29,16 @@ log = logging.getLogger(__name__)
 
 class WarmWorker(SimpleWorker):
     heartbeat_s: int = 60
+    settings: Settings | None = None
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's registry clean-up (which retries abandoned jobs), then re-queue lost calls."""
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        if self.settings is not None:
+            try:
+                requeue_orphans(self.settings, grace_s=self.heartbeat_s)
+            except Exception:  # the next sweep tries again
+                log.exception("re-queueing calls without a job failed")
 
     def get_heartbeat_ttl(self, job: Job) -> int:
         return self.heartbeat_s
@@ -51,12 +62,15 @@ class WarmWorker(SimpleWorker):
             thread.join()
 
 
-def requeue_orphans(settings: Settings) -> list[str]:
-    """Queue again every unfinished call that has no live job (e.g. Redis lost its data)."""
+def requeue_orphans(settings: Settings, grace_s: float = 0) -> list[str]:
+    """Queue again every unfinished call that has no live job (e.g. Redis lost its data, or the
+    API could not reach Redis after storing a call). ``grace_s`` leaves alone calls that changed
+    more recently (an API request may be about to enqueue them)."""
     connection = connect(settings)
+    older_than = utcnow() - timedelta(seconds=grace_s) if grace_s else None
     with session_scope(settings) as session:
         pending = repository.stale_calls(
-            session, (CallStatus.QUEUED, CallStatus.TRANSCRIBING, CallStatus.ANALYZING)
+            session, (CallStatus.QUEUED, CallStatus.TRANSCRIBING, CallStatus.ANALYZING), older_than
         )
     requeued = []
     for call_id in pending:
@@ -77,6 +91,7 @@ def build_worker(
         maintenance_interval=max(heartbeat_s, 10),
     )
     worker.heartbeat_s = heartbeat_s
+    worker.settings = settings
     return worker
 
 
