@@ -133,7 +133,7 @@ def analyze(
         ruleset,
         transcript.utterances,
         duration_s=transcript.duration_s,
-        metrics=call_metrics(transcript.utterances, transcript.duration_s, speech),
+        metrics=call_metrics(transcript.utterances, transcript.duration_s, measured),
     )
     doc = build_document(header, transcript.utterances, evaluation.as_dict(), measured)
     if as_json:

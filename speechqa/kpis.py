@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from speechqa.errors import InvalidInput, NotFound
-from speechqa.metrics import bridge
+from speechqa.metrics import silences
 from speechqa.models import Agent, CallStats, KpiEvent
 
 BUCKETS = ("day", "week", "month")
@@ -132,18 +132,9 @@ def write(session: Session, items: Sequence[Rows]) -> None:
 
 
 def _silences(call: CallFacts) -> list[tuple[float, float]]:
-    speech = call.speech or {}
-    if not speech:
+    if not call.speech:
         return []  # no voice-activity data: nothing to say about silence
-    talk = bridge([s for role in ("agent", "customer") for s in speech.get(role, [])], 0.0)
-    gaps, cursor = [], 0.0
-    for a, b in talk:
-        if a - cursor >= SILENCE_EVENT_S:
-            gaps.append((cursor, a))
-        cursor = max(cursor, b)
-    if (call.duration_s or 0) - cursor >= SILENCE_EVENT_S:
-        gaps.append((cursor, call.duration_s or 0.0))
-    return gaps
+    return silences(call.speech, call.duration_s or 0.0, SILENCE_EVENT_S)
 
 
 def parse_period(

@@ -79,6 +79,17 @@ def _gaps(spans: Sequence[Span], duration: float) -> list[Span]:
     return gaps
 
 
+def silences(
+    speech: Mapping[str, Sequence[Sequence[float]]],
+    duration_s: float,
+    min_s: float,
+    bridge_s: float = MetricOptions.bridge_s,
+) -> list[Span]:
+    """Stretches of at least ``min_s`` where neither party talks, the call's edges included."""
+    talk = [s for role in ROLES for s in bridge(speech.get(role, []), bridge_s)]
+    return [(a, b) for a, b in _gaps(bridge(talk, 0.0), duration_s) if b - a >= min_s]
+
+
 def _interruptions(mine: Sequence[Span], theirs: Sequence[Span], min_s: float) -> int:
     """Times a turn of ``mine`` starts inside one of ``theirs`` and overlaps it long enough."""
     count = 0
@@ -111,8 +122,7 @@ def conversation(
     """The conversation metrics of one call (agent/customer roles; others are ignored)."""
     options = options or MetricOptions()
     talk = {role: bridge(speech.get(role, []), options.bridge_s) for role in ROLES}
-    anyone = bridge([s for role in ROLES for s in talk[role]], 0.0)
-    silences = [(a, b) for a, b in _gaps(anyone, duration_s) if b - a >= options.silence_min_s]
+    quiet = silences(speech, duration_s, options.silence_min_s, options.bridge_s)
     talk_s = {role: round(_total(talk[role]), 2) for role in ROLES}
     words = {role: sum(len(u.words) for u in utterances if u.speaker == role) for role in ROLES}
     both = talk_s["agent"] + talk_s["customer"]
@@ -121,10 +131,10 @@ def conversation(
         "talk_s": talk_s,
         "agent_talk_pct": round(talk_s["agent"] / duration_s, 4) if duration_s else None,
         "talk_listen_ratio": round(talk_s["agent"] / both, 4) if both else None,
-        "silence_s": round(_total(silences), 2),
-        "silence_ratio": round(_total(silences) / duration_s, 4) if duration_s else None,
-        "longest_silence_s": round(max((b - a for a, b in silences), default=0.0), 2),
-        "silence_count": len(silences),
+        "silence_s": round(_total(quiet), 2),
+        "silence_ratio": round(_total(quiet) / duration_s, 4) if duration_s else None,
+        "longest_silence_s": round(max((b - a for a, b in quiet), default=0.0), 2),
+        "silence_count": len(quiet),
         "overtalk_s": round(_total(_intersection(talk["agent"], talk["customer"])), 2),
         "interruptions": {
             "agent": _interruptions(talk["agent"], talk["customer"], options.interrupt_min_s),
@@ -167,10 +177,14 @@ def kpis(metrics: Mapping[str, Any]) -> dict[str, float]:
 def call_metrics(
     utterances: Sequence[Utterance],
     duration_s: float,
-    speech: Mapping[str, Sequence[Sequence[float]]] | None = None,
+    measured: Mapping[str, Any] | None = None,
 ) -> dict[str, float]:
-    """Every metric a scorecard can test for this call (what cannot be computed is missing)."""
+    """Every metric a scorecard can test for this call (what cannot be computed is missing).
+
+    ``measured`` is the call's ``conversation`` metrics, computed once when the transcript is
+    stored and kept with the call.
+    """
     out = sentiment.metrics(sentiment.summary(utterances, duration_s))
-    if speech:
-        out.update(kpis(conversation(speech, utterances, duration_s)))
+    if measured:
+        out.update(kpis(measured))
     return out

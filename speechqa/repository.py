@@ -145,6 +145,7 @@ class StoredTranscript:
     created_at: datetime
     duration_s: float
     speech: dict[str, Any]
+    metrics: dict[str, Any]
     utterances: list[Utterance]
 
 
@@ -158,10 +159,10 @@ def transcripts(session: Session, call_ids: list[str]) -> dict[str, StoredTransc
         Call.created_at,
         Call.duration_s,
         Call.speech,
+        Call.metrics,
     ).where(Call.id.in_(call_ids))
     calls = {row[0]: row for row in session.execute(query)}
-    durations = {cid: row[5] for cid, row in calls.items()}
-    grouped: dict[str, list[Utterance]] = {cid: [] for cid in call_ids if cid in durations}
+    grouped: dict[str, list[Utterance]] = {cid: [] for cid in call_ids if cid in calls}
     rows = session.execute(
         select(
             UtteranceRow.call_id,
@@ -184,9 +185,17 @@ def transcripts(session: Session, call_ids: list[str]) -> dict[str, StoredTransc
         )
     out = {}
     for cid, utts in grouped.items():
-        _, agent_id, team, started_at, created_at, duration, speech = calls[cid]
+        _, agent_id, team, started_at, created_at, duration, speech, metrics = calls[cid]
         out[cid] = StoredTranscript(
-            cid, agent_id, team, started_at, created_at, duration or 0.0, speech or {}, utts
+            cid,
+            agent_id,
+            team,
+            started_at,
+            created_at,
+            duration or 0.0,
+            speech or {},
+            metrics or {},
+            utts,
         )
     return out
 

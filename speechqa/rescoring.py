@@ -34,7 +34,7 @@ def rescore(
             found = repository.transcripts(session, batch)
             evaluations = []
             for cid, t in found.items():
-                measured = call_metrics(t.utterances, t.duration_s, t.speech)
+                measured = call_metrics(t.utterances, t.duration_s, t.metrics)
                 evaluations.append(
                     (
                         cid,

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from speechqa.errors import InvalidInput
-from speechqa.matchlang import MatchSyntaxError, phrases
+from speechqa.matchlang import MatchSyntaxError
 from speechqa.rules import CompiledRule, Window
 
 KPIS: dict[str, str] = {
@@ -147,14 +147,6 @@ class Ruleset:
         worse in our measurements, while a short list of rare names helped (bench/).
         """
         return list(dict.fromkeys(t for t in self.spec.hotwords if t.strip()))
-
-    def phrases(self) -> list[str]:
-        return [
-            p.source
-            for rule in self.rules.values()
-            if rule.expression is not None
-            for p in phrases(rule.expression)
-        ]
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -149,8 +149,3 @@ class TranscriptIndex:
         a, b = self.tokens[first], self.tokens[last]
         words = self.utterances[a.utterance].words[a.word : b.word + 1]
         return " ".join(w.word for w in words)
-
-
-def lemmas_of(words: Iterable[str]) -> list[str]:
-    lang = language()
-    return [lang.lemma(w) for w in words]

@@ -93,5 +93,5 @@ def test_measured_on_a_generated_call_against_its_known_timing():
     assert measured["longest_silence_s"] == pytest.approx(truth["longest_silence_s"], abs=0.5)
     assert measured["overtalk_s"] == pytest.approx(truth["overtalk_s"], abs=0.3)
     assert measured["interruptions"] == truth["interruptions"] == {"agent": 0, "customer": 1}
-    flat = call_metrics(transcript.utterances, transcript.duration_s, speech)
+    flat = call_metrics(transcript.utterances, transcript.duration_s, measured)
     assert {"silence_ratio", "agent_interruptions", "customer_sentiment_shift"} <= set(flat)

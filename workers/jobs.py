@@ -63,7 +63,7 @@ def analyze_call(call_id: str) -> str:
             call = repository.get_call(session, call_id)
             repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
             repository.save_transcript(session, call, transcript, transcriber.spec.model)
-            measured = call_metrics(transcript.utterances, transcript.duration_s, call.speech)
+            measured = call_metrics(transcript.utterances, transcript.duration_s, call.metrics)
             evaluation = evaluate(
                 ruleset, transcript.utterances, duration_s=transcript.duration_s, metrics=measured
             )
