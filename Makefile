@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install clean
+.PHONY: run test test-fast lint install clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "speechqa needs Python 3.11+"'
@@ -25,6 +25,10 @@ lint: install
 test: install lint
 	bash scripts/system-deps.sh
 	$(BIN)/pytest
+
+# The quick loop while editing: everything but the tests that run the speech model.
+test-fast: install
+	$(BIN)/pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from api import errors
 from api.routes import calls, health, jobs, kpis, rulesets
 from speechqa import __version__
-from speechqa.db import migrate
 from speechqa.settings import Settings, get_settings
+from speechqa.storage.database import migrate
 from workers.redis_server import connect
 
 

@@ -10,8 +10,8 @@ from redis import Redis
 from sqlalchemy.orm import Session
 
 from speechqa.apikeys import Principal, Scope, authenticate
-from speechqa.db import session_scope
 from speechqa.settings import Settings
+from speechqa.storage.database import session_scope
 
 
 def get_settings(request: Request) -> Settings:

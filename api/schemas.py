@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CallAccepted(BaseModel):
@@ -89,3 +89,173 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class CallListItem(BaseModel):
+    id: str
+    external_id: str | None
+    agent_id: str
+    team: str | None
+    status: str
+    started_at: str | None
+    duration_s: float | None
+    score: float | None
+    """The QA score that counts for the call (0-100), null until scored."""
+    critical_fail: bool | None
+    url: str
+
+
+class CallList(BaseModel):
+    calls: list[CallListItem]
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; null on the last page."""
+
+
+class MetricSummary(BaseModel):
+    mean: float
+    median: float
+    calls: int
+
+
+class KpiSummary(BaseModel):
+    calls: int
+    metrics: dict[str, MetricSummary]
+    critical_fail_rate: float
+    rule_hit_rate: dict[str, float]
+
+
+class KpiBucket(KpiSummary):
+    start: str
+    """First day of the day, week (Monday) or month."""
+
+
+class _Period(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+
+
+class _Kpis(_Period):
+    bucket: str | None
+    totals: KpiSummary
+    buckets: list[KpiBucket] | None = None
+    calls_url: str
+    """The call list with the same filters: the calls behind every figure."""
+
+
+class AgentKpis(_Kpis):
+    agent_id: str
+    agent_name: str | None
+    team: str | None
+
+
+class TeamKpis(_Kpis):
+    team: str
+    agents: list[str]
+
+
+class LeaderboardRow(BaseModel):
+    rank: int
+    agent_id: str
+    calls: int
+    mean: float
+
+
+class Leaderboard(_Period):
+    metric: str
+    agents: list[LeaderboardRow]
+
+
+class JournalEvent(BaseModel):
+    id: int
+    at: str
+    agent_id: str
+    team: str | None
+    call_id: str
+    counter: str
+    offset_s: float | None
+    value: float | None
+    detail: str | None
+
+
+class KpiJournal(BaseModel):
+    events: list[JournalEvent]
+    next_cursor: int | None
+
+
+class SummaryRow(BaseModel):
+    agent_id: str
+    period: str | None
+    calls: int
+    counters: dict[str, int]
+
+
+class SummaryReport(_Period):
+    bucket: str | None
+    rows: list[SummaryRow]
+
+
+class RulesetName(BaseModel):
+    name: str
+    version: int
+
+
+class RulesetList(BaseModel):
+    rulesets: list[RulesetName]
+
+
+class RulesetValid(BaseModel):
+    valid: bool
+    name: str
+    rules: int
+    script_steps: int
+    scorecard_items: int
+
+
+class RulesetStored(BaseModel):
+    name: str
+    version: int
+    created: bool
+    """False when the text equals the newest version (nothing new was stored)."""
+    rules: int
+
+
+class RulesetVersionRead(BaseModel):
+    version: int
+    created_at: str
+
+
+class RulesetRead(BaseModel):
+    name: str
+    version: int | None
+    description: str | None
+    rules: list[str]
+    script: list[str] | None
+    versions: list[RulesetVersionRead]
+    source: str
+
+
+class RescoreAccepted(BaseModel):
+    job_id: str
+    ruleset: str
+    version: int | None
+    status_url: str
+
+
+class JobRead(BaseModel):
+    id: str
+    status: str
+    """queued, started, finished, failed..."""
+    progress: dict[str, int] | None
+    result: Any = None
+    error: str | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 def prepare(outdir: Path) -> None:
     from bench.transcription import references
-    from speechqa import audio
+    from speechqa.pipeline import audio
 
     outdir.mkdir(parents=True, exist_ok=True)
     sources = sorted((ROOT / "examples").glob("*.wav"))
@@ -54,8 +54,8 @@ def run(folder: Path, out: Path, device: str, repeat: int) -> None:
     sys.modules.setdefault("av", types.ModuleType("av"))  # decoding happened in `prepare`
     from faster_whisper import WhisperModel
 
+    from speechqa.pipeline.transcription import Transcriber, resolve_compute_type, resolve_model
     from speechqa.settings import Settings
-    from speechqa.transcription import Transcriber, resolve_compute_type, resolve_model
 
     settings = Settings(asr_device=device)
     compute_type = resolve_compute_type(settings.asr_compute_type, device)
@@ -101,7 +101,7 @@ def run(folder: Path, out: Path, device: str, repeat: int) -> None:
 
 
 def score(path: Path) -> None:
-    from speechqa.wer import word_errors
+    from speechqa.pipeline.wer import word_errors
 
     results = json.loads(path.read_text())
     for label in ("bare", "stage"):

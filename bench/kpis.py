@@ -2,8 +2,8 @@
 
 Generates call records without audio (500 agents in 25 teams, one year of calls, with their
 KPI rows), then times ``GET /v1/agents/{id}/kpis`` for a quarter, the work behind it
-(``speechqa.kpis.agent_kpis``: an index range scan of the agent's rows plus means, medians and
-rule rates), for 20 different agents, and a team's quarter.
+(``speechqa.kpis.aggregates.agent_kpis``: an index range scan of the agent's rows plus means,
+medians and rule rates), for 20 different agents, and a team's quarter.
 
     python bench/kpis.py --database-url postgresql://postgres@127.0.0.1:5432/test
     python bench/kpis.py                         # SQLite, for comparison
@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from speechqa import kpis  # noqa: E402
-from speechqa.db import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
-from speechqa.models import Agent, Base, Call, CallStats  # noqa: E402
+from speechqa.kpis import aggregates as kpis  # noqa: E402
 from speechqa.settings import Settings  # noqa: E402
+from speechqa.storage.database import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
+from speechqa.storage.tables import Agent, Base, Call, CallStats  # noqa: E402
 
 RULES = [
     "greeting",

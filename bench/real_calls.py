@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from speechqa import audio  # noqa: E402
+from speechqa.pipeline import audio  # noqa: E402
 
 ASTERISK = Path("/usr/share/asterisk/sounds/en")
 ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")

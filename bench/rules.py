@@ -21,11 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from speechqa.rulesets import load_ruleset  # noqa: E402
-from speechqa.scoring import evaluate  # noqa: E402
-from speechqa.textindex import TranscriptIndex  # noqa: E402
-from speechqa.transcription import Word  # noqa: E402
-from speechqa.utterances import Utterance  # noqa: E402
+from speechqa.contracts import Utterance, Word  # noqa: E402
+from speechqa.rules.index import TranscriptIndex  # noqa: E402
+from speechqa.rules.ruleset import load_ruleset  # noqa: E402
+from speechqa.rules.scorecard import evaluate  # noqa: E402
 
 TEMPLATES = [
     ("agent", '"thank you for calling" OR "good morning"', "{first: 30}"),
@@ -93,10 +92,10 @@ def rescore_bench(calls: int, database_url: str | None) -> None:
 
     from sqlalchemy import insert, text
 
-    from speechqa.db import dispose_engines, get_engine, migrate, session_scope
-    from speechqa.models import Agent, Base, Call, UtteranceRow
-    from speechqa.rescoring import rescore
+    from speechqa.scoring import rescore
     from speechqa.settings import Settings
+    from speechqa.storage.database import dispose_engines, get_engine, migrate, session_scope
+    from speechqa.storage.tables import Agent, Base, Call, UtteranceRow
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), database_url=database_url)

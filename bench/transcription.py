@@ -33,10 +33,11 @@ from faster_whisper import WhisperModel, decode_audio  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from speechqa.analysis import Transcript, transcribe_call  # noqa: E402
+from speechqa.contracts import Transcript  # noqa: E402
+from speechqa.pipeline.analysis import transcribe_call  # noqa: E402
+from speechqa.pipeline.transcription import Transcriber, resolve_compute_type, resolve_model  # noqa: E402
+from speechqa.pipeline.wer import normalize, word_errors  # noqa: E402
 from speechqa.settings import Settings  # noqa: E402
-from speechqa.transcription import Transcriber, resolve_compute_type, resolve_model  # noqa: E402
-from speechqa.wer import normalize, word_errors  # noqa: E402
 
 DOMAIN_TERMS = ["Acme Telecom", "Acme Bank", "Acme Internet"]
 console = Console()

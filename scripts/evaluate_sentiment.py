@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from speechqa.sentiment import load_model  # noqa: E402
+from speechqa.pipeline.sentiment import load_model  # noqa: E402
 
 SPLITS = ["tweeteval_test", "airline_test", "meld_test", "goemotions_test", "uci_test"]
 LABELS = ["negative", "neutral", "positive"]

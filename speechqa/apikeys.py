@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from speechqa.errors import Forbidden, InvalidInput, Unauthorized
-from speechqa.models import ApiKey, utcnow
+from speechqa.storage.tables import ApiKey, utcnow
 
 KEY_PREFIX = "sqa_"
 

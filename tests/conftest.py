@@ -10,67 +10,20 @@ Two deployments are exercised:
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from speechqa.db import dispose_engines, migrate
+from api.app import create_app
+from speechqa.apikeys import Scope
 from speechqa.settings import Settings, get_settings
+from speechqa.storage.database import dispose_engines, migrate
+from tests.support import EXTERNAL_REDIS_URL, POSTGRES_URL, key_for, require_service
 from workers.redis_server import EmbeddedRedis
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-SHARED_AUDIO = Path(
-    os.environ.get("SPEECHQA_TEST_SHARED_AUDIO", ROOT.parent / "shared" / "data" / "audio")
-)
-POSTGRES_URL = os.environ.get(
-    "SPEECHQA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-EXTERNAL_REDIS_URL = os.environ.get("SPEECHQA_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def require_service(name: str, host: str, port: int) -> None:
-    if _reachable(host, port):
-        return
-    message = f"{name} is not reachable at {host}:{port}"
-    if IN_CI:
-        pytest.fail(message + " (CI must provide it)")
-    pytest.skip(message)
-
-
-def shared_audio(relative: str) -> Path:
-    """A real recording from the shared data folder (beside the checkout, as in CI)."""
-    path = SHARED_AUDIO / relative
-    if not path.exists():
-        if IN_CI:
-            pytest.fail(f"{path} is missing: CI lays shared/ beside the checkout")
-        pytest.skip(f"{path} is not present")
-    return path
-
-
-def reference(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
-    return data
-
-
-def reference_text(name: str, speaker: str) -> str:
-    return " ".join(t["text"] for t in reference(name)["turns"] if t["speaker"] == speaker)
 
 
 @pytest.fixture(scope="session")
@@ -133,8 +86,8 @@ def settings(
 
 
 def _truncate(s: Settings) -> None:
-    from speechqa.db import get_engine
-    from speechqa.models import Base
+    from speechqa.storage.database import get_engine
+    from speechqa.storage.tables import Base
 
     with get_engine(s).begin() as conn:
         names = ", ".join(t.name for t in Base.metadata.sorted_tables)
@@ -151,3 +104,16 @@ def sqlite_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     yield s
     dispose_engines()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The real app on the test's backend."""
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def admin(settings: Settings) -> dict[str, str]:
+    """Authorization headers of an admin key."""
+    return key_for(settings, Scope.ADMIN)

@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from speechqa import audio
-from tests.conftest import EXAMPLES, IN_CI, ROOT
+from speechqa.pipeline import audio
+from tests.support import EXAMPLES, IN_CI, ROOT
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from speechqa.pipeline.transcription import resolve_compute_type, resolve_model
 from speechqa.settings import Settings
-from speechqa.transcription import resolve_compute_type, resolve_model
 
 
 def test_environment_variables_use_the_speechqa_prefix(monkeypatch, tmp_path):
@@ -18,7 +18,7 @@ def test_environment_variables_use_the_speechqa_prefix(monkeypatch, tmp_path):
 
 def test_default_database_is_a_sqlite_file_in_the_data_dir(tmp_path):
     s = Settings(data_dir=tmp_path)
-    assert s.sqlalchemy_url == f"sqlite:///{tmp_path.resolve() / 'speechqa.db'}"
+    assert s.sqlalchemy_url == f"sqlite:///{tmp_path.resolve() / 'speechqa.storage.database'}"
     assert Settings(data_dir=tmp_path, database_url="postgresql://x/y").sqlalchemy_url == (
         "postgresql://x/y"
     )

@@ -14,16 +14,15 @@ from typing import Any
 from rq import get_current_job
 from rq.job import Job
 
-from speechqa import kpis, repository, ruleset_store
-from speechqa.analysis import transcribe_call
-from speechqa.db import session_scope
+from speechqa.calls import repository
 from speechqa.errors import NotFound, SpeechQAError
-from speechqa.metrics import call_metrics
-from speechqa.models import CallStatus
-from speechqa.rescoring import rescore
-from speechqa.scoring import evaluate
+from speechqa.pipeline.analysis import transcribe_call
+from speechqa.pipeline.transcription import Transcriber
+from speechqa.rules import store
+from speechqa.scoring import rescore, score_calls
 from speechqa.settings import Settings, get_settings
-from speechqa.transcription import Transcriber
+from speechqa.storage.database import session_scope
+from speechqa.storage.tables import CallStatus
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ def analyze_call(call_id: str) -> str:
             repository.set_status(session, call, CallStatus.TRANSCRIBING, progress=0.0)
             audio_path = settings.audio_dir / call.audio_path
             channel_map = call.channels
-            ruleset_name = call.ruleset or ruleset_store.DEFAULT
+            ruleset_name = call.ruleset or store.DEFAULT
     except NotFound:
         log.warning("call %s no longer exists; nothing to do", call_id)
         return "gone"
@@ -48,7 +47,7 @@ def analyze_call(call_id: str) -> str:
     progress = _ProgressWriter(settings, call_id)
     try:
         with session_scope(settings) as session:
-            ruleset = ruleset_store.get(session, ruleset_name)
+            ruleset = store.get(session, ruleset_name)
         transcriber = Transcriber(settings)
         transcript = transcribe_call(
             audio_path,
@@ -63,12 +62,7 @@ def analyze_call(call_id: str) -> str:
             call = repository.get_call(session, call_id)
             repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
             repository.save_transcript(session, call, transcript, transcriber.spec.model)
-            measured = call_metrics(transcript.utterances, transcript.duration_s, call.metrics)
-            evaluation = evaluate(
-                ruleset, transcript.utterances, duration_s=transcript.duration_s, metrics=measured
-            )
-            ruleset_store.save_evaluation(session, call_id, evaluation)
-            kpis.record(session, call, evaluation.as_dict(), measured)
+            score_calls(session, [call_id])
             repository.set_status(session, call, CallStatus.DONE, progress=1.0)
     except SpeechQAError as exc:
         _fail(settings, call_id, exc.message)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis import Redis
 from rq import Callback, Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from speechqa.errors import NotFound
 from speechqa.settings import Settings
 
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
@@ -65,3 +68,23 @@ def enqueue_rescore(settings: Settings, connection: Redis, name: str, version: i
         failure_ttl=7 * 24 * 3600,
         description=f"rescore calls with ruleset {name} v{version}",
     )
+
+
+def job_status(connection: Redis, job_id: str) -> dict[str, Any]:
+    """A background job's status, progress, result and error (NotFound for an unknown id)."""
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        raise NotFound(f"No job with id {job_id!r}.") from None
+    status = job.get_status(refresh=True)
+    error = None
+    latest = job.latest_result() if job.is_failed else None
+    if latest is not None and latest.exc_string:
+        error = latest.exc_string.strip().splitlines()[-1]
+    return {
+        "id": job.id,
+        "status": str(status.value if status is not None else "unknown"),
+        "progress": job.meta.get("progress"),
+        "result": job.return_value() if status is not None and status.value == "finished" else None,
+        "error": error,
+    }

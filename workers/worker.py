@@ -16,11 +16,11 @@ from typing import Any
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from speechqa import repository
-from speechqa.db import migrate, session_scope
-from speechqa.models import CallStatus, utcnow
+from speechqa.calls import repository
+from speechqa.pipeline.transcription import ModelSpec, load_model
 from speechqa.settings import Settings
-from speechqa.transcription import ModelSpec, load_model
+from speechqa.storage.database import migrate, session_scope
+from speechqa.storage.tables import CallStatus, utcnow
 from workers import queue as jobs_queue
 from workers.redis_server import connect
 

@@ -9,20 +9,21 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import SettingsDep
-from speechqa import db
+from api.schemas import Health, Readiness
 from speechqa.errors import ServiceUnavailable
+from speechqa.storage import database as db
 from workers import redis_server
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 async def readyz(settings: SettingsDep) -> JSONResponse:
     """The database and the queue's Redis answer."""
     checks: dict[str, Any] = {}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,13 +9,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Review, SessionDep
-from speechqa import kpis
+from api.schemas import AgentKpis, KpiJournal, Leaderboard, SummaryReport, TeamKpis
+from speechqa.kpis import aggregates, reports
+from speechqa.kpis.export import to_csv
+from speechqa.kpis.period import parse_period
 
 router = APIRouter(tags=["kpis"])
 
 From = Annotated[
     str | None, Query(alias="from", description="Start date (YYYY-MM-DD) or datetime.")
 ]
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}
+}
 
 
 def _wants_csv(request: Request) -> bool:
@@ -25,13 +29,8 @@ def _wants_csv(request: Request) -> bool:
 
 
 def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
     return Response(
-        out.getvalue(),
+        to_csv(rows),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -42,7 +41,7 @@ def _calls_url(request: Request, **filters: Any) -> str:
     return f"{request.url_for('list_calls')}?{query}"
 
 
-@router.get("/v1/agents/{agent_id}/kpis")
+@router.get("/v1/agents/{agent_id}/kpis", response_model=AgentKpis)
 def agent_kpis(
     agent_id: str,
     request: Request,
@@ -56,15 +55,15 @@ def agent_kpis(
 
     ``from`` and ``to`` are dates (the ``to`` day included) or ISO datetimes.
     """
-    start, end, bucket = kpis.parse_period(from_, to, bucket)
-    result = kpis.agent_kpis(session, agent_id, start, end, bucket)
+    start, end, bucket = parse_period(from_, to, bucket)
+    result = aggregates.agent_kpis(session, agent_id, start, end, bucket)
     result["calls_url"] = _calls_url(
         request, agent_id=agent_id, **{"from": start.isoformat(), "to": end.isoformat()}
     )
     return result
 
 
-@router.get("/v1/teams/{team}/kpis")
+@router.get("/v1/teams/{team}/kpis", response_model=TeamKpis)
 def team_kpis(
     team: str,
     request: Request,
@@ -75,17 +74,16 @@ def team_kpis(
     bucket: str | None = None,
 ) -> dict[str, Any]:
     """A team's KPIs over a period, optionally by day/week/month."""
-    start, end, bucket = kpis.parse_period(from_, to, bucket)
-    result = kpis.team_kpis(session, team, start, end, bucket)
+    start, end, bucket = parse_period(from_, to, bucket)
+    result = aggregates.team_kpis(session, team, start, end, bucket)
     result["calls_url"] = _calls_url(
         request, team=team, **{"from": start.isoformat(), "to": end.isoformat()}
     )
     return result
 
 
-@router.get("/v1/leaderboard")
+@router.get("/v1/leaderboard", response_model=Leaderboard)
 def leaderboard(
-    request: Request,
     session: SessionDep,
     _: Review,
     metric: str = "qa_score",
@@ -95,12 +93,16 @@ def leaderboard(
     order: str = "desc",
 ) -> dict[str, Any]:
     """Agents ranked by the mean of a metric over a period."""
-    start, end, _bucket = kpis.parse_period(from_, to, None)
-    board = kpis.leaderboard(session, metric, start, end, team, ascending=order == "asc")
+    start, end, _bucket = parse_period(from_, to, None)
+    board = aggregates.leaderboard(session, metric, start, end, team, ascending=order == "asc")
     return {"metric": metric, "from": start.isoformat(), "to": end.isoformat(), "agents": board}
 
 
-@router.get("/v1/reports/kpi-journal", response_model=None)
+@router.get(
+    "/v1/reports/kpi-journal",
+    response_model=None,
+    responses={**_CSV, 200: {**_CSV[200], "model": KpiJournal}},
+)
 def kpi_journal(
     request: Request,
     session: SessionDep,
@@ -112,11 +114,11 @@ def kpi_journal(
     counter: str | None = None,
     limit: int = 100,
     cursor: int | None = None,
-) -> dict[str, Any] | Response:
+) -> KpiJournal | Response:
     """Every counter that fired (rule hits, critical fails, long silences, sentiment drops)."""
-    start, end, _bucket = kpis.parse_period(from_, to, None)
+    start, end, _bucket = parse_period(from_, to, None)
     limit = max(1, min(limit, 10_000 if _wants_csv(request) else 1000))
-    events = kpis.journal(
+    events = reports.journal(
         session,
         start=start,
         end=end,
@@ -126,14 +128,18 @@ def kpi_journal(
         limit=limit,
         after=cursor,
     )
-    rows = kpis.as_rows(events)
+    rows = reports.as_rows(events)
     if _wants_csv(request):
         return _csv(rows, "kpi-journal.csv")
     next_cursor = rows[-1]["id"] if len(rows) == limit else None
-    return {"events": rows, "next_cursor": next_cursor}
+    return KpiJournal.model_validate({"events": rows, "next_cursor": next_cursor})
 
 
-@router.get("/v1/reports/summary", response_model=None)
+@router.get(
+    "/v1/reports/summary",
+    response_model=None,
+    responses={**_CSV, 200: {**_CSV[200], "model": SummaryReport}},
+)
 def summary_report(
     request: Request,
     session: SessionDep,
@@ -142,20 +148,12 @@ def summary_report(
     to: str | None = None,
     bucket: str | None = None,
     team: str | None = None,
-) -> dict[str, Any] | Response:
+) -> SummaryReport | Response:
     """The KPI journal counted per agent (and per day/week/month)."""
-    start, end, bucket = kpis.parse_period(from_, to, bucket)
-    rows = kpis.summary_report(session, start=start, end=end, bucket=bucket, team=team)
+    start, end, bucket = parse_period(from_, to, bucket)
+    rows = reports.summary_report(session, start=start, end=end, bucket=bucket, team=team)
     if _wants_csv(request):
-        counters = sorted({c for r in rows for c in r["counters"]})
-        flat = [
-            {
-                "agent_id": r["agent_id"],
-                "period": r["period"] or "",
-                "calls": r["calls"],
-                **{c: r["counters"].get(c, 0) for c in counters},
-            }
-            for r in rows
-        ]
-        return _csv(flat, "kpi-summary.csv")
-    return {"from": start.isoformat(), "to": end.isoformat(), "bucket": bucket, "rows": rows}
+        return _csv(reports.summary_table(rows), "kpi-summary.csv")
+    return SummaryReport.model_validate(
+        {"from": start.isoformat(), "to": end.isoformat(), "bucket": bucket, "rows": rows}
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,9 +11,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import Admin, RedisDep, Review, SessionDep, SettingsDep
-from speechqa import ruleset_store
+from api.schemas import RescoreAccepted, RulesetList, RulesetRead, RulesetStored, RulesetValid
 from speechqa.errors import InvalidInput
-from speechqa.rulesets import load_ruleset
+from speechqa.rules import store
+from speechqa.rules.ruleset import load_ruleset
 from workers.queue import enqueue_rescore
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
@@ -50,51 +52,41 @@ async def _source(request: Request) -> str:
     return text
 
 
-@router.get("")
+@router.get("", response_model=RulesetList)
 def list_rulesets(session: SessionDep, _: Review) -> dict[str, Any]:
     """Every ruleset with its newest version."""
-    return {"rulesets": ruleset_store.names(session)}
+    return {"rulesets": store.names(session)}
 
 
-@router.post("/validate", openapi_extra=_YAML_BODY)
+@router.post("/validate", openapi_extra=_YAML_BODY, response_model=RulesetValid)
 async def validate_ruleset(request: Request, _: Review) -> dict[str, Any]:
     """Check a draft ruleset without storing it; a 422 lists every problem."""
     ruleset = await run_in_threadpool(load_ruleset, await _source(request))
-    spec = ruleset.spec
-    return {
-        "valid": True,
-        "name": ruleset.name,
-        "rules": len(ruleset.rules),
-        "script_steps": len(spec.script.steps) if spec.script else 0,
-        "scorecard_items": sum(len(s.items) for s in spec.scorecard.sections)
-        if spec.scorecard
-        else 0,
-    }
+    return {"valid": True, "name": ruleset.name, **ruleset.counts()}
 
 
-@router.put("/{name}", openapi_extra=_YAML_BODY)
+@router.put(
+    "/{name}",
+    openapi_extra=_YAML_BODY,
+    response_model=RulesetStored,
+    responses={201: {"model": RulesetStored, "description": "A new version was stored"}},
+)
 async def put_ruleset(name: str, request: Request, session: SessionDep, _: Admin) -> JSONResponse:
     """Store a new version of a ruleset (unchanged text keeps the current version)."""
     source = await _source(request)
-    stored = await run_in_threadpool(ruleset_store.put, session, source, name=name)
-    body = {
-        "name": stored.name,
-        "version": stored.version,
-        "created": stored.created,
-        "rules": stored.rules,
-    }
-    return JSONResponse(body, status_code=201 if stored.created else 200)
+    stored = await run_in_threadpool(store.put, session, source, name=name)
+    return JSONResponse(asdict(stored), status_code=201 if stored.created else 200)
 
 
-@router.get("/{name}")
+@router.get("/{name}", response_model=RulesetRead)
 def get_ruleset(
     name: str, session: SessionDep, _: Review, version: int | None = None
 ) -> dict[str, Any]:
     """A ruleset version (default: the newest) with its source and the list of versions."""
-    return ruleset_store.describe(session, name, version)
+    return store.describe(session, name, version)
 
 
-@router.post("/{name}/rescore", status_code=202)
+@router.post("/{name}/rescore", status_code=202, response_model=RescoreAccepted)
 def rescore(
     name: str,
     request: Request,
@@ -103,13 +95,16 @@ def rescore(
     redis: RedisDep,
     _: Admin,
     version: int | None = None,
-) -> dict[str, Any]:
-    """Re-evaluate this ruleset's calls from their stored transcripts, in the background."""
-    ruleset = ruleset_store.get(session, name, version)
+) -> RescoreAccepted:
+    """Re-evaluate this ruleset's calls from their stored transcripts, in the background.
+
+    Each call's KPI row and journal follow the newest version that has scored it.
+    """
+    ruleset = store.get(session, name, version)
     job = enqueue_rescore(settings, redis, name, ruleset.version or 0)
-    return {
-        "job_id": job.id,
-        "ruleset": name,
-        "version": ruleset.version,
-        "status_url": str(request.url_for("get_job", job_id=job.id)),
-    }
+    return RescoreAccepted(
+        job_id=job.id,
+        ruleset=name,
+        version=ruleset.version,
+        status_url=str(request.url_for("get_job", job_id=job.id)),
+    )

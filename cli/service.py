@@ -1,0 +1,162 @@
+"""Running the service: ``speechqa serve`` (API, workers, embedded Redis), ``speechqa worker``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+from rich.table import Table
+
+from cli.common import console, fail, load_settings, setup_logging
+from speechqa.errors import SpeechQAError
+from speechqa.settings import Settings
+
+
+def worker(
+    burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+    heartbeat: Annotated[
+        int, typer.Option(help="Seconds before a dead worker's job is retried.")
+    ] = 60,
+    verbose: bool = False,
+) -> None:
+    """Work the analysis queue (start more, on more machines, to scale out)."""
+    from workers.redis_server import EmbeddedRedis
+    from workers.worker import run_worker
+
+    setup_logging(verbose)
+    settings = load_settings()
+    embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
+    try:
+        run_worker(settings, burst=burst, heartbeat_s=heartbeat)
+    except SpeechQAError as exc:
+        raise fail(exc) from exc
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes to start beside the API.")] = 1,
+    samples: Annotated[
+        Path | None, typer.Option(help="Submit the recordings in this folder once up.")
+    ] = None,
+    verbose: bool = False,
+) -> None:
+    """Run the API and workers; with nothing configured, embedded Redis and SQLite."""
+    import uvicorn
+
+    from api.app import create_app
+    from speechqa.storage.database import migrate
+    from workers.redis_server import EmbeddedRedis, redis_url
+
+    setup_logging(verbose)
+    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
+    embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        migrate(settings)
+        env = dict(os.environ, SPEECHQA_REDIS_URL=redis_url(settings))
+        env["SPEECHQA_DATA_DIR"] = str(settings.data_dir.resolve())
+        for _ in range(workers):
+            children.append(subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], env=env))
+        if samples is not None:
+            threading.Thread(
+                target=_submit_samples, args=(settings, samples, host, port), daemon=True
+            ).start()
+        console.print(f"speechqa listening on http://{host}:{port}  (API docs: /docs)")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    except SpeechQAError as exc:
+        raise fail(exc) from exc
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if embedded is not None:
+            embedded.stop()
+
+
+def _submit_samples(settings: Settings, folder: Path, host: str, port: int) -> None:
+    """Submit every recording in ``folder`` over HTTP and show their progress."""
+    import httpx
+
+    from speechqa.apikeys import Scope, create_key
+    from speechqa.storage.database import session_scope
+
+    base = f"http://{host}:{port}"
+    with session_scope(settings) as session:
+        key = create_key(session, [Scope.INGEST, Scope.REVIEW], name="samples")
+    headers = {"Authorization": f"Bearer {key}"}
+    client = httpx.Client(base_url=base, headers=headers, timeout=60)
+    for _ in range(200):
+        try:
+            if client.get("/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    files = sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in {".wav", ".mp3", ".flac", ".ogg", ".m4a"}
+    )
+    submitted: list[tuple[str, str]] = []
+    for path in files:
+        meta: dict[str, Any] = {"external_id": f"sample-{path.stem}", "agent_id": "sample-agent"}
+        ref = path.with_suffix(".json")
+        if ref.exists():
+            meta["channels"] = json.loads(ref.read_text()).get("channels")
+        with path.open("rb") as fh:
+            r = client.post(
+                "/v1/calls",
+                files={"audio": (path.name, fh, "audio/wav")},
+                data={"metadata": json.dumps(meta)},
+            )
+        if r.status_code >= 300:
+            console.print(f"[red]{path.name}: {r.json()['error']['message']}[/red]")
+            continue
+        submitted.append((path.name, r.json()["id"]))
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console
+    ) as bar:
+        tasks = {cid: bar.add_task(name, total=1.0) for name, cid in submitted}
+        names = {cid: name for name, cid in submitted}
+        pending = set(tasks)
+        while pending:
+            for cid in list(pending):
+                status = client.get(f"/v1/calls/{cid}/status").json()
+                bar.update(
+                    tasks[cid],
+                    completed=status["progress"],
+                    description=f"{status['status']:>12}  {names[cid]}",
+                )
+                if status["status"] in ("done", "failed"):
+                    pending.discard(cid)
+            time.sleep(0.5)
+    table = Table(title="Sample calls")
+    for col in ("file", "status", "duration", "utterances"):
+        table.add_column(col)
+    table.add_column("call id", no_wrap=True)
+    for name, cid in submitted:
+        doc = client.get(f"/v1/calls/{cid}").json()
+        duration = f"{doc['duration_s']:.1f} s" if doc["duration_s"] else "-"
+        table.add_row(name, doc["status"], duration, str(len(doc["utterances"])), cid)
+    console.print(table)
+    console.print("Read a call (this key can submit and review):", soft_wrap=True)
+    console.print(
+        f"  curl -H 'Authorization: Bearer {key}' {base}/v1/calls/<call id>", soft_wrap=True
+    )
+    console.print(f"API documentation: {base}/docs   Stop the service with Ctrl-C.")

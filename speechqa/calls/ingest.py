@@ -1,0 +1,298 @@
+"""Ingest stage: validate a submitted recording and its metadata, store both, durably.
+
+The audio is streamed to the data dir with a size limit and hashed on the way; the call row is
+committed only after the file is in place, so an accepted recording is never lost. The same
+``external_id`` with the same audio is the same call (idempotent); with other audio, a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from speechqa.errors import Conflict, EmptyAudio, InvalidMetadata, UnsupportedMedia, UploadTooLarge
+from speechqa.pipeline import audio
+from speechqa.rules import store
+from speechqa.settings import ROLES, Settings
+from speechqa.storage.database import session_scope
+from speechqa.storage.tables import Agent, Call, CallStatus
+
+CHUNK = 1024 * 1024
+
+# Declared types we accept; the content itself is checked by probing it with FFmpeg.
+_ACCEPTED_TYPES = {"application/octet-stream", "application/ogg", "video/mp4", "video/webm"}
+
+
+class CallMetadata(BaseModel):
+    """The metadata an upstream system sends with a recording."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    agent_id: str = Field(min_length=1, max_length=200)
+    external_id: str | None = Field(None, min_length=1, max_length=200)
+    agent_name: str | None = Field(None, max_length=200)
+    team: str | None = Field(None, max_length=200)
+    started_at: datetime | None = None
+    direction: Literal["inbound", "outbound", "internal"] | None = None
+    channels: dict[Literal["left", "right"], str] | None = None
+    language: str | None = Field(None, max_length=20)
+    ruleset: str | None = Field(None, max_length=200)
+    tags: list[str] = Field(default_factory=list)
+    outcome: str | None = Field(None, max_length=200)
+
+    @field_validator("channels")
+    @classmethod
+    def _roles(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        if set(value) != {"left", "right"}:
+            raise ValueError(
+                "give both 'left' and 'right', e.g. {'left': 'agent', 'right': 'customer'}"
+            )
+        for role in value.values():
+            if role not in ROLES:
+                raise ValueError(f"channel roles are {' and '.join(ROLES)}, not {role!r}")
+        if value["left"] == value["right"]:
+            raise ValueError("left and right must carry different roles")
+        return value
+
+
+def parse_metadata(raw: str | bytes | None) -> CallMetadata:
+    """Parse and validate the metadata JSON, with every problem in the error's details."""
+    if raw is None or (isinstance(raw, str | bytes) and not raw.strip()):
+        raise InvalidMetadata("The 'metadata' field is required: a JSON object with 'agent_id'.")
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidMetadata(f"The metadata is not valid JSON: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise InvalidMetadata("The metadata must be a JSON object.")
+    try:
+        return CallMetadata.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]) or "metadata", "problem": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        raise InvalidMetadata(f"The metadata is invalid: {summary}.", details=problems) from exc
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An upload written to a temporary file in the data dir, not yet a call."""
+
+    path: Path
+    sha256: str
+    size: int
+    filename: str | None
+    content_type: str | None
+
+
+def check_content_type(content_type: str | None) -> None:
+    """Reject declared types that are clearly not audio (the bytes are probed later)."""
+    if not content_type:
+        return
+    base = content_type.split(";")[0].strip().lower()
+    if base.startswith("audio/") or base in _ACCEPTED_TYPES:
+        return
+    raise UnsupportedMedia(
+        f"Content type {base!r} is not audio; send the recording as audio/* "
+        "(WAV, MP3, OGG/Opus, FLAC, M4A) or application/octet-stream."
+    )
+
+
+def receive(
+    chunks: Iterable[bytes],
+    settings: Settings,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+) -> StoredUpload:
+    """Stream an upload into the data dir, enforcing the size limit, hashing as it goes."""
+    check_content_type(content_type)
+    incoming = settings.audio_dir / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, name = tempfile.mkstemp(dir=incoming, suffix=".part")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    raise UploadTooLarge(
+                        f"The upload is over the limit of {settings.max_upload_bytes} bytes."
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if size == 0:
+            raise EmptyAudio("The audio file is empty (0 bytes).")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return StoredUpload(path, digest.hexdigest(), size, filename, content_type)
+
+
+def read_file(fileobj: BinaryIO) -> Iterable[bytes]:
+    while chunk := fileobj.read(CHUNK):
+        yield chunk
+
+
+def find_existing(session: Session, external_id: str | None, sha256: str) -> Call | None:
+    """The call already stored under ``external_id``; Conflict if its audio differs."""
+    if external_id is None:
+        return None
+    existing = session.scalar(select(Call).where(Call.external_id == external_id))
+    if existing is not None and existing.audio_sha256 != sha256:
+        raise Conflict(
+            f"A call with external_id {external_id!r} exists with different audio.",
+            details={"call_id": existing.id},
+        )
+    return existing
+
+
+@dataclass(frozen=True)
+class Submission:
+    call: Call
+    created: bool
+
+
+def submit(
+    session: Session, meta: CallMetadata, upload: StoredUpload, settings: Settings
+) -> Submission:
+    """Turn a stored upload into a call row (or find the existing one); the caller commits.
+
+    The audio file is moved to its final place before this returns, so committing the session
+    makes the call durable. An upload that is not used is removed.
+    """
+    try:
+        existing = find_existing(session, meta.external_id, upload.sha256)
+        if existing is not None:
+            upload.path.unlink(missing_ok=True)
+            return Submission(existing, created=False)
+        info = audio.probe(upload.path)
+    except BaseException:
+        upload.path.unlink(missing_ok=True)
+        raise
+
+    call_id = uuid.uuid4().hex
+    suffix = _suffix(upload.filename, info.format_name)
+    final = settings.audio_dir / call_id[:2] / f"{call_id}{suffix}"
+    final.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(upload.path, final)
+    _fsync_dir(final.parent)
+
+    agent = session.get(Agent, meta.agent_id)
+    if agent is None:
+        agent = Agent(id=meta.agent_id, name=meta.agent_name, team=meta.team)
+        session.add(agent)
+    else:
+        agent.name = meta.agent_name or agent.name
+        agent.team = meta.team or agent.team
+    call = Call(
+        id=call_id,
+        external_id=meta.external_id,
+        agent_id=meta.agent_id,
+        team=meta.team,
+        started_at=meta.started_at,
+        direction=meta.direction,
+        channels=dict(meta.channels) if meta.channels else None,
+        language=meta.language,
+        ruleset=meta.ruleset,
+        tags=list(meta.tags),
+        outcome=meta.outcome,
+        extra=dict(meta.model_extra or {}),
+        audio_path=str(final.relative_to(settings.audio_dir)),
+        audio_sha256=upload.sha256,
+        audio_bytes=upload.size,
+        content_type=upload.content_type,
+        filename=upload.filename,
+        format_name=info.format_name,
+        source_channels=info.channels,
+        sample_rate=info.sample_rate,
+        duration_s=info.duration_s,
+        status=CallStatus.QUEUED,
+        progress=0.0,
+    )
+    session.add(call)
+    session.flush()
+    return Submission(call, created=True)
+
+
+def discard_audio(call: Call, settings: Settings) -> None:
+    """Remove a call's stored audio (when its row could not be committed)."""
+    (settings.audio_dir / call.audio_path).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A committed submission: the call and whether this request created it."""
+
+    id: str
+    external_id: str | None
+    status: str
+    created: bool
+
+
+def accept(settings: Settings, upload: StoredUpload, meta: CallMetadata) -> Accepted:
+    """Store the call (or find the existing one) and commit it, with its audio in place.
+
+    A ruleset the metadata names must exist. The upload's file is used or removed, never left.
+    """
+    if meta.ruleset is not None:
+        with session_scope(settings) as session:
+            if not store.exists(session, meta.ruleset):
+                upload.path.unlink(missing_ok=True)
+                raise InvalidMetadata(
+                    f"The metadata names ruleset {meta.ruleset!r}, which does not exist."
+                )
+    sub: Submission | None = None
+    try:
+        with session_scope(settings) as session:
+            sub = submit(session, meta, upload, settings)
+            return Accepted(sub.call.id, sub.call.external_id, sub.call.status, sub.created)
+    except Exception as exc:
+        if sub is not None and sub.created:
+            discard_audio(sub.call, settings)  # the row was not committed
+        if not isinstance(exc, IntegrityError):
+            raise
+    # A concurrent request stored the same external_id between our lookup and our commit.
+    with session_scope(settings) as session:
+        existing = find_existing(session, meta.external_id, upload.sha256)
+        if existing is None:
+            raise Conflict("The call could not be stored; try again.")
+        return Accepted(existing.id, existing.external_id, existing.status, False)
+
+
+def _suffix(filename: str | None, format_name: str) -> str:
+    if filename:
+        ext = Path(filename).suffix.lower()
+        if ext and len(ext) <= 6 and ext[1:].isalnum():
+            return ext
+    return "." + format_name.split(",")[0]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,99 @@
+"""The analysis pipeline: recording in, attributed transcript out.
+
+It chains the stages (decode, per-channel transcription, utterance merging) and reports
+progress. It knows nothing of databases, HTTP or queues: the worker and ``speechqa analyze``
+both call :func:`transcribe_call`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from speechqa.contracts import ChannelTranscript, Transcript
+from speechqa.errors import NoSpeech
+from speechqa.pipeline import audio, sentiment
+from speechqa.pipeline.speakers import diarize
+from speechqa.pipeline.transcription import Transcriber
+from speechqa.pipeline.utterances import merge_words
+from speechqa.settings import Settings
+
+StageProgress = Callable[[str, float], None]
+"""Called with a stage name and the fraction (0..1) of the whole analysis done."""
+
+
+def speakers_for(
+    decoded: audio.DecodedAudio, channel_map: Mapping[str, str] | tuple[str, str]
+) -> list[str]:
+    """The speaker label of each decoded channel: the channel map for stereo, speaker_1 for mono."""
+    if len(decoded.channels) == 2:
+        if isinstance(channel_map, Mapping):
+            return [channel_map["left"], channel_map["right"]]
+        return [channel_map[0], channel_map[1]]
+    return ["speaker_1"]
+
+
+def transcribe_call(
+    path: str | Path,
+    settings: Settings,
+    *,
+    channel_map: Mapping[str, str] | None = None,
+    transcriber: Transcriber | None = None,
+    progress: StageProgress | None = None,
+    hotwords: Iterable[str] = (),
+    agent_phrases: Iterable[str] = (),
+) -> Transcript:
+    """Decode, find speech, transcribe each channel, attribute speakers, build utterances.
+
+    ``hotwords`` are terms Whisper should expect (the ruleset's vocabulary); ``agent_phrases``
+    help tell the agent from the customer on a mono call.
+    """
+
+    def report(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(stage, fraction)
+
+    report("decoding", 0.0)
+    decoded = audio.decode(path, max_duration_s=settings.max_duration_s)
+    roles = channel_map or settings.channel_map
+    speakers = speakers_for(decoded, roles)
+    transcriber = transcriber or Transcriber(settings)
+    hotwords = list(hotwords)
+
+    # Progress is weighted by channel; decoding counts for a small fixed share.
+    decode_share, asr_end = 0.05, 0.95  # the rest: speakers and sentiment
+    n = len(decoded.channels)
+    channels: list[ChannelTranscript] = []
+    for i, (samples, speaker) in enumerate(zip(decoded.channels, speakers, strict=True)):
+        base = decode_share + (asr_end - decode_share) * i / n
+
+        def on_progress(fraction: float, base: float = base) -> None:
+            report("transcribing", base + (asr_end - decode_share) * fraction / n)
+
+        on_progress(0.0)
+        channels.append(transcriber.transcribe(samples, speaker, on_progress, hotwords=hotwords))
+
+    if not any(c.speech for c in channels):
+        raise NoSpeech("No speech was found in the recording: it is silent or only noise.")
+    roles_estimated = False
+    if n == 1 and settings.separate_mono_speakers and channels[0].words:
+        report("separating speakers", 0.96)
+        separated = diarize(decoded.channels[0], channels[0], agent_phrases=agent_phrases)
+        channels, roles_estimated = separated.channels, separated.roles_estimated
+
+    utterances = merge_words(channels, pause_s=settings.utterance_pause_s)
+    report("sentiment", 0.98)
+    model = sentiment.load_model(settings.sentiment_model, settings.sentiment_threads)
+    utterances = sentiment.score_utterances(model, utterances)
+    report("done", 1.0)
+    languages = [c.language for c in channels if c.words] or [c.language for c in channels]
+    return Transcript(
+        duration_s=round(decoded.duration_s, 3),
+        source_channels=decoded.source_channels,
+        channels={"left": speakers[0], "right": speakers[1]} if n == 2 else None,
+        language=languages[0] if languages else "",
+        utterances=utterances,
+        speech={c.speaker: c.speech for c in channels},
+        roles_estimated=roles_estimated,
+        identical_channels=decoded.identical_channels,
+    )

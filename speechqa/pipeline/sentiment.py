@@ -1,0 +1,170 @@
+"""Sentiment stage: negative / neutral / positive, with a score in [-1, 1], for each utterance.
+
+The model is an ONNX sequence classifier run with onnxruntime, its text split by the
+``tokenizers`` library: no torch at run time. It is loaded lazily, once per process, from a
+directory holding ``model.onnx``, ``tokenizer.json`` and a Hugging Face ``config.json`` (its
+``id2label`` names the classes); any such directory can replace the shipped model (setting
+``SPEECHQA_SENTIMENT_MODEL``). A missing or corrupt file is a clear error when the model is
+loaded, never a crash in the middle of a call. The score is p(positive) - p(negative).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from speechqa.contracts import NEUTRAL, Sentiment, Utterance
+from speechqa.errors import ModelUnavailable
+
+
+def _shipped(name: str) -> Path:
+    """A model folder shipped in ``models/`` (installed as the package ``speechqa.model_files``)."""
+    import speechqa.model_files
+
+    return Path(speechqa.model_files.__file__).resolve().parent / name
+
+
+DEFAULT_MODEL = _shipped("sentiment")
+MAX_LENGTH = 128
+
+
+class SentimentModel:
+    """A loaded classifier; ``predict`` takes a batch of texts."""
+
+    def __init__(self, directory: Path, threads: int = 1) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        directory = Path(directory)
+        files = {name: directory / name for name in ("model.onnx", "tokenizer.json", "config.json")}
+        missing = [name for name, path in files.items() if not path.is_file()]
+        if missing:
+            raise ModelUnavailable(
+                f"The sentiment model in {directory} lacks {', '.join(missing)}."
+            )
+        try:
+            config = json.loads(files["config.json"].read_text(encoding="utf-8"))
+            id2label = {int(k): str(v).lower() for k, v in config["id2label"].items()}
+            self.labels = [id2label[i] for i in range(len(id2label))]
+            extra = directory / "speechqa.json"  # written by scripts/train_sentiment.py
+            max_length = MAX_LENGTH
+            if extra.is_file():
+                max_length = int(
+                    json.loads(extra.read_text(encoding="utf-8")).get("max_length", MAX_LENGTH)
+                )
+            self.tokenizer = Tokenizer.from_file(str(files["tokenizer.json"]))
+            self.tokenizer.enable_truncation(max_length=max_length)
+            self.tokenizer.enable_padding()
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            self.session = ort.InferenceSession(
+                str(files["model.onnx"]), options, providers=["CPUExecutionProvider"]
+            )
+        except ModelUnavailable:
+            raise
+        except Exception as exc:  # a corrupt file raises from several libraries
+            raise ModelUnavailable(
+                f"The sentiment model in {directory} could not be loaded: {exc}"
+            ) from exc
+        if not {"negative", "positive"} <= set(self.labels):
+            raise ModelUnavailable(
+                f"The sentiment model's labels {self.labels} lack negative/positive."
+            )
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.neg = self.labels.index("negative")
+        self.pos = self.labels.index("positive")
+
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[Sentiment]:
+        """Label and score each text; empty or symbol-only texts are neutral."""
+        results: list[Sentiment] = [NEUTRAL] * len(texts)
+        todo = [i for i, t in enumerate(texts) if any(ch.isalnum() for ch in t)]
+        # Sort by length so each batch pads little.
+        todo.sort(key=lambda i: len(texts[i]))
+        for at in range(0, len(todo), batch_size):
+            idx = todo[at : at + batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in idx])
+            feed = {
+                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            }
+            (logits,) = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})
+            probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probs /= probs.sum(axis=1, keepdims=True)
+            for row, i in zip(probs, idx, strict=True):
+                results[i] = Sentiment(
+                    self.labels[int(row.argmax())], round(float(row[self.pos] - row[self.neg]), 4)
+                )
+        return results
+
+
+_models: dict[tuple[str, int], SentimentModel] = {}
+_lock = threading.Lock()
+
+
+def load_model(directory: Path | None = None, threads: int = 1) -> SentimentModel:
+    """The sentiment model in ``directory`` (default: the shipped one), loaded once per process."""
+    path = Path(directory) if directory else DEFAULT_MODEL
+    key = (str(path.resolve()), threads)
+    with _lock:
+        model = _models.get(key)
+        if model is None:
+            model = SentimentModel(path, threads)
+            _models[key] = model
+        return model
+
+
+def score_utterances(model: SentimentModel, utterances: Sequence[Utterance]) -> list[Utterance]:
+    """The utterances with their sentiment, scored in batches."""
+    sentiments = model.predict([u.text for u in utterances])
+    return [replace(u, sentiment=s) for u, s in zip(utterances, sentiments, strict=True)]
+
+
+def summary(utterances: Sequence[Utterance], duration_s: float) -> dict[str, Any]:
+    """Per role: turns, the mean turn score of each quarter of the call, and overall.
+
+    ``overall`` is the mean of the quarters that have turns (a long rant in one quarter does not
+    outweigh the rest of the call); ``customer_sentiment_shift`` is the customer's last quarter
+    minus the first (both must have turns). Quarters are by time; a turn belongs to the quarter
+    of its midpoint. Quarters without turns are null.
+    """
+    duration = duration_s or max((u.end for u in utterances), default=0.0)
+    roles: dict[str, Any] = {}
+    for role in sorted({u.speaker for u in utterances if u.sentiment is not None}):
+        quarters: list[list[float]] = [[], [], [], []]
+        turns = [u for u in utterances if u.speaker == role and u.sentiment is not None]
+        for u in turns:
+            mid = (u.start + u.end) / 2
+            q = min(3, int(4 * mid / duration)) if duration > 0 else 0
+            assert u.sentiment is not None
+            quarters[q].append(u.sentiment.score)
+        means = [round(sum(q) / len(q), 4) if q else None for q in quarters]
+        present = [m for m in means if m is not None]
+        roles[role] = {
+            "turns": len(turns),
+            "quarters": means,
+            "overall": round(sum(present) / len(present), 4) if present else None,
+        }
+    customer = roles.get("customer")
+    shift = None
+    if customer and customer["quarters"][0] is not None and customer["quarters"][3] is not None:
+        shift = round(customer["quarters"][3] - customer["quarters"][0], 4)
+    return {"roles": roles, "customer_sentiment_shift": shift}
+
+
+def metrics(summary_: dict[str, Any]) -> dict[str, float]:
+    """The sentiment figures a scorecard can test."""
+    out: dict[str, float] = {}
+    customer = summary_["roles"].get("customer")
+    if customer and customer["overall"] is not None:
+        out["customer_sentiment"] = customer["overall"]
+    if summary_["customer_sentiment_shift"] is not None:
+        out["customer_sentiment_shift"] = summary_["customer_sentiment_shift"]
+    return out

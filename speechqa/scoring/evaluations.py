@@ -1,0 +1,94 @@
+"""Stored evaluations, and the one rule that says which of a call's evaluations counts.
+
+An evaluation is keyed by call, ruleset and version: re-running an analysis replaces its own
+row, re-scoring with another version adds one, so a call keeps its history. The evaluation that
+counts (for the call document, the call list, KPIs, the leaderboard and the journal) is chosen
+in :func:`counted` alone: today, the newest version of the call's own ruleset that has scored
+it. A reviewer's final score will take precedence here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from speechqa.rules.scorecard import Evaluation
+from speechqa.rules.store import DEFAULT
+from speechqa.storage.tables import Call, EvaluationRow, utcnow
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Which stored evaluation counts for a call."""
+
+    id: int
+    ruleset: str
+    version: int
+
+
+def save(session: Session, evaluations: Sequence[tuple[str, Evaluation]]) -> None:
+    """Store evaluations, each replacing an earlier one of the same call and ruleset version."""
+    by_version: dict[tuple[str, int], list[str]] = {}
+    rows = []
+    for call_id, evaluation in evaluations:
+        version = evaluation.version or 0
+        by_version.setdefault((evaluation.ruleset, version), []).append(call_id)
+        score = evaluation.score or {}
+        rows.append(
+            {
+                "call_id": call_id,
+                "ruleset": evaluation.ruleset,
+                "version": version,
+                "score": score.get("value"),
+                "critical_fail": bool(score.get("critical_fail", False)),
+                "adherence": (evaluation.script or {}).get("adherence"),
+                "result": evaluation.as_dict(),
+                "created_at": utcnow(),
+            }
+        )
+    for (ruleset, version), call_ids in by_version.items():
+        session.execute(
+            delete(EvaluationRow).where(
+                EvaluationRow.call_id.in_(call_ids),
+                EvaluationRow.ruleset == ruleset,
+                EvaluationRow.version == version,
+            )
+        )
+    if rows:
+        session.execute(insert(EvaluationRow), rows)
+
+
+def counted(session: Session, call_ids: Sequence[str]) -> dict[str, Counted]:
+    """For each call that has one, the evaluation that counts (see the module docstring)."""
+    query = (
+        select(
+            EvaluationRow.call_id, EvaluationRow.id, EvaluationRow.ruleset, EvaluationRow.version
+        )
+        .join(Call, Call.id == EvaluationRow.call_id)
+        .where(
+            EvaluationRow.call_id.in_(call_ids),
+            EvaluationRow.ruleset == func.coalesce(Call.ruleset, DEFAULT),
+        )
+        .order_by(EvaluationRow.call_id, EvaluationRow.version.desc())
+    )
+    out: dict[str, Counted] = {}
+    for call_id, row_id, ruleset, version in session.execute(query):
+        out.setdefault(call_id, Counted(row_id, ruleset, version))
+    return out
+
+
+def current(session: Session, call_id: str) -> EvaluationRow | None:
+    """The stored evaluation that counts for one call, with its result."""
+    found = counted(session, [call_id]).get(call_id)
+    return session.get(EvaluationRow, found.id) if found else None
+
+
+def results(session: Session, row_ids: Sequence[int]) -> dict[int, dict[str, object]]:
+    """The stored results of evaluation rows, by row id."""
+    if not row_ids:
+        return {}
+    query = select(EvaluationRow.id, EvaluationRow.result).where(EvaluationRow.id.in_(row_ids))
+    return {row_id: result for row_id, result in session.execute(query)}

@@ -1,0 +1,86 @@
+"""The scoring step: the only code that turns a transcript into scores.
+
+:func:`score_transcript` evaluates a ruleset on a transcript and its conversation measures (no
+storage: ``speechqa analyze`` prints it). :func:`score_calls` does that for stored calls and, in
+the caller's transaction, stores each evaluation, then rewrites the call's KPI row and journal
+entries from the evaluation that counts (:func:`speechqa.scoring.evaluations.counted`). The
+worker, the CLI and re-scoring all go through here, so a call's document, the call list, KPIs,
+the leaderboard and the journal always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from speechqa.calls import repository
+from speechqa.contracts import Utterance
+from speechqa.kpis import records
+from speechqa.pipeline.conversation import call_metrics
+from speechqa.rules import store
+from speechqa.rules.ruleset import Ruleset
+from speechqa.rules.scorecard import Evaluation, evaluate
+from speechqa.scoring import evaluations
+
+
+@dataclass(frozen=True)
+class Scored:
+    evaluation: Evaluation
+    measured: dict[str, float]
+    """Every figure a scorecard can test (sentiment and conversation measures by KPI name)."""
+
+
+def score_transcript(
+    ruleset: Ruleset,
+    utterances: Sequence[Utterance],
+    duration_s: float,
+    conversation: Mapping[str, Any] | None,
+) -> Scored:
+    """Evaluate ``ruleset`` on a transcript and its conversation measures."""
+    measured = call_metrics(utterances, duration_s, conversation)
+    evaluation = evaluate(ruleset, utterances, duration_s=duration_s, metrics=measured)
+    return Scored(evaluation, measured)
+
+
+def score_calls(
+    session: Session, call_ids: Sequence[str], ruleset: Ruleset | None = None
+) -> dict[str, Evaluation]:
+    """Score stored calls and write their evaluations, KPI rows and journal (idempotent).
+
+    ``ruleset`` defaults to the newest version of each call's own ruleset. Calls without a
+    stored transcript are skipped. Nothing is committed here: the caller's transaction holds
+    the evaluations and KPI rows together.
+    """
+    stored = repository.transcripts(session, call_ids)
+    scored: dict[str, Scored] = {}
+    for call_id, t in stored.items():
+        used = ruleset or store.get(session, t.ruleset or store.DEFAULT)
+        scored[call_id] = score_transcript(used, t.utterances, t.duration_s, t.metrics)
+    evaluations.save(session, [(cid, s.evaluation) for cid, s in scored.items()])
+    session.flush()
+
+    counted = evaluations.counted(session, list(scored))
+    fresh: dict[int, dict[str, Any]] = {}
+    older: list[int] = []
+    for call_id, which in counted.items():
+        mine = scored[call_id].evaluation
+        if (which.ruleset, which.version) == (mine.ruleset, mine.version or 0):
+            fresh[which.id] = mine.as_dict()
+        else:
+            older.append(which.id)  # e.g. re-scored with an older version: the newest counts
+    results = {**fresh, **evaluations.results(session, older)}
+    records.write(
+        session,
+        [
+            records.rows_for(
+                stored[cid],
+                results[counted[cid].id] if cid in counted else None,
+                s.measured,
+            )
+            for cid, s in scored.items()
+        ],
+    )
+    return {cid: s.evaluation for cid, s in scored.items()}

@@ -1,0 +1,85 @@
+"""The package as users install it: a wheel that carries everything speechqa needs at run time."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tomllib
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.support import EXAMPLES, ROOT
+
+PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+
+
+def test_every_package_in_the_tree_is_in_the_wheel():
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("speechqa", "api", "workers", "cli")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found | {"speechqa.model_files"} == set(PACKAGES)
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_and_analyses_a_call_outside_the_checkout(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(dist), str(ROOT)],
+        check=True, cwd=tmp_path, env={**os.environ, "PIP_NO_INPUT": "1"},
+    )  # fmt: skip
+    (wheel,) = dist.glob("speechqa-*.whl")
+    env_dir = tmp_path / "env"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site = Path(
+        subprocess.check_output(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
+    # The dependencies come from this environment (no network in tests); its editable install of
+    # speechqa does not, since .pth files in an added folder are not run.
+    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q", wheel],
+        check=True, cwd=tmp_path,
+    )  # fmt: skip
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    call = shutil.copy(EXAMPLES / "billing_refund.wav", elsewhere / "call.wav")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPEECHQA_", "PYTHON"))}
+    env["SPEECHQA_DATA_DIR"] = str(elsewhere / "var")
+    speechqa = str(env_dir / "bin" / "speechqa")
+
+    where = subprocess.check_output(
+        [python, "-c", "import speechqa.pipeline.sentiment as s; print(s.DEFAULT_MODEL)"],
+        cwd=elsewhere, env=env, text=True,
+    )  # fmt: skip
+    assert Path(where.strip()).is_relative_to(site), where
+
+    lines = "I am so angry, this is the third time you cut me off.\nThank you, that was great!\n"
+    out = subprocess.run(
+        [speechqa, "sentiment"], input=lines, capture_output=True, text=True, cwd=elsewhere,
+        env=env, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    labels = [json.loads(line)["label"] for line in out.stdout.splitlines()]
+    assert labels == ["negative", "positive"]
+
+    out = subprocess.run(
+        [speechqa, "analyze", str(call), "--json"], capture_output=True, text=True,
+        cwd=elsewhere, env=env, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["speakers"] == ["agent", "customer"]
+    assert doc["score"]["ruleset"] == "default" and doc["score"]["value"] is not None
+    assert any(u["sentiment"] for u in doc["utterances"])
