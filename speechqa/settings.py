@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'speechqa.storage.database').resolve()}"
+        return f"sqlite:///{(self.data_dir / 'speechqa.db').resolve()}"
 
     @property
     def embedded_redis_file(self) -> Path:

@@ -18,7 +18,7 @@ def test_environment_variables_use_the_speechqa_prefix(monkeypatch, tmp_path):
 
 def test_default_database_is_a_sqlite_file_in_the_data_dir(tmp_path):
     s = Settings(data_dir=tmp_path)
-    assert s.sqlalchemy_url == f"sqlite:///{tmp_path.resolve() / 'speechqa.storage.database'}"
+    assert s.sqlalchemy_url == f"sqlite:///{tmp_path.resolve() / 'speechqa.db'}"
     assert Settings(data_dir=tmp_path, database_url="postgresql://x/y").sqlalchemy_url == (
         "postgresql://x/y"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -29,11 +30,12 @@ class Counted:
     version: int
 
 
-def save(session: Session, evaluations: Sequence[tuple[str, Evaluation]]) -> None:
-    """Store evaluations, each replacing an earlier one of the same call and ruleset version."""
+def save(session: Session, evaluations: Sequence[tuple[str, Evaluation, dict[str, Any]]]) -> None:
+    """Store evaluations (with their ``as_dict()``), each replacing an earlier one of the same
+    call and ruleset version."""
     by_version: dict[tuple[str, int], list[str]] = {}
     rows = []
-    for call_id, evaluation in evaluations:
+    for call_id, evaluation, result in evaluations:
         version = evaluation.version or 0
         by_version.setdefault((evaluation.ruleset, version), []).append(call_id)
         score = evaluation.score or {}
@@ -45,7 +47,7 @@ def save(session: Session, evaluations: Sequence[tuple[str, Evaluation]]) -> Non
                 "score": score.get("value"),
                 "critical_fail": bool(score.get("critical_fail", False)),
                 "adherence": (evaluation.script or {}).get("adherence"),
-                "result": evaluation.as_dict(),
+                "result": result,
                 "created_at": utcnow(),
             }
         )
@@ -86,7 +88,7 @@ def current(session: Session, call_id: str) -> EvaluationRow | None:
     return session.get(EvaluationRow, found.id) if found else None
 
 
-def results(session: Session, row_ids: Sequence[int]) -> dict[int, dict[str, object]]:
+def results(session: Session, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The stored results of evaluation rows, by row id."""
     if not row_ids:
         return {}

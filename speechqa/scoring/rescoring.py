@@ -7,7 +7,9 @@ the queue job and by ``speechqa rules rescore``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from speechqa.calls import repository
 from speechqa.rules import store
@@ -16,6 +18,23 @@ from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
 
 BATCH = 500
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one batch.
+
+    A batch builds hundreds of thousands of small objects (words, hits) that all live until the
+    batch ends; collecting while they are built costs about a sixth of re-scoring and frees
+    nothing. They are collected as usual once the batch is done.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def rescore(
@@ -31,7 +50,7 @@ def rescore(
     done = 0
     for at in range(0, len(call_ids), BATCH):
         batch = call_ids[at : at + BATCH]
-        with session_scope(settings) as session:
+        with _collector_paused(), session_scope(settings) as session:
             score_calls(session, batch, ruleset)
         done += len(batch)
         if progress is not None:

@@ -59,7 +59,8 @@ def score_calls(
     for call_id, t in stored.items():
         used = ruleset or store.get(session, t.ruleset or store.DEFAULT)
         scored[call_id] = score_transcript(used, t.utterances, t.duration_s, t.metrics)
-    evaluations.save(session, [(cid, s.evaluation) for cid, s in scored.items()])
+    results_now = {cid: s.evaluation.as_dict() for cid, s in scored.items()}
+    evaluations.save(session, [(cid, s.evaluation, results_now[cid]) for cid, s in scored.items()])
     session.flush()
 
     counted = evaluations.counted(session, list(scored))
@@ -68,7 +69,7 @@ def score_calls(
     for call_id, which in counted.items():
         mine = scored[call_id].evaluation
         if (which.ruleset, which.version) == (mine.ruleset, mine.version or 0):
-            fresh[which.id] = mine.as_dict()
+            fresh[which.id] = results_now[call_id]
         else:
             older.append(which.id)  # e.g. re-scored with an older version: the newest counts
     results = {**fresh, **evaluations.results(session, older)}

@@ -80,7 +80,7 @@ class Call(Base):
     """Each speaker's VAD speech intervals, ``{"agent": [[start, end], ...], ...}``."""
     roles_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    """Conversation metrics (talk, silence, overtalk, interruptions, rates), see metrics.py."""
+    """Conversation metrics (talk, silence, overtalk, interruptions, rates): see pipeline/."""
 
     status: Mapped[str] = mapped_column(String(20), default=CallStatus.QUEUED, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)

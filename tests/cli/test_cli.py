@@ -121,7 +121,7 @@ def test_serve_runs_everything_on_one_machine_with_embedded_defaults(env):
         doc = client.get(r.json()["call_url"]).json()
         customer = " ".join(u["text"] for u in doc["utterances"] if u["speaker"] == "customer")
         assert wer(reference_text("address_change", "customer"), customer) < 0.5
-        assert (data_dir / "speechqa.storage.database").is_file()
+        assert (data_dir / "speechqa.db").is_file()
         assert (data_dir / "redis" / "redis.sock").exists()
     finally:
         server.send_signal(signal.SIGINT)

@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the connection handed over by speechqa.db.migrate."""
+"""Alembic environment: migrations run on the connection storage.database.migrate hands over."""
 
 from alembic import context
 
