@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import calls, health, jobs, kpis, rulesets
+from api.guards import RequestGuard
+from api.routes import apikeys, calls, health, jobs, kpis, rulesets
+from api.throttle import FailureLimiter
 from speechqa import __version__
 from speechqa.settings import Settings, get_settings
+from speechqa.storage import datadir
 from speechqa.storage.database import migrate
 from workers.redis_server import connect
 
@@ -20,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        datadir.secure(settings)
         migrate(settings)
         yield
         app.state.redis.close()
@@ -32,10 +36,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.redis = connect(settings)
+    app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
     errors.install(app)
+    app.add_middleware(RequestGuard, settings=settings)
     app.include_router(health.router)
     app.include_router(calls.router)
     app.include_router(rulesets.router)
     app.include_router(jobs.router)
     app.include_router(kpis.router)
+    app.include_router(apikeys.router)
     return app

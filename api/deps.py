@@ -1,17 +1,28 @@
-"""FastAPI dependencies: settings, database session, Redis, and the caller's API key."""
+"""FastAPI dependencies: settings, database session, Redis, and the caller's API key.
+
+Authentication runs in a transaction of its own that ends before the route body runs, so a
+request never holds two database connections, and an upload holds none while its bytes stream.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from api.throttle import FailureLimiter
 from speechqa.apikeys import Principal, Scope, authenticate
+from speechqa.errors import Unauthorized
 from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
+
+MAX_ID = 2_147_483_647
+"""Ids and versions are 32-bit in the database: larger numbers in a request are a 422."""
+Version = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Default: the newest.")]
 
 
 def get_settings(request: Request) -> Settings:
@@ -37,20 +48,24 @@ def get_redis(request: Request) -> Redis:
 
 RedisDep = Annotated[Redis, Depends(get_redis)]
 
-
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 
 def require(scope: Scope) -> Callable[..., Principal]:
     """A dependency that authenticates the caller and checks ``scope``."""
 
-    def dependency(request: Request, session: SessionDep) -> Principal:
-        principal = authenticate(session, _bearer(request))
+    def dependency(request: Request, settings: SettingsDep, credentials: Credentials) -> Principal:
+        limiter: FailureLimiter = request.app.state.auth_failures
+        client = request.client.host if request.client else "unknown"
+        limiter.check(client)
+        token = credentials.credentials.strip() if credentials else None
+        try:
+            with session_scope(settings) as session:
+                principal = authenticate(session, token)
+        except Unauthorized:
+            limiter.failed(client)
+            raise
         principal.require(scope)
         return principal
 

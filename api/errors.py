@@ -6,11 +6,15 @@ Every error body is ``{"error": {"code", "message", "details"}}``; nothing leaks
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from speechqa import errors as e
@@ -30,6 +34,7 @@ STATUS: dict[type[e.SpeechQAError], int] = {
     e.Unauthorized: 401,
     e.Forbidden: 403,
     e.ServiceUnavailable: 503,
+    e.TooManyRequests: 429,
     e.ModelUnavailable: 503,
 }
 
@@ -45,11 +50,24 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def _allowed(request: Request) -> list[str]:
+    """Every method the API serves at this path, as its OpenAPI schema lists them (Starlette
+    names only the first matching route's)."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in item}
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.SpeechQAError)
     async def _speechqa(_: Request, exc: e.SpeechQAError) -> JSONResponse:
         status = status_for(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, e.TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
         )
@@ -66,13 +84,39 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed(request))
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
+
+    async def _unavailable(what: str, exc: Exception) -> JSONResponse:
+        log.warning("%s unavailable: %s", what, exc)
+        return JSONResponse(
+            error_body("service_unavailable", f"The {what} is unavailable; try again shortly."),
+            503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(RedisError)
+    async def _redis(_: Request, exc: RedisError) -> JSONResponse:
+        return await _unavailable("queue (Redis)", exc)
+
+    @app.exception_handler(OperationalError)
+    async def _database(_: Request, exc: OperationalError) -> JSONResponse:
+        return await _unavailable("database", exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(_: Request, exc: PoolTimeout) -> JSONResponse:
+        return await _unavailable("database", exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
+        # The connection may be in an unknown state: tell the client not to reuse it.
         return JSONResponse(
-            error_body("internal_error", "An internal error occurred; it has been logged."), 500
+            error_body("internal_error", "An internal error occurred; it has been logged."),
+            500,
+            headers={"Connection": "close"},
         )

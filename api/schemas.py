@@ -259,3 +259,44 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str
     checks: dict[str, str]
+
+
+class ApiKeyCreate(BaseModel):
+    scopes: list[str] = Field(min_length=1, max_length=4)
+    """ingest, review, coach, admin"""
+    name: str | None = Field(None, max_length=200)
+    expires_in_days: int | None = Field(None, ge=1, le=3650)
+
+
+class ApiKeyRead(BaseModel):
+    id: int
+    name: str | None
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    """To the minute."""
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str
+    """Shown once: store it now."""
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": description}
+    for code, description in (
+        (400, "Bad request (for example a NUL character in the URL)"),
+        (401, "No API key, or a wrong, revoked or expired one"),
+        (403, "The key lacks the scope"),
+        (404, "Unknown id"),
+        (413, "The body is over the size limit"),
+        (422, "Invalid input; every problem is listed in details"),
+        (429, "Too many wrong keys from this client; see Retry-After"),
+        (503, "A backing service is unavailable; retry later"),
+    )
+}
+"""The error answers every authenticated route can give, for the OpenAPI schema."""

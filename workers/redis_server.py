@@ -8,16 +8,20 @@ that socket.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from redis import Redis
 from redis.exceptions import RedisError
 
 from speechqa.errors import ServiceUnavailable
 from speechqa.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def socket_path(settings: Settings) -> Path:
@@ -34,12 +38,24 @@ def connect(settings: Settings) -> Redis:
 
 
 def ping(settings: Settings) -> None:
+    """Raise ServiceUnavailable unless Redis answers (the message names no address)."""
+    client = connect(settings)
     try:
-        connect(settings).ping()
+        client.ping()
     except RedisError as exc:
-        raise ServiceUnavailable(
-            f"Redis cannot be reached at {redis_url(settings)}: {exc}"
-        ) from exc
+        log.warning("Redis cannot be reached at %s: %s", _masked(redis_url(settings)), exc)
+        raise ServiceUnavailable("Redis cannot be reached.") from exc
+    finally:
+        client.close()
+
+
+def _masked(url: str) -> str:
+    """The URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class EmbeddedRedis:

@@ -89,6 +89,9 @@ def build_worker(
         connection=connection,
         name=name,
         maintenance_interval=max(heartbeat_s, 10),
+        # An idle worker waits for jobs this long at a time (worker_ttl - 15 s), then sweeps:
+        # so abandoned jobs are found within a heartbeat or two, not RQ's default 7 minutes.
+        worker_ttl=heartbeat_s + 15,
     )
     worker.heartbeat_s = heartbeat_s
     worker.settings = settings

@@ -11,37 +11,54 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from api.deps import Ingest, RedisDep, Review, SessionDep, SettingsDep
 from api.schemas import (
+    ERRORS,
     CallAccepted,
     CallDocument,
     CallList,
     CallListItem,
     CallStatusRead,
-    ErrorResponse,
 )
 from speechqa.calls import ingest, listing, repository
 from speechqa.calls.document import build_document
-from speechqa.errors import InvalidInput, UploadTooLarge
+from speechqa.errors import InvalidInput, InvalidMetadata, SpeechQAError, UploadTooLarge
 from speechqa.scoring import evaluations
 from speechqa.storage.tables import CallStatus
 from workers.queue import enqueue_analysis
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1/calls", tags=["calls"])
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 415, 422, 503)
-}
+router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=ERRORS)
 
 
 @router.post(
     "",
     status_code=202,
     response_model=CallAccepted,
-    responses=_ERRORS,
     summary="Submit a recording (multipart: 'audio' file and 'metadata' JSON)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["audio", "metadata"],
+                        "properties": {
+                            "audio": {"type": "string", "format": "binary"},
+                            "metadata": {
+                                "type": "string",
+                                "description": "JSON: agent_id (required), external_id, team...",
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 async def submit_call(
     request: Request, settings: SettingsDep, redis: RedisDep, _: Ingest
@@ -50,8 +67,20 @@ async def submit_call(
     if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
         raise UploadTooLarge(f"The upload is over the limit of {settings.max_upload_bytes} bytes.")
     try:
-        form = await request.form(max_files=1, max_fields=10)
-    except Exception as exc:  # malformed multipart bodies raise several kinds
+        form = await request.form(
+            max_files=2, max_fields=10, max_part_size=ingest.MAX_METADATA_BYTES
+        )
+    except SpeechQAError:
+        raise  # the body went over the size limit while it streamed
+    except (MultiPartException, HTTPException) as exc:  # Starlette wraps the first in the second
+        problem = exc.message if isinstance(exc, MultiPartException) else str(exc.detail)
+        if "maximum size" in problem:
+            raise InvalidMetadata(
+                f"A form field is over {ingest.MAX_METADATA_BYTES} bytes; "
+                "the metadata may hold at most that much."
+            ) from exc
+        raise InvalidInput(f"The multipart body is malformed: {problem}") from exc
+    except Exception as exc:  # not multipart at all, or a broken body
         raise InvalidInput(
             "Send multipart/form-data with an 'audio' file and a 'metadata' JSON field."
         ) from exc
@@ -61,7 +90,7 @@ async def submit_call(
             raise InvalidInput("The 'audio' file part is missing.")
         raw_meta = form.get("metadata")
         if isinstance(raw_meta, UploadFile):
-            meta = ingest.parse_metadata(await raw_meta.read())
+            meta = ingest.parse_metadata(await raw_meta.read(ingest.MAX_METADATA_BYTES + 1))
         else:
             meta = ingest.parse_metadata(raw_meta)
         upload = await run_in_threadpool(
@@ -97,7 +126,6 @@ async def submit_call(
 @router.get(
     "",
     response_model=CallList,
-    responses=_ERRORS,
     summary="List calls by agent, team, period, status, rule hit and score",
 )
 def list_calls(
@@ -136,7 +164,7 @@ def list_calls(
     )
 
 
-@router.get("/{call_id}/status", response_model=CallStatusRead, responses=_ERRORS)
+@router.get("/{call_id}/status", response_model=CallStatusRead)
 def call_status(call_id: str, session: SessionDep, principal: Ingest) -> CallStatusRead:
     """Where the analysis of a call stands: queued, transcribing, analyzing, done or failed."""
     call = repository.get_call(session, call_id)
@@ -150,7 +178,7 @@ def call_status(call_id: str, session: SessionDep, principal: Ingest) -> CallSta
     )
 
 
-@router.get("/{call_id}", response_model=CallDocument, responses=_ERRORS)
+@router.get("/{call_id}", response_model=CallDocument)
 def get_call(call_id: str, session: SessionDep, _: Review) -> dict[str, Any]:
     """The call document: metadata, status and the transcript with word timings."""
     call = repository.get_call(session, call_id)

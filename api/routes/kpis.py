@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import Review, SessionDep
-from api.schemas import AgentKpis, KpiJournal, Leaderboard, SummaryReport, TeamKpis
+from api.deps import MAX_ID, Review, SessionDep
+from api.schemas import ERRORS, AgentKpis, KpiJournal, Leaderboard, SummaryReport, TeamKpis
 from speechqa.kpis import aggregates, reports
 from speechqa.kpis.export import to_csv
 from speechqa.kpis.period import parse_period
 
-router = APIRouter(tags=["kpis"])
+router = APIRouter(tags=["kpis"], responses=ERRORS)
 
 From = Annotated[
     str | None, Query(alias="from", description="Start date (YYYY-MM-DD) or datetime.")
@@ -112,12 +112,12 @@ def kpi_journal(
     agent_id: str | None = None,
     team: str | None = None,
     counter: str | None = None,
-    limit: int = 100,
-    cursor: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="At most 1,000 as JSON.")] = 100,
+    cursor: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> KpiJournal | Response:
     """Every counter that fired (rule hits, critical fails, long silences, sentiment drops)."""
     start, end, _bucket = parse_period(from_, to, None)
-    limit = max(1, min(limit, 10_000 if _wants_csv(request) else 1000))
+    limit = min(limit, 10_000 if _wants_csv(request) else 1000)
     events = reports.journal(
         session,
         start=start,

@@ -10,14 +10,21 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.deps import Admin, RedisDep, Review, SessionDep, SettingsDep
-from api.schemas import RescoreAccepted, RulesetList, RulesetRead, RulesetStored, RulesetValid
+from api.deps import Admin, RedisDep, Review, SessionDep, SettingsDep, Version
+from api.schemas import (
+    ERRORS,
+    RescoreAccepted,
+    RulesetList,
+    RulesetRead,
+    RulesetStored,
+    RulesetValid,
+)
 from speechqa.errors import InvalidInput
 from speechqa.rules import store
 from speechqa.rules.ruleset import load_ruleset
 from workers.queue import enqueue_rescore
 
-router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
+router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"], responses=ERRORS)
 
 _YAML_BODY: dict[str, Any] = {
     "requestBody": {
@@ -80,7 +87,7 @@ async def put_ruleset(name: str, request: Request, session: SessionDep, _: Admin
 
 @router.get("/{name}", response_model=RulesetRead)
 def get_ruleset(
-    name: str, session: SessionDep, _: Review, version: int | None = None
+    name: str, session: SessionDep, _: Review, version: Version = None
 ) -> dict[str, Any]:
     """A ruleset version (default: the newest) with its source and the list of versions."""
     return store.describe(session, name, version)
@@ -94,7 +101,7 @@ def rescore(
     settings: SettingsDep,
     redis: RedisDep,
     _: Admin,
-    version: int | None = None,
+    version: Version = None,
 ) -> RescoreAccepted:
     """Re-evaluate this ruleset's calls from their stored transcripts, in the background.
 

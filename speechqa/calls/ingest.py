@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -17,19 +18,30 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from speechqa.errors import Conflict, EmptyAudio, InvalidMetadata, UnsupportedMedia, UploadTooLarge
+from speechqa.errors import (
+    Conflict,
+    EmptyAudio,
+    InvalidMetadata,
+    StorageUnavailable,
+    UnsupportedMedia,
+    UploadTooLarge,
+)
 from speechqa.pipeline import audio
 from speechqa.rules import store
 from speechqa.settings import ROLES, Settings
 from speechqa.storage.database import session_scope
-from speechqa.storage.tables import Agent, Call, CallStatus
+from speechqa.storage.tables import Agent, Call, CallStatus, utcnow
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 
@@ -51,7 +63,7 @@ class CallMetadata(BaseModel):
     channels: dict[Literal["left", "right"], str] | None = None
     language: str | None = Field(None, max_length=20)
     ruleset: str | None = Field(None, max_length=200)
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
     outcome: str | None = Field(None, max_length=200)
 
     @field_validator("channels")
@@ -71,16 +83,46 @@ class CallMetadata(BaseModel):
         return value
 
 
+MAX_METADATA_BYTES = 64 * 1024
+MAX_METADATA_DEPTH = 8
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _check_values(value: Any, depth: int = 0) -> None:
+    """No NUL characters (databases refuse them) and no deep nesting in any key or value."""
+    if depth > MAX_METADATA_DEPTH:
+        raise InvalidMetadata(f"The metadata nests deeper than {MAX_METADATA_DEPTH} levels.")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidMetadata("The metadata contains a NUL character.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(key, depth + 1)
+            _check_values(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_values(item, depth + 1)
+
+
 def parse_metadata(raw: str | bytes | None) -> CallMetadata:
     """Parse and validate the metadata JSON, with every problem in the error's details."""
     if raw is None or (isinstance(raw, str | bytes) and not raw.strip()):
         raise InvalidMetadata("The 'metadata' field is required: a JSON object with 'agent_id'.")
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > MAX_METADATA_BYTES:
+        raise InvalidMetadata(
+            f"The metadata is {size} bytes; at most {MAX_METADATA_BYTES} are accepted."
+        )
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(raw, parse_constant=_not_json)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidMetadata(f"The metadata is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):
         raise InvalidMetadata("The metadata must be a JSON object.")
+    _check_values(data)
     try:
         return CallMetadata.model_validate(data)
     except ValidationError as exc:
@@ -126,11 +168,14 @@ def receive(
     """Stream an upload into the data dir, enforcing the size limit, hashing as it goes."""
     check_content_type(content_type)
     incoming = settings.audio_dir / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
+    try:
+        incoming.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=incoming, suffix=".part")
+    except OSError as exc:
+        raise _unwritable(exc) from exc
+    path = Path(name)
     digest = hashlib.sha256()
     size = 0
-    fd, name = tempfile.mkstemp(dir=incoming, suffix=".part")
-    path = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
@@ -145,10 +190,21 @@ def receive(
             os.fsync(out.fileno())
         if size == 0:
             raise EmptyAudio("The audio file is empty (0 bytes).")
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise _unwritable(exc) from exc
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return StoredUpload(path, digest.hexdigest(), size, filename, content_type)
+
+
+def _unwritable(exc: OSError) -> StorageUnavailable:
+    log.error("the audio store cannot be written: %s", exc)
+    return StorageUnavailable(
+        "The recording could not be stored (the audio store is full or not writable); "
+        "nothing was kept. Try again later."
+    )
 
 
 def read_file(fileobj: BinaryIO) -> Iterable[bytes]:
@@ -196,18 +252,46 @@ def submit(
     call_id = uuid.uuid4().hex
     suffix = _suffix(upload.filename, info.format_name)
     final = settings.audio_dir / call_id[:2] / f"{call_id}{suffix}"
-    final.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(upload.path, final)
-    _fsync_dir(final.parent)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(upload.path, final)
+        _fsync_dir(final.parent)
+    except OSError as exc:
+        upload.path.unlink(missing_ok=True)
+        final.unlink(missing_ok=True)
+        raise _unwritable(exc) from exc
+    try:
+        _ensure_agent(session, meta)
+        call = _call_row(call_id, meta, upload, info, final, settings)
+        session.add(call)
+        session.flush()
+    except BaseException:
+        final.unlink(missing_ok=True)  # the row will not be committed
+        raise
+    return Submission(call, created=True)
 
-    agent = session.get(Agent, meta.agent_id)
-    if agent is None:
-        agent = Agent(id=meta.agent_id, name=meta.agent_name, team=meta.team)
-        session.add(agent)
-    else:
-        agent.name = meta.agent_name or agent.name
-        agent.team = meta.team or agent.team
-    call = Call(
+
+def _ensure_agent(session: Session, meta: CallMetadata) -> None:
+    """Create the agent if it is new; concurrent uploads for a new agent do not collide."""
+    values = {"id": meta.agent_id, "name": meta.agent_name, "team": meta.team,
+              "created_at": utcnow()}  # fmt: skip
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert_(Agent).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+    changes = {k: v for k, v in (("name", meta.agent_name), ("team", meta.team)) if v is not None}
+    if changes:
+        session.execute(update(Agent).where(Agent.id == meta.agent_id).values(**changes))
+
+
+def _call_row(
+    call_id: str,
+    meta: CallMetadata,
+    upload: StoredUpload,
+    info: audio.AudioInfo,
+    final: Path,
+    settings: Settings,
+) -> Call:
+    return Call(
         id=call_id,
         external_id=meta.external_id,
         agent_id=meta.agent_id,
@@ -232,9 +316,6 @@ def submit(
         status=CallStatus.QUEUED,
         progress=0.0,
     )
-    session.add(call)
-    session.flush()
-    return Submission(call, created=True)
 
 
 def discard_audio(call: Call, settings: Settings) -> None:

@@ -152,11 +152,23 @@ def _terms(text: str, column: int) -> tuple[Term, ...]:
     return tuple(terms)
 
 
+MAX_CHARS = 2000
+"""Longer match expressions are refused: real rules are a few lines."""
+MAX_DEPTH = 32
+"""Parentheses, NOTs and NEAR/BEFORE links nested deeper than this are refused."""
+
+
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.tokens = _tokenize(source)
         self.i = 0
+        self.depth = 0
+
+    def deeper(self, column: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise MatchSyntaxError(f"the expression nests deeper than {MAX_DEPTH} levels", column)
 
     def peek(self) -> _Tok | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -200,20 +212,26 @@ class _Parser:
 
     def near(self) -> Node:
         node = self.unary()
+        depth = self.depth
         while (tok := self.peek()) is not None and tok.kind in ("NEAR", "BEFORE"):
             self.take()
+            self.deeper(tok.column)  # each link nests the chain one level deeper
             right = self.unary()
             for side in (node, right):
                 if isinstance(side, Not):
                     raise MatchSyntaxError(f"{tok.kind} cannot take a NOT operand", tok.column)
             node = Near(node, right, int(tok.value)) if tok.kind == "NEAR" else Before(node, right)
+        self.depth = depth
         return node
 
     def unary(self) -> Node:
         tok = self.peek()
         if tok is not None and tok.kind == "NOT":
             self.take()
-            return Not(self.unary())
+            self.deeper(tok.column)
+            node = Not(self.unary())
+            self.depth -= 1
+            return node
         return self.atom()
 
     def atom(self) -> Node:
@@ -224,11 +242,13 @@ class _Parser:
             )
         self.take()
         if tok.kind == "(":
+            self.deeper(tok.column)
             node = self.or_()
             close = self.peek()
             if close is None or close.kind != ")":
                 raise MatchSyntaxError("missing ')' for the '(' here", tok.column)
             self.take()
+            self.depth -= 1
             return node
         if tok.kind in ("phrase", "word"):
             return Phrase(_terms(tok.value, tok.column), tok.value)
@@ -237,6 +257,8 @@ class _Parser:
 
 def parse(source: str) -> Node:
     """Parse a match expression; raise MatchSyntaxError with the column of the problem."""
+    if len(source) > MAX_CHARS:
+        raise MatchSyntaxError(f"the expression is longer than {MAX_CHARS} characters", MAX_CHARS)
     return _Parser(source).parse()
 
 

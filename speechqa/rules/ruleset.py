@@ -277,9 +277,46 @@ def _window(
     )
 
 
+MAX_BYTES = 256 * 1024
+"""A ruleset file larger than this is refused (the default ruleset is 4 KB)."""
+MAX_NESTING = 16
+
+
+def _check_shape(text: str) -> None:
+    """Refuse what would cost more to build than to read: oversize text, aliases, deep nesting.
+
+    YAML aliases (``*name``) are refused outright: a few hundred bytes of nested aliases expand
+    to gigabytes ("billion laughs"), and a ruleset never needs them.
+    """
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise RulesetInvalid(
+            f"The ruleset is larger than {MAX_BYTES // 1024} KiB.",
+            details=[{"where": "ruleset", "message": f"larger than {MAX_BYTES} bytes"}],
+        )
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        problem = None
+        if isinstance(event, yaml.AliasEvent):
+            problem = "YAML aliases (*name) are not allowed in a ruleset"
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                problem = f"the YAML nests deeper than {MAX_NESTING} levels"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if problem is not None:
+            mark = event.start_mark
+            raise RulesetInvalid(
+                f"The ruleset is refused: {problem}.",
+                details=[{"where": "ruleset", "message": problem, "line": mark.line + 1,
+                          "column": mark.column + 1}],
+            )  # fmt: skip
+
+
 def load_ruleset(text: str, *, version: int | None = None) -> Ruleset:
     """Validate and compile a ruleset; raise RulesetInvalid listing every problem."""
     try:
+        _check_shape(text)
         data = yaml.safe_load(text)
         lines = _line_map(text)
     except yaml.YAMLError as exc:

@@ -7,6 +7,7 @@ starting at once migrate once.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from speechqa.errors import ServiceUnavailable
 from speechqa.settings import Settings
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -31,17 +33,24 @@ def get_engine(settings: Settings) -> Engine:
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = _create(url)
+            engine = _create(url, settings)
             _engines[url] = engine
         return engine
 
 
-def _create(url: str) -> Engine:
+def _create(url: str, settings: Settings) -> Engine:
     parsed = make_url(url)
+    pool = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_s,
+    }
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -54,7 +63,7 @@ def _create(url: str) -> Engine:
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def dispose_engines() -> None:
@@ -98,7 +107,8 @@ def migrate(settings: Settings) -> None:
             command.upgrade(cfg, "head")
     except Exception as exc:
         if _is_connection_error(exc):
-            raise ServiceUnavailable(f"The database cannot be reached: {exc}") from exc
+            log.warning("the database cannot be reached: %s", exc)
+            raise ServiceUnavailable("The database cannot be reached.") from exc
         raise
 
 
@@ -108,7 +118,8 @@ def ping(settings: Settings) -> None:
         with get_engine(settings).connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
-        raise ServiceUnavailable(f"The database cannot be reached: {exc}") from exc
+        log.warning("the database cannot be reached: %s", exc)
+        raise ServiceUnavailable("The database cannot be reached.") from exc
 
 
 def _is_connection_error(exc: Exception) -> bool:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from rq import Queue
 
+from api.app import create_app
 from speechqa.apikeys import Scope
 from speechqa.calls import repository
 from speechqa.pipeline.wer import wer
@@ -18,6 +20,7 @@ from speechqa.storage.database import session_scope
 from tests.audiofiles import corrupt_flac
 from tests.support import EXAMPLES, key_for, reference_text, submit, work
 from workers.redis_server import connect
+from workers.worker import build_worker
 
 SAMPLE = EXAMPLES / "address_change.wav"
 
@@ -26,11 +29,28 @@ def stored_audio_files(settings) -> list[Path]:
     return [p for p in settings.audio_dir.rglob("*") if p.is_file()]
 
 
-def test_health_needs_no_key(client):
+def test_health_needs_no_key(client, settings):
     assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz")
+    waiting = client.get("/readyz")
+    assert waiting.status_code == 503
+    assert waiting.json()["checks"]["workers"].startswith("No worker is running")
+    worker = build_worker(settings)
+    worker.register_birth()
+    try:
+        ready = client.get("/readyz")
+    finally:
+        worker.register_death()
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "workers": "ok"}
+
+
+def test_readiness_names_the_failing_part_and_never_a_secret(settings, tmp_path):
+    hidden = settings.model_copy(update={"redis_url": "redis://:s3cret@127.0.0.1:1/0"})
+    with TestClient(create_app(hidden)) as client:
+        r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["checks"]["redis"] == "Redis cannot be reached."
+    assert "s3cret" not in r.text and "127.0.0.1" not in r.text and str(tmp_path) not in r.text
 
 
 def test_every_other_route_needs_a_key(client, settings):

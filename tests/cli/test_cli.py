@@ -123,11 +123,31 @@ def test_serve_runs_everything_on_one_machine_with_embedded_defaults(env):
         assert wer(reference_text("address_change", "customer"), customer) < 0.5
         assert (data_dir / "speechqa.db").is_file()
         assert (data_dir / "redis" / "redis.sock").exists()
+        # Only the owner can read the data: folders 0700, files 0600.
+        assert data_dir.stat().st_mode & 0o777 == 0o700
+        for private in (data_dir / "speechqa.db", data_dir / "redis" / "redis.log"):
+            assert private.stat().st_mode & 0o777 == 0o600, private
+        assert all(p.stat().st_mode & 0o077 == 0 for p in (data_dir / "audio").rglob("*"))
+
+        # A worker killed under serve is replaced, and readiness says so meanwhile.
+        record = json.loads((data_dir / "serve.json").read_text())
+        (worker,) = record["workers"]
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while json.loads((data_dir / "serve.json").read_text())["workers"] == [worker]:
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.2)
+        while httpx.get(f"{base}/readyz").status_code != 200:
+            assert time.monotonic() < deadline, httpx.get(f"{base}/readyz").text
+            time.sleep(0.2)
+        children = [*json.loads((data_dir / "serve.json").read_text())["workers"], *record["redis"]]
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)  # as systemd or docker stop it
         server.wait(60)
-    # Stopping serve stops its worker and the embedded redis-server.
-    assert not (data_dir / "redis" / "redis.sock").exists() or not _redis_alive(data_dir)
+    # Stopping serve stops its worker and the embedded redis-server: no orphans.
+    assert not _redis_alive(data_dir)
+    assert all(not Path(f"/proc/{pid}").exists() for pid in children), children
+    assert not (data_dir / "serve.json").exists()
 
 
 def _redis_alive(data_dir: Path) -> bool:

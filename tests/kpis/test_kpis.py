@@ -192,3 +192,26 @@ def test_a_period_without_calls_gives_zero_counts(data):
         and body["buckets"] == []
         and body["totals"]["critical_fail_rate"] == 0.0
     )
+
+
+def test_csv_exports_do_not_carry_formulas(settings, data):
+    """Agent ids and teams come from upstream systems: a spreadsheet must show them as text."""
+    client, auth, _ = data
+    evil_agent = '=HYPERLINK("http://evil.example/x","click")'
+    evil_team = "+cmd|' /C calc'!A0"
+    with session_scope(settings) as session:
+        session.add(Agent(id=evil_agent, team=evil_team))
+        session.flush()
+        add_call(session, evil_agent, evil_team, DAY0, score=50, silence_ratio=0.1,
+                 rules=["greeting"], shift=-0.9)  # fmt: skip
+    csv_headers = {**auth, "Accept": "text/csv"}
+    journal = client.get(f"/v1/reports/kpi-journal?{PERIOD}", headers=csv_headers).text
+    rows = list(csv.DictReader(io.StringIO(journal)))
+    mine = [r for r in rows if r["agent_id"].endswith('click")')]
+    assert mine and all(r["agent_id"] == "'" + evil_agent for r in mine)
+    assert all(r["team"] == "'" + evil_team for r in mine)
+    drop = next(r for r in mine if r["counter"] == "customer_sentiment_drop")
+    assert drop["value"] == "-0.9"  # a negative number is not a formula
+    summary = client.get(f"/v1/reports/summary?{PERIOD}", headers=csv_headers).text
+    assert "'" + evil_agent in {r["agent_id"] for r in csv.DictReader(io.StringIO(summary))}
+    assert not any(line.startswith(("=", "+", "-", "@")) for line in summary.splitlines())
