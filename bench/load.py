@@ -76,6 +76,7 @@ def main() -> int:
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--uploads", type=int, default=50)
     parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--api-processes", type=int, default=1)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,7 +91,8 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--workers", "0", "--port", str(port)],
+            [sys.executable, "-m", "cli.main", "serve", "--workers", "0", "--port", str(port),
+             "--api-processes", str(args.api_processes)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
@@ -101,7 +103,10 @@ def main() -> int:
             ).stdout.split()[-1]  # fmt: skip
             headers = {"Authorization": f"Bearer {key}"}
             backend = "PostgreSQL" if args.database_url else "SQLite"
-            print(f"{backend}, API alone (speechqa serve --workers 0), 127.0.0.1")
+            print(
+                f"{backend}, the API alone in {args.api_processes} process(es) "
+                f"(speechqa serve --workers 0 --api-processes {args.api_processes}), 127.0.0.1"
+            )
 
             samples = sorted(EXAMPLES.glob("*.wav"))
             bodies = [(p.name, p.read_bytes()) for p in samples]

@@ -49,6 +49,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes to start beside the API.")] = 1,
+    api_processes: Annotated[
+        int, typer.Option(min=1, max=64, help="API processes (more serve more readers at once).")
+    ] = 1,
     samples: Annotated[
         Path | None, typer.Option(help="Submit the recordings in this folder once up.")
     ] = None,
@@ -90,7 +93,14 @@ def serve(
                 target=_submit_samples, args=(settings, samples, host, port), daemon=True
             ).start()
         console.print(f"speechqa listening on http://{host}:{port}  (API docs: /docs)")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        if api_processes == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        else:  # each process builds its app from the same environment
+            os.environ.update(env)
+            uvicorn.run(
+                "api.app:create_app", factory=True, host=host, port=port,
+                workers=api_processes, log_level="warning",
+            )  # fmt: skip
     except SpeechQAError as exc:
         raise fail(exc) from exc
     finally:

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from speechqa.rules.scorecard import Evaluation
 from speechqa.rules.store import DEFAULT
 from speechqa.storage.tables import Call, EvaluationRow, utcnow
+
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True)
@@ -63,19 +65,22 @@ def save(session: Session, evaluations: Sequence[tuple[str, Evaluation, dict[str
         session.execute(insert(EvaluationRow), rows)
 
 
-def counted(session: Session, call_ids: Sequence[str]) -> dict[str, Counted]:
-    """For each call that has one, the evaluation that counts (see the module docstring)."""
-    query = (
-        select(
-            EvaluationRow.call_id, EvaluationRow.id, EvaluationRow.ruleset, EvaluationRow.version
-        )
-        .join(Call, Call.id == EvaluationRow.call_id)
+def _counting(query: Q, call_ids: Sequence[str]) -> Q:
+    """The rule, applied to ``query`` over evaluations: the call's own ruleset, newest first."""
+    return (
+        query.join(Call, Call.id == EvaluationRow.call_id)
         .where(
             EvaluationRow.call_id.in_(call_ids),
             EvaluationRow.ruleset == func.coalesce(Call.ruleset, DEFAULT),
         )
         .order_by(EvaluationRow.call_id, EvaluationRow.version.desc())
     )
+
+
+def counted(session: Session, call_ids: Sequence[str]) -> dict[str, Counted]:
+    """For each call that has one, the evaluation that counts (see the module docstring)."""
+    row = EvaluationRow
+    query = _counting(select(row.call_id, row.id, row.ruleset, row.version), call_ids)
     out: dict[str, Counted] = {}
     for call_id, row_id, ruleset, version in session.execute(query):
         out.setdefault(call_id, Counted(row_id, ruleset, version))
@@ -83,9 +88,9 @@ def counted(session: Session, call_ids: Sequence[str]) -> dict[str, Counted]:
 
 
 def current(session: Session, call_id: str) -> EvaluationRow | None:
-    """The stored evaluation that counts for one call, with its result."""
-    found = counted(session, [call_id]).get(call_id)
-    return session.get(EvaluationRow, found.id) if found else None
+    """The stored evaluation that counts for one call, with its result (one query)."""
+    row: EvaluationRow | None = session.scalar(_counting(select(EvaluationRow), [call_id]).limit(1))
+    return row
 
 
 def results(session: Session, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
