@@ -91,5 +91,7 @@ def job_status(connection: Redis, job_id: str) -> dict[str, Any]:
 
 
 def worker_count(settings: Settings, connection: Redis) -> int:
-    """Workers registered for the analysis queue (a dead one drops out after its TTL)."""
-    return int(Worker.count(connection=connection, queue=get_queue(settings, connection)))
+    """Live workers of the analysis queue: registered, and their key not yet expired (a killed
+    worker's key expires a heartbeat and a minute after its last beat, even when no other worker
+    is left to clean the registry)."""
+    return len(Worker.all(queue=get_queue(settings, connection)))
