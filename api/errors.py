@@ -31,6 +31,8 @@ STATUS: dict[type[e.SpeechQAError], int] = {
     e.AudioTooLong: 422,
     e.NotFound: 404,
     e.Conflict: 409,
+    e.Gone: 410,
+    e.RangeNotSatisfiable: 416,
     e.Unauthorized: 401,
     e.Forbidden: 403,
     e.ServiceUnavailable: 503,
@@ -68,6 +70,8 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, e.TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after_s)}
+        if isinstance(exc, e.RangeNotSatisfiable) and exc.size is not None:
+            headers = {"Content-Range": f"bytes */{exc.size}"}
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
         )

@@ -69,6 +69,22 @@ class Conflict(SpeechQAError):
     code = "conflict"
 
 
+class Gone(SpeechQAError):
+    """The thing existed but was removed (a recording deleted by retention)."""
+
+    code = "gone"
+
+
+class RangeNotSatisfiable(SpeechQAError):
+    """A byte range or time span that lies outside the recording."""
+
+    code = "range_not_satisfiable"
+
+    def __init__(self, message: str, size: int | None) -> None:
+        super().__init__(message, details={"size": size} if size is not None else None)
+        self.size = size
+
+
 class Unauthorized(SpeechQAError):
     code = "unauthorized"
 

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     )
     sentiment_threads: int = Field(1, ge=1, description="CPU threads for the sentiment model.")
 
+    audio_retention_days: int | None = Field(
+        None,
+        ge=1,
+        description="Delete recordings this many days after they came in (transcripts and "
+        "scores stay); unset keeps them.",
+    )
     max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0)
     max_duration_s: float = Field(4 * 3600, gt=0)
     job_timeout_s: int = Field(3 * 3600, gt=0)

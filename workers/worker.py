@@ -17,6 +17,7 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 
 from speechqa.calls import repository
+from speechqa.calls.recordings import apply_retention
 from speechqa.pipeline.transcription import ModelSpec, load_model
 from speechqa.settings import Settings
 from speechqa.storage.database import migrate, session_scope
@@ -39,6 +40,12 @@ class WarmWorker(SimpleWorker):
                 requeue_orphans(self.settings, grace_s=self.heartbeat_s)
             except Exception:  # the next sweep tries again
                 log.exception("re-queueing calls without a job failed")
+            if self.settings.audio_retention_days:
+                try:
+                    with session_scope(self.settings) as session:
+                        apply_retention(session, self.settings, self.settings.audio_retention_days)
+                except Exception:
+                    log.exception("applying audio retention failed")
 
     def get_heartbeat_ttl(self, job: Job) -> int:
         return self.heartbeat_s

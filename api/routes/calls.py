@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from redis.exceptions import RedisError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from api.deps import Ingest, RedisDep, Review, SessionDep, SettingsDep
+from api.deps import Admin, Ingest, RedisDep, Review, SessionDep, SettingsDep
 from api.schemas import (
     ERRORS,
     CallAccepted,
@@ -22,8 +22,9 @@ from api.schemas import (
     CallList,
     CallListItem,
     CallStatusRead,
+    ErrorResponse,
 )
-from speechqa.calls import ingest, listing, repository
+from speechqa.calls import ingest, listing, recordings, repository
 from speechqa.calls.document import build_document
 from speechqa.errors import InvalidInput, InvalidMetadata, SpeechQAError, UploadTooLarge
 from speechqa.scoring import evaluations
@@ -189,3 +190,46 @@ def get_call(call_id: str, session: SessionDep, _: Review) -> dict[str, Any]:
         evaluation.result if evaluation else None,
         call.metrics,
     )
+
+
+@router.get(
+    "/{call_id}/audio",
+    response_class=Response,
+    responses={
+        200: {"content": {"audio/*": {}}, "description": "The recording, or a WAV clip"},
+        206: {"content": {"audio/*": {}}, "description": "The byte range asked for"},
+        410: {"model": ErrorResponse, "description": "The recording was removed by retention"},
+        416: {"model": ErrorResponse, "description": "The range or span lies outside it"},
+    },
+)
+def get_audio(
+    call_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: Review,
+    start: Annotated[float | None, Query(ge=0, le=1e6, description="Clip start (s)")] = None,
+    end: Annotated[float | None, Query(gt=0, le=1e6, description="Clip end (s)")] = None,
+) -> Response:
+    """The call's recording. Players seek with ``Range: bytes=...`` (206); ``start`` and ``end``
+    (seconds) cut a clip, sent as 16-bit WAV with the recording's rate and channels."""
+    call = repository.get_call(session, call_id)
+    if start is not None or end is not None:
+        lo = start or 0.0
+        hi = end if end is not None else lo + recordings.MAX_CLIP_S
+        data = recordings.clip(settings, call, lo, hi)
+        return Response(
+            data,
+            media_type="audio/wav",
+            headers={"Content-Disposition": f'inline; filename="{call.id}-{lo:g}-{hi:g}.wav"'},
+        )
+    source = recordings.recording(settings, call)
+    recordings.check_range(request.headers.get("range"), source.size)
+    return FileResponse(source.path, media_type=source.media_type, filename=None)
+
+
+@router.delete("/{call_id}", status_code=204, response_class=Response)
+def delete_call(call_id: str, session: SessionDep, settings: SettingsDep, _: Admin) -> Response:
+    """Remove a call: its recording, transcript, scores, KPI rows and journal entries."""
+    recordings.delete_call(session, settings, call_id)
+    return Response(status_code=204)

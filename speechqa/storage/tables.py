@@ -93,6 +93,8 @@ class Call(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     analyzed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    audio_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When retention removed the recording (the transcript and scores stay)."""
 
     agent: Mapped[Agent] = relationship()
     utterances: Mapped[list[UtteranceRow]] = relationship(

@@ -1,0 +1,162 @@
+"""Listening to calls: the stored recording, byte ranges of it, clips, deletion and retention.
+
+A reviewer's player asks for byte ranges as it seeks; a coach asks for a clip (``start``..``end``
+in seconds) which is cut from the recording and sent as 16-bit WAV at the recording's own rate
+and channels, so both parties stay audible. Deleting a call removes its audio and everything
+derived from it; retention deletes only the audio of calls older than N days and keeps the
+transcript, scores and KPIs (the call then says when its audio was removed).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import wave
+from dataclasses import dataclass
+from datetime import timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from speechqa.calls import repository
+from speechqa.errors import AudioDecodeError, Gone, InvalidInput, RangeNotSatisfiable
+from speechqa.settings import Settings
+from speechqa.storage.tables import Call, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_CLIP_S = 600.0
+"""A clip is at most ten minutes: longer spans are what the whole recording is for."""
+
+_MEDIA_TYPES = {
+    "wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg", "flac": "audio/flac",
+    "mov,mp4,m4a,3gp,3g2,mj2": "audio/mp4", "matroska,webm": "audio/webm",
+}  # fmt: skip
+_RANGE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+@dataclass(frozen=True)
+class Recording:
+    path: Path
+    media_type: str
+    size: int
+
+
+def recording(settings: Settings, call: Call) -> Recording:
+    """The stored recording of a call (Gone once retention or deletion removed it)."""
+    if call.audio_deleted_at is not None:
+        raise Gone(
+            f"The recording of this call was removed on {call.audio_deleted_at:%Y-%m-%d}; "
+            "its transcript and scores remain."
+        )
+    path = settings.audio_dir / call.audio_path
+    if not path.is_file():
+        raise Gone("The recording of this call is no longer stored.")
+    media_type = _MEDIA_TYPES.get(call.format_name or "", call.content_type or "audio/octet-stream")
+    return Recording(path, media_type, path.stat().st_size)
+
+
+def check_range(header: str | None, size: int) -> None:
+    """Refuse a ``Range`` header that no part of a ``size``-byte file satisfies (416)."""
+    if not header:
+        return
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or not spec.strip():
+        raise InvalidInput("The Range header must be 'bytes=start-end'.")
+    for part in spec.split(","):
+        match = _RANGE.match(part)
+        if match is None or match.group(1) == match.group(2) == "":
+            raise InvalidInput(f"The range {part.strip()!r} is malformed.")
+        first, last = match.group(1), match.group(2)
+        if first and int(first) >= size:
+            raise RangeNotSatisfiable(
+                f"The range {part.strip()!r} starts past the end ({size} bytes).", size=size
+            )
+        if first and last and int(last) < int(first):
+            raise InvalidInput(f"The range {part.strip()!r} ends before it starts.")
+        if not first and last and int(last) == 0:
+            raise RangeNotSatisfiable("An empty suffix range selects nothing.", size=size)
+
+
+def clip(settings: Settings, call: Call, start_s: float, end_s: float) -> bytes:
+    """``start_s``..``end_s`` of the recording as 16-bit PCM WAV, rate and channels kept."""
+    duration = call.duration_s or 0.0
+    if end_s <= start_s:
+        raise InvalidInput("'end' must be after 'start'.", details={"parameter": "end"})
+    if start_s >= duration:
+        raise RangeNotSatisfiable(
+            f"'start' ({start_s:g} s) is past the end of the call ({duration:g} s).",
+            size=None,
+        )
+    end_s = min(end_s, duration)
+    if end_s - start_s > MAX_CLIP_S:
+        raise InvalidInput(
+            f"A clip is at most {MAX_CLIP_S:g} s; fetch the whole recording for more.",
+            details={"parameter": "end"},
+        )
+    source = recording(settings, call)
+    try:
+        with av.open(str(source.path), metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            rate = stream.codec_context.sample_rate or stream.sample_rate
+            channels = min(2, stream.codec_context.channels or 1)
+            layout = "stereo" if channels == 2 else "mono"
+            resampler = av.AudioResampler(format="s16", layout=layout, rate=rate)
+            time_base = float(stream.time_base or Fraction(1, rate))
+            if start_s > 0:
+                container.seek(int(start_s / time_base), stream=stream, backward=True)
+            pieces: list[np.ndarray] = []
+            first_sample: int | None = None
+            for frame in container.decode(stream):
+                if frame.pts is not None and first_sample is None:
+                    first_sample = round(frame.pts * time_base * rate)
+                for resampled in resampler.resample(frame):
+                    pieces.append(resampled.to_ndarray().reshape(-1, channels))
+                if first_sample is not None:
+                    decoded = sum(len(p) for p in pieces)
+                    if first_sample + decoded >= end_s * rate:
+                        break
+    except av.FFmpegError as exc:
+        raise AudioDecodeError(f"The recording could not be read: {exc}") from exc
+    samples = np.concatenate(pieces) if pieces else np.zeros((0, channels), np.int16)
+    offset = round(start_s * rate) - (first_sample or 0)
+    samples = samples[max(0, offset) : max(0, offset) + round((end_s - start_s) * rate)]
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.ascontiguousarray(samples, dtype="<i2").tobytes())
+    return out.getvalue()
+
+
+def delete_call(session: Session, settings: Settings, call_id: str) -> None:
+    """Remove a call, its audio and everything derived from it (transcript, scores, KPIs)."""
+    call = repository.get_call(session, call_id)
+    path = settings.audio_dir / call.audio_path
+    session.delete(call)
+    session.flush()
+    path.unlink(missing_ok=True)
+
+
+def apply_retention(session: Session, settings: Settings, days: int) -> int:
+    """Delete the audio of analysed calls received more than ``days`` ago; keep the rest."""
+    cutoff = utcnow() - timedelta(days=days)
+    calls = session.scalars(
+        select(Call).where(
+            Call.created_at < cutoff,
+            Call.audio_deleted_at.is_(None),
+            Call.status.in_(("done", "failed")),
+        )
+    ).all()
+    for call in calls:
+        (settings.audio_dir / call.audio_path).unlink(missing_ok=True)
+        call.audio_deleted_at = utcnow()
+    if calls:
+        log.info("retention: removed the audio of %d call(s) older than %d days", len(calls), days)
+    return len(calls)
