@@ -91,6 +91,15 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+class SearchMatch(BaseModel):
+    utterance: int
+    speaker: str
+    start: float
+    end: float
+    text: str
+    """HTML-escaped, each matched word in <mark>...</mark>."""
+
+
 class CallListItem(BaseModel):
     id: str
     external_id: str | None
@@ -102,6 +111,10 @@ class CallListItem(BaseModel):
     score: float | None
     """The QA score that counts for the call (0-100), null until scored."""
     critical_fail: bool | None
+    customer_sentiment_shift: float | None
+    tags: list[str]
+    matches: list[SearchMatch]
+    """With a search: the utterances that match (at most 5), with their times."""
     url: str
 
 

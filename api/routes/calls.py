@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -133,32 +133,52 @@ def list_calls(
     request: Request,
     session: SessionDep,
     _: Review,
+    q: Annotated[
+        str | None,
+        Query(max_length=500, description='Search the transcripts: words, "a phrase", prefix*'),
+    ] = None,
     agent_id: str | None = None,
     team: str | None = None,
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: str | None = None,
     status: str | None = None,
-    rule: str | None = None,
+    rule: Annotated[str | None, Query(description="A rule that was hit")] = None,
+    rule_missed: Annotated[str | None, Query(description="A rule that was not hit")] = None,
     critical_fail: bool | None = None,
-    min_score: float | None = None,
-    max_score: float | None = None,
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    max_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    customer_sentiment: Annotated[
+        Literal["negative", "neutral", "positive"] | None,
+        Query(description="The customer's overall sentiment"),
+    ] = None,
+    tag: str | None = None,
+    sort: Literal["time", "score", "duration", "sentiment_shift"] = "time",
+    order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CallList:
-    """The calls behind any KPI figure: the same filters give the same calls."""
-    filters = listing.CallFilters(
-        agent_id=agent_id,
-        team=team,
-        status=status,
-        rule=rule,
-        critical_fail=critical_fail,
-        min_score=min_score,
-        max_score=max_score,
-    ).between(from_, to)
-    page = listing.list_calls(session, filters, limit=limit, cursor=cursor)
+    """The calls behind any KPI figure (the same filters give the same calls), or a search.
+
+    With ``q``, each call lists the utterances that match, with speaker, times and the text with
+    the matched words in ``<mark>``.
+    """
+    filters = (
+        listing.CallFilters(
+            agent_id=agent_id, team=team, status=status, rule=rule, rule_missed=rule_missed,
+            critical_fail=critical_fail, min_score=min_score, max_score=max_score,
+            customer_sentiment=customer_sentiment, tag=tag,
+        )
+        .between(from_, to)
+        .searching(q)
+    )  # fmt: skip
+    page = listing.list_calls(
+        session, filters, limit=limit, cursor=cursor, sort=sort, descending=order == "desc"
+    )
     return CallList(
         calls=[
-            CallListItem(**asdict(row), url=str(request.url_for("get_call", call_id=row.id)))
+            CallListItem.model_validate(
+                {**asdict(row), "url": str(request.url_for("get_call", call_id=row.id))}
+            )
             for row in page.rows
         ],
         next_cursor=page.next_cursor,

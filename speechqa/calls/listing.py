@@ -1,22 +1,31 @@
-"""The call list: the calls behind any KPI figure, filtered, newest first, paged by cursor.
+"""The call list: the calls behind any KPI figure, found by search and filters, sorted, paged.
 
 The same filters as the KPI routes give the same calls. Rows carry what a reviewer scans a list
-for (score, critical fail, duration); the score is the one the KPIs count. The cursor is opaque
-to clients: it encodes where the previous page ended.
+for (score, critical fail, duration, the customer's sentiment shift, and for a search the
+matching utterances with their times); the score is the one the KPIs count. Sorted by time the
+list pages by keyset (stable while calls arrive); sorted by another column it pages by position.
+The cursor is opaque to clients either way.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from speechqa.calls import search
 from speechqa.errors import InvalidInput
 from speechqa.kpis.period import parse_period
 from speechqa.storage.tables import Call, CallStats
+
+Sort = Literal["time", "score", "duration", "sentiment_shift"]
+SORTS: tuple[str, ...] = ("time", "score", "duration", "sentiment_shift")
+SENTIMENT_BANDS = {"negative": (None, -0.2), "neutral": (-0.2, 0.2), "positive": (0.2, None)}
+"""The customer's overall sentiment (mean of quarters, -1..1) in three bands."""
 
 
 @dataclass(frozen=True)
@@ -28,9 +37,16 @@ class CallFilters:
     status: str | None = None
     rule: str | None = None
     """Calls on which this rule was hit."""
+    rule_missed: str | None = None
+    """Scored calls on which this rule was not hit."""
     critical_fail: bool | None = None
     min_score: float | None = None
     max_score: float | None = None
+    customer_sentiment: str | None = None
+    """negative, neutral or positive (see SENTIMENT_BANDS)."""
+    tag: str | None = None
+    terms: tuple[search.Term, ...] = ()
+    """A full-text search (search.parse)."""
 
     def between(self, from_: str | None, to: str | None) -> CallFilters:
         """These filters limited to a period given as query parameters (dates or datetimes)."""
@@ -38,6 +54,16 @@ class CallFilters:
             return self
         start, end, _ = parse_period(from_ or "1970-01-01", to or "2999-12-31", None)
         return replace(self, start=start, end=end)
+
+    def searching(self, q: str | None) -> CallFilters:
+        return self if q is None else replace(self, terms=tuple(search.parse(q)))
+
+    def __post_init__(self) -> None:
+        if self.customer_sentiment is not None and self.customer_sentiment not in SENTIMENT_BANDS:
+            raise InvalidInput(
+                "'customer_sentiment' is negative, neutral or positive.",
+                details={"parameter": "customer_sentiment"},
+            )
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,10 @@ class CallRow:
     duration_s: float | None
     score: float | None
     critical_fail: bool | None
+    customer_sentiment_shift: float | None = None
+    tags: list[str] = field(default_factory=list)
+    matches: list[search.Match] = field(default_factory=list)
+    """For a search: the utterances that match, with their times."""
 
 
 @dataclass(frozen=True)
@@ -59,25 +89,98 @@ class CallPage:
     next_cursor: str | None
 
 
+def _encode(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
 def encode_cursor(created_at: datetime, call_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{call_id}".encode()).decode()
+    return _encode(f"{created_at.isoformat()}|{call_id}")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> tuple[datetime, str] | int:
+    """A keyset position (received at, id) or, for other sorts, the number of rows to skip."""
     try:
-        stamp, call_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        value = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if value.startswith("@"):
+            offset = int(value[1:])
+            if not 0 <= offset < 10_000_000:
+                raise ValueError(value)
+            return offset
+        stamp, call_id = value.split("|", 1)
         return datetime.fromisoformat(stamp), call_id
-    except ValueError:
+    except (ValueError, UnicodeDecodeError):
         raise InvalidInput(
             "The cursor is not one this API returned.", details={"parameter": "cursor"}
         ) from None
 
 
 def list_calls(
-    session: Session, filters: CallFilters, *, limit: int = 50, cursor: str | None = None
+    session: Session,
+    filters: CallFilters,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: Sort = "time",
+    descending: bool = True,
 ) -> CallPage:
-    """One page of the calls matching ``filters``, newest received first."""
+    """One page of the calls matching ``filters``."""
+    if sort not in SORTS:
+        raise InvalidInput(f"'sort' is one of {', '.join(SORTS)}.", details={"parameter": "sort"})
     query = select(Call, CallStats).outerjoin(CallStats, CallStats.call_id == Call.id)
+    query = _where(session, query, filters)
+    position = decode_cursor(cursor) if cursor else None
+    if sort == "time":
+        if isinstance(position, tuple):
+            at, call_id = position
+            if descending:
+                query = query.where(
+                    (Call.created_at < at) | ((Call.created_at == at) & (Call.id < call_id))
+                )
+            else:
+                query = query.where(
+                    (Call.created_at > at) | ((Call.created_at == at) & (Call.id > call_id))
+                )
+        query = query.order_by(
+            *(c.desc() if descending else c.asc() for c in (Call.created_at, Call.id))
+        )
+    else:
+        key = {
+            "score": CallStats.values["qa_score"].as_float(),
+            "duration": Call.duration_s,
+            "sentiment_shift": CallStats.values["customer_sentiment_shift"].as_float(),
+        }[sort]
+        query = query.order_by(
+            (key.desc() if descending else key.asc()).nulls_last(),
+            Call.id.desc() if descending else Call.id.asc(),
+        )
+    skip = position if isinstance(position, int) else 0
+    found: list[tuple[Call, CallStats | None]] = []
+    matched = 0
+    # Rule and tag filters read JSON lists, so they are applied here, batch by batch.
+    for batch in session.execute(query.execution_options(yield_per=500)).tuples().partitions():
+        for call, stats in batch:
+            if not _matches(filters, call, stats):
+                continue
+            matched += 1
+            if matched <= skip:
+                continue
+            found.append((call, stats))
+            if len(found) >= limit:
+                break
+        if len(found) >= limit:
+            break
+    hits = search.matches(session, [c.id for c, _ in found], filters.terms)
+    rows = [_row(call, stats, hits.get(call.id, [])) for call, stats in found]
+    next_cursor = None
+    if len(found) == limit:
+        last = found[-1][0]
+        next_cursor = (
+            encode_cursor(last.created_at, last.id) if sort == "time" else _encode(f"@{matched}")
+        )
+    return CallPage(rows, next_cursor)
+
+
+def _where(session: Session, query: Any, filters: CallFilters) -> Any:
     when = func.coalesce(Call.started_at, Call.created_at)
     for column, value in (
         (Call.agent_id, filters.agent_id),
@@ -92,37 +195,35 @@ def list_calls(
         query = query.where(when < filters.end)
     if filters.critical_fail is not None:
         query = query.where(CallStats.critical_fail.is_(filters.critical_fail))
-    if cursor:
-        after_at, after_id = decode_cursor(cursor)
-        query = query.where(
-            (Call.created_at < after_at) | ((Call.created_at == after_at) & (Call.id < after_id))
-        )
-    query = query.order_by(Call.created_at.desc(), Call.id.desc())
-    found: list[tuple[Call, CallStats | None]] = []
-    # Rule and score filters read the JSON columns, so they are applied here, page by page.
-    for batch in session.execute(query.execution_options(yield_per=500)).tuples().partitions():
-        for call, stats in batch:
-            if _matches(filters, stats):
-                found.append((call, stats))
-                if len(found) >= limit:
-                    break
-        if len(found) >= limit:
-            break
-    rows = [_row(call, stats) for call, stats in found]
-    last = found[-1][0] if len(found) == limit else None
-    return CallPage(rows, encode_cursor(last.created_at, last.id) if last else None)
+    score = CallStats.values["qa_score"].as_float()
+    if filters.min_score is not None:
+        query = query.where(score >= filters.min_score)
+    if filters.max_score is not None:
+        query = query.where(score <= filters.max_score)
+    if filters.customer_sentiment is not None:
+        low, high = SENTIMENT_BANDS[filters.customer_sentiment]
+        mood = CallStats.values["customer_sentiment"].as_float()
+        query = query.where(mood.is_not(None))
+        if low is not None:
+            query = query.where(mood >= low)
+        if high is not None:
+            query = query.where(mood < high)
+    for condition in search.calls_containing(session, filters.terms):
+        query = query.where(condition)
+    return query
 
 
-def _matches(filters: CallFilters, stats: CallStats | None) -> bool:
-    if filters.rule is not None and (stats is None or filters.rule not in stats.rules_hit):
+def _matches(filters: CallFilters, call: Call, stats: CallStats | None) -> bool:
+    hit = set(stats.rules_hit) if stats else set()
+    if filters.rule is not None and filters.rule not in hit:
         return False
-    score = (stats.values if stats else {}).get("qa_score")
-    if filters.min_score is not None and (score is None or score < filters.min_score):
+    if filters.rule_missed is not None and (stats is None or filters.rule_missed in hit):
         return False
-    return not (filters.max_score is not None and (score is None or score > filters.max_score))
+    return filters.tag is None or filters.tag in (call.tags or [])
 
 
-def _row(call: Call, stats: CallStats | None) -> CallRow:
+def _row(call: Call, stats: CallStats | None, hits: list[search.Match]) -> CallRow:
+    values = stats.values if stats else {}
     return CallRow(
         id=call.id,
         external_id=call.external_id,
@@ -131,6 +232,9 @@ def _row(call: Call, stats: CallStats | None) -> CallRow:
         status=call.status,
         started_at=call.started_at.isoformat() if call.started_at else None,
         duration_s=call.duration_s,
-        score=(stats.values if stats else {}).get("qa_score"),
+        score=values.get("qa_score"),
         critical_fail=stats.critical_fail if stats else None,
+        customer_sentiment_shift=values.get("customer_sentiment_shift"),
+        tags=list(call.tags or []),
+        matches=hits,
     )
