@@ -154,6 +154,8 @@ def list_calls(
             Call.id.desc() if descending else Call.id.asc(),
         )
     skip = position if isinstance(position, int) else 0
+    if filters.rule is None and filters.rule_missed is None and filters.tag is None:
+        query = query.limit(skip + limit)  # every filter is in SQL: let the database stop early
     found: list[tuple[Call, CallStats | None]] = []
     matched = 0
     # Rule and tag filters read JSON lists, so they are applied here, batch by batch.

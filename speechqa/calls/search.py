@@ -115,11 +115,21 @@ def utterance_condition(session: Session, term: Term) -> ColumnElement[bool]:
 
 
 def calls_containing(session: Session, terms: Sequence[Term]) -> list[ColumnElement[bool]]:
-    """One condition on ``calls.id`` per term: the call holds an utterance with it."""
+    """One condition per term: the call holds an utterance with it. (On PostgreSQL, EXISTS lets
+    the planner either walk the newest calls and probe their utterances, for a common word, or
+    start from the index of the word, for a rare one.)"""
     from speechqa.storage.tables import Call
 
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite runs an uncorrelated IN once; a correlated EXISTS would query FTS5 per call.
+        return [
+            Call.id.in_(select(UtteranceRow.call_id).where(utterance_condition(session, term)))
+            for term in terms
+        ]
     return [
-        Call.id.in_(select(UtteranceRow.call_id).where(utterance_condition(session, term)))
+        select(UtteranceRow.id)
+        .where(UtteranceRow.call_id == Call.id, utterance_condition(session, term))
+        .exists()
         for term in terms
     ]
 

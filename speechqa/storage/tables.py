@@ -52,7 +52,11 @@ class Agent(Base):
 
 class Call(Base):
     __tablename__ = "calls"
-    __table_args__ = (Index("ix_calls_agent_started", "agent_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_calls_agent_started", "agent_id", "started_at"),
+        Index("ix_calls_created", "created_at", "id"),
+        Index("ix_calls_team_created", "team", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)

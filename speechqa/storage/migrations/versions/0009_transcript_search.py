@@ -36,6 +36,9 @@ SQLITE_TRIGGERS = [
 
 
 def upgrade() -> None:
+    # The call list pages newest first, overall and per team.
+    op.create_index("ix_calls_created", "calls", ["created_at", "id"])
+    op.create_index("ix_calls_team_created", "calls", ["team", "created_at"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "ALTER TABLE utterances ADD COLUMN tsv tsvector "
@@ -53,6 +56,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_calls_team_created", "calls")
+    op.drop_index("ix_calls_created", "calls")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX ix_utterances_tsv")
         op.execute("ALTER TABLE utterances DROP COLUMN tsv")
