@@ -52,8 +52,8 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 
-def require(scope: Scope) -> Callable[..., Principal]:
-    """A dependency that authenticates the caller and checks ``scope``."""
+def require(*scopes: Scope) -> Callable[..., Principal]:
+    """A dependency that authenticates the caller and checks it holds one of ``scopes``."""
 
     def dependency(request: Request, settings: SettingsDep, credentials: Credentials) -> Principal:
         limiter: FailureLimiter = request.app.state.auth_failures
@@ -66,12 +66,15 @@ def require(scope: Scope) -> Callable[..., Principal]:
         except Unauthorized:
             limiter.failed(client)
             raise
-        principal.require(scope)
+        principal.require_any(*scopes)
         return principal
 
     return dependency
 
 
 Ingest = Annotated[Principal, Depends(require(Scope.INGEST))]
+Reader = Annotated[Principal, Depends(require(Scope.REVIEW, Scope.AGENT))]
+"""Reviewers and up, and agents (who see only their own calls)."""
 Review = Annotated[Principal, Depends(require(Scope.REVIEW))]
+Lead = Annotated[Principal, Depends(require(Scope.LEAD))]
 Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]

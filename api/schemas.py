@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -275,8 +275,10 @@ class Readiness(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
-    scopes: list[str] = Field(min_length=1, max_length=4)
-    """ingest, review, coach, admin"""
+    scopes: list[str] = Field(default_factory=list, max_length=6)
+    """ingest, agent, review, coach, lead, admin (not needed with a user)"""
+    user: str | None = Field(None, max_length=200)
+    """The key acts for this user, with their role and teams."""
     name: str | None = Field(None, max_length=200)
     expires_in_days: int | None = Field(None, ge=1, le=3650)
 
@@ -313,3 +315,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     )
 }
 """The error answers every authenticated route can give, for the OpenAPI schema."""
+
+
+class UserCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["ingest", "agent", "reviewer", "coach", "lead", "admin"]
+    teams: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=100
+    )
+    """The teams whose calls the user sees; empty: every team."""
+    agent_id: str | None = Field(None, max_length=200)
+    """Required for an agent: whose calls are theirs."""
+
+
+class UserRead(BaseModel):
+    id: int
+    name: str
+    role: str
+    teams: list[str]
+    agent_id: str | None

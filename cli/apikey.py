@@ -17,7 +17,13 @@ app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
 @app.command("create")
 def apikey_create(
-    scope: Annotated[list[str], typer.Option(help="ingest, review, coach or admin (repeatable).")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="ingest, agent, review, coach, lead or admin (repeatable)."),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="A user (speechqa user create): their role and teams.")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Who the key is for.")] = None,
     expires_in_days: Annotated[
         int | None, typer.Option(min=1, max=3650, help="The key stops working after this.")
@@ -31,14 +37,15 @@ def apikey_create(
     settings = load_settings()
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     try:
-        scopes = parse_scopes(scope)
+        scopes = parse_scopes(scope or []) if user is None else []
         migrate(settings)
         with session_scope(settings) as session:
-            key = create_key(session, scopes, name=name, expires_at=expires)
+            key = create_key(session, scopes, name=name, expires_at=expires, user=user)
     except SpeechQAError as exc:
         raise fail(exc) from exc
     until = f", valid until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
-    console.print(f"API key with scopes {', '.join(scopes)}{until} (shown once, store it now):")
+    holder = f"for user {user}" if user else f"with scopes {', '.join(scopes)}"
+    console.print(f"API key {holder}{until} (shown once, store it now):")
     print(key)
 
 

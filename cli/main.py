@@ -1,4 +1,4 @@
-"""The ``speechqa`` command: serve, worker, analyze, sentiment, rules, apikey.
+"""The ``speechqa`` command: serve, worker, analyze, sentiment, rules, apikey, user.
 
 The CLI composes the parts (core, API, workers); it holds no analysis logic of its own. Each
 command group has its own module.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import analyze, apikey, rules, service
+from cli import analyze, apikey, rules, service, user
 
 app = typer.Typer(
     help="speechqa: speech analytics for contact-center call review.", no_args_is_help=True
@@ -19,6 +19,7 @@ app.command()(service.serve)
 app.command()(service.worker)
 app.add_typer(rules.app, name="rules")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(user.app, name="user")
 
 if __name__ == "__main__":
     app()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from speechqa.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from speechqa.storage.tables import ApiKey, utcnow
+from speechqa.storage.tables import ApiKey, User, utcnow
 
 KEY_PREFIX = "sqa_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -25,31 +25,67 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class Scope(enum.StrEnum):
     INGEST = "ingest"
+    AGENT = "agent"
+    """Read one's own calls and scores."""
     REVIEW = "review"
     COACH = "coach"
+    LEAD = "lead"
+    """Settle disputes, change rulesets."""
     ADMIN = "admin"
 
 
-# What holding a scope grants: admin implies all; coach implies review.
+# What holding a scope grants: admin implies all; lead implies coach; coach implies review.
 _IMPLIES: dict[Scope, set[Scope]] = {
     Scope.ADMIN: set(Scope),
+    Scope.LEAD: {Scope.LEAD, Scope.COACH, Scope.REVIEW},
     Scope.COACH: {Scope.COACH, Scope.REVIEW},
     Scope.REVIEW: {Scope.REVIEW},
+    Scope.AGENT: {Scope.AGENT},
     Scope.INGEST: {Scope.INGEST},
 }
 
 
+class Role(enum.StrEnum):
+    """What a user is; each role holds the scope of the same name (reviewer: review)."""
+
+    INGEST = "ingest"
+    AGENT = "agent"
+    REVIEWER = "reviewer"
+    COACH = "coach"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.REVIEW if self is Role.REVIEWER else Scope(self.value)
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's id, name and the scopes it grants."""
+    """Who is calling: the key, its user (if any), what it may do and which calls it sees."""
 
     key_id: int
     name: str | None
     scopes: frozenset[Scope]
+    user: str | None = None
+    teams: frozenset[str] | None = None
+    """The teams whose calls it sees; None: every team."""
+    agent_id: str | None = None
+    """For an agent: the only agent whose calls it sees."""
 
     def require(self, scope: Scope) -> None:
         if scope not in self.scopes:
             raise Forbidden(f"This API key lacks the '{scope}' scope.")
+
+    def require_any(self, *scopes: Scope) -> None:
+        if not self.scopes & set(scopes):
+            names = " or ".join(f"'{s}'" for s in scopes)
+            raise Forbidden(f"This API key lacks the {names} scope.")
+
+    @property
+    def who(self) -> str:
+        """How the audit trail names this caller."""
+        return self.user or f"key:{self.key_id}"
 
 
 def parse_scopes(values: list[str]) -> list[Scope]:
@@ -78,9 +114,10 @@ def create_key(
     scopes: list[Scope],
     name: str | None = None,
     expires_at: datetime | None = None,
+    user: str | None = None,
 ) -> str:
     """Store a new key and return it in clear text (the only time it exists in clear)."""
-    return issue_key(session, scopes, name, expires_at)[0]
+    return issue_key(session, scopes, name, expires_at, user)[0]
 
 
 def issue_key(
@@ -88,10 +125,21 @@ def issue_key(
     scopes: list[Scope],
     name: str | None = None,
     expires_at: datetime | None = None,
+    user: str | None = None,
 ) -> tuple[str, KeyInfo]:
-    """Store a new key; return it in clear text with what is stored about it."""
+    """Store a new key; return it in clear text with what is stored about it.
+
+    A key for a ``user`` acts with that user's role and teams (``scopes`` are then ignored).
+    """
+    owner = None
+    if user is not None:
+        owner = session.scalar(select(User).where(User.name == user))
+        if owner is None:
+            raise NotFound(f"No user {user!r}.")
+        scopes = [Role(owner.role).scope]
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
+        user_id=owner.id if owner is not None else None,
         name=name,
         prefix=key[: len(KEY_PREFIX) + 6],
         key_hash=_hash(key),
@@ -171,9 +219,19 @@ def authenticate(session: Session, key: str | None) -> Principal:
     if _past(row.expires_at):
         raise Unauthorized("The API key has expired.")
     granted: set[Scope] = set()
-    for s in row.scopes:
+    user = session.get(User, row.user_id) if row.user_id is not None else None
+    for s in [Role(user.role).scope] if user is not None else row.scopes:
         granted |= _IMPLIES[Scope(s)]
     now = utcnow()
     if row.last_used_at is None or now - _aware(row.last_used_at) >= LAST_USED_RESOLUTION:
         row.last_used_at = now
-    return Principal(key_id=row.id, name=row.name, scopes=frozenset(granted))
+    if user is None:
+        return Principal(key_id=row.id, name=row.name, scopes=frozenset(granted))
+    return Principal(
+        key_id=row.id,
+        name=row.name,
+        scopes=frozenset(granted),
+        user=user.name,
+        teams=frozenset(user.teams) if user.teams else None,
+        agent_id=user.agent_id if user.role == Role.AGENT else None,
+    )

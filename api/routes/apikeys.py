@@ -30,9 +30,9 @@ def list_api_keys(session: SessionDep, _: Admin, include_revoked: bool = False) 
 @router.post("", status_code=201, response_model=ApiKeyCreated)
 def create_api_key(body: ApiKeyCreate, session: SessionDep, _: Admin) -> ApiKeyCreated:
     """Create a key; the answer is the only time the key is shown."""
-    scopes = parse_scopes(body.scopes)
+    scopes = parse_scopes(body.scopes) if body.user is None else []
     expires = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    key, info = issue_key(session, scopes, name=body.name, expires_at=expires)
+    key, info = issue_key(session, scopes, name=body.name, expires_at=expires, user=body.user)
     return ApiKeyCreated(key=key, **_read(info).model_dump())
 
 

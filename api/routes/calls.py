@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from api.deps import Admin, Ingest, RedisDep, Review, SessionDep, SettingsDep
+from api.deps import Admin, Ingest, Reader, RedisDep, SessionDep, SettingsDep
 from api.schemas import (
     ERRORS,
     CallAccepted,
@@ -24,6 +24,7 @@ from api.schemas import (
     CallStatusRead,
     ErrorResponse,
 )
+from speechqa import access
 from speechqa.calls import ingest, listing, recordings, repository
 from speechqa.calls.document import build_document
 from speechqa.errors import InvalidInput, InvalidMetadata, SpeechQAError, UploadTooLarge
@@ -132,7 +133,7 @@ async def submit_call(
 def list_calls(
     request: Request,
     session: SessionDep,
-    _: Review,
+    principal: Reader,
     q: Annotated[
         str | None,
         Query(max_length=500, description='Search the transcripts: words, "a phrase", prefix*'),
@@ -171,6 +172,7 @@ def list_calls(
         .between(from_, to)
         .searching(q)
     )  # fmt: skip
+    filters = access.limit(principal, filters)
     page = listing.list_calls(
         session, filters, limit=limit, cursor=cursor, sort=sort, descending=order == "desc"
     )
@@ -200,9 +202,10 @@ def call_status(call_id: str, session: SessionDep, principal: Ingest) -> CallSta
 
 
 @router.get("/{call_id}", response_model=CallDocument)
-def get_call(call_id: str, session: SessionDep, _: Review) -> dict[str, Any]:
+def get_call(call_id: str, session: SessionDep, principal: Reader) -> dict[str, Any]:
     """The call document: metadata, status and the transcript with word timings."""
     call = repository.get_call(session, call_id)
+    access.check_call(principal, call)
     evaluation = evaluations.current(session, call.id)
     return build_document(
         repository.header(call),
@@ -227,13 +230,14 @@ def get_audio(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    _: Review,
+    principal: Reader,
     start: Annotated[float | None, Query(ge=0, le=1e6, description="Clip start (s)")] = None,
     end: Annotated[float | None, Query(gt=0, le=1e6, description="Clip end (s)")] = None,
 ) -> Response:
     """The call's recording. Players seek with ``Range: bytes=...`` (206); ``start`` and ``end``
     (seconds) cut a clip, sent as 16-bit WAV with the recording's rate and channels."""
     call = repository.get_call(session, call_id)
+    access.check_call(principal, call)
     if start is not None or end is not None:
         lo = start or 0.0
         hi = end if end is not None else lo + recordings.MAX_CLIP_S

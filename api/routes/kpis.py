@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import MAX_ID, Review, SessionDep
+from api.deps import MAX_ID, Reader, Review, SessionDep
 from api.schemas import ERRORS, AgentKpis, KpiJournal, Leaderboard, SummaryReport, TeamKpis
+from speechqa import access
 from speechqa.kpis import aggregates, reports
 from speechqa.kpis.export import to_csv
 from speechqa.kpis.period import parse_period
@@ -46,7 +47,7 @@ def agent_kpis(
     agent_id: str,
     request: Request,
     session: SessionDep,
-    _: Review,
+    principal: Reader,
     from_: From = None,
     to: str | None = None,
     bucket: str | None = None,
@@ -57,6 +58,7 @@ def agent_kpis(
     """
     start, end, bucket = parse_period(from_, to, bucket)
     result = aggregates.agent_kpis(session, agent_id, start, end, bucket)
+    access.check_agent(principal, agent_id, result["team"])
     result["calls_url"] = _calls_url(
         request, agent_id=agent_id, **{"from": start.isoformat(), "to": end.isoformat()}
     )
@@ -68,13 +70,14 @@ def team_kpis(
     team: str,
     request: Request,
     session: SessionDep,
-    _: Review,
+    principal: Review,
     from_: From = None,
     to: str | None = None,
     bucket: str | None = None,
 ) -> dict[str, Any]:
     """A team's KPIs over a period, optionally by day/week/month."""
     start, end, bucket = parse_period(from_, to, bucket)
+    access.check_team(principal, team)
     result = aggregates.team_kpis(session, team, start, end, bucket)
     result["calls_url"] = _calls_url(
         request, team=team, **{"from": start.isoformat(), "to": end.isoformat()}
@@ -85,7 +88,7 @@ def team_kpis(
 @router.get("/v1/leaderboard", response_model=Leaderboard)
 def leaderboard(
     session: SessionDep,
-    _: Review,
+    principal: Review,
     metric: str = "qa_score",
     from_: From = None,
     to: str | None = None,
@@ -94,6 +97,7 @@ def leaderboard(
 ) -> dict[str, Any]:
     """Agents ranked by the mean of a metric over a period."""
     start, end, _bucket = parse_period(from_, to, None)
+    team = access.check_team(principal, team)
     board = aggregates.leaderboard(session, metric, start, end, team, ascending=order == "asc")
     return {"metric": metric, "from": start.isoformat(), "to": end.isoformat(), "agents": board}
 
@@ -106,7 +110,7 @@ def leaderboard(
 def kpi_journal(
     request: Request,
     session: SessionDep,
-    _: Review,
+    principal: Review,
     from_: From = None,
     to: str | None = None,
     agent_id: str | None = None,
@@ -117,6 +121,7 @@ def kpi_journal(
 ) -> KpiJournal | Response:
     """Every counter that fired (rule hits, critical fails, long silences, sentiment drops)."""
     start, end, _bucket = parse_period(from_, to, None)
+    team = access.check_team(principal, team)
     limit = min(limit, 10_000 if _wants_csv(request) else 1000)
     events = reports.journal(
         session,
@@ -143,7 +148,7 @@ def kpi_journal(
 def summary_report(
     request: Request,
     session: SessionDep,
-    _: Review,
+    principal: Review,
     from_: From = None,
     to: str | None = None,
     bucket: str | None = None,
@@ -151,6 +156,7 @@ def summary_report(
 ) -> SummaryReport | Response:
     """The KPI journal counted per agent (and per day/week/month)."""
     start, end, bucket = parse_period(from_, to, bucket)
+    team = access.check_team(principal, team)
     rows = reports.summary_report(session, start=start, end=end, bucket=bucket, team=team)
     if _wants_csv(request):
         return _csv(reports.summary_table(rows), "kpi-summary.csv")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.deps import Admin, RedisDep, Review, SessionDep, SettingsDep, Version
+from api.deps import Lead, RedisDep, Review, SessionDep, SettingsDep, Version
 from api.schemas import (
     ERRORS,
     RescoreAccepted,
@@ -78,7 +78,7 @@ async def validate_ruleset(request: Request, _: Review) -> dict[str, Any]:
     response_model=RulesetStored,
     responses={201: {"model": RulesetStored, "description": "A new version was stored"}},
 )
-async def put_ruleset(name: str, request: Request, session: SessionDep, _: Admin) -> JSONResponse:
+async def put_ruleset(name: str, request: Request, session: SessionDep, _: Lead) -> JSONResponse:
     """Store a new version of a ruleset (unchanged text keeps the current version)."""
     source = await _source(request)
     stored = await run_in_threadpool(store.put, session, source, name=name)
@@ -100,7 +100,7 @@ def rescore(
     session: SessionDep,
     settings: SettingsDep,
     redis: RedisDep,
-    _: Admin,
+    _: Lead,
     version: Version = None,
 ) -> RescoreAccepted:
     """Re-evaluate this ruleset's calls from their stored transcripts, in the background.

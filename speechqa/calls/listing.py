@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from speechqa.calls import search
@@ -47,6 +47,10 @@ class CallFilters:
     tag: str | None = None
     terms: tuple[search.Term, ...] = ()
     """A full-text search (search.parse)."""
+    teams: frozenset[str] | None = None
+    """Only these teams' calls (what a team-limited user sees)."""
+    nothing: bool = False
+    """Match no call (a filter for something the caller may not see)."""
 
     def between(self, from_: str | None, to: str | None) -> CallFilters:
         """These filters limited to a period given as query parameters (dates or datetimes)."""
@@ -184,6 +188,10 @@ def list_calls(
 
 def _where(session: Session, query: Any, filters: CallFilters) -> Any:
     when = func.coalesce(Call.started_at, Call.created_at)
+    if filters.nothing:
+        query = query.where(false())
+    if filters.teams is not None:
+        query = query.where(Call.team.in_(sorted(filters.teams)))
     for column, value in (
         (Call.agent_id, filters.agent_id),
         (Call.team, filters.team),

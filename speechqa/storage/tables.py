@@ -127,10 +127,26 @@ class UtteranceRow(Base):
     call: Mapped[Call] = relationship(back_populates="utterances")
 
 
+class User(Base):
+    """A person or system with a role; reviewers and coaches may be limited to teams."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    teams: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """The teams whose calls the user sees; empty means every team."""
+    agent_id: Mapped[str | None] = mapped_column(String(200))
+    """For an agent: the agent whose calls and scores are theirs."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ApiKey(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(20))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,57 @@
+"""``speechqa user``: people and systems with roles and teams."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.common import fail, load_settings
+from speechqa.errors import SpeechQAError
+
+app = typer.Typer(help="Manage users (roles and teams).", no_args_is_help=True)
+
+
+@app.command("create")
+def user_create(
+    name: Annotated[str, typer.Argument(help="A unique name, e.g. an e-mail address.")],
+    role: Annotated[str, typer.Option(help="ingest, agent, reviewer, coach, lead or admin.")],
+    team: Annotated[
+        list[str] | None, typer.Option(help="A team whose calls they see (repeatable; none: all).")
+    ] = None,
+    agent: Annotated[str | None, typer.Option(help="For an agent: their agent id.")] = None,
+) -> None:
+    """Add a user; give them a key with ``speechqa apikey create --user NAME``."""
+    from speechqa.storage.database import migrate, session_scope
+    from speechqa.users import create_user
+
+    settings = load_settings()
+    try:
+        migrate(settings)
+        with session_scope(settings) as session:
+            user = create_user(session, name, role, teams=team or [], agent_id=agent)
+    except SpeechQAError as exc:
+        raise fail(exc) from exc
+    teams = ", ".join(user.teams) or "every team"
+    print(f"user {user.name}: {user.role}, sees {teams}")
+
+
+@app.command("list")
+def user_list() -> None:
+    """Every user with role, teams and agent id."""
+    from speechqa.storage.database import migrate, session_scope
+    from speechqa.users import list_users
+
+    settings = load_settings()
+    try:
+        migrate(settings)
+        with session_scope(settings) as session:
+            users = list_users(session)
+    except SpeechQAError as exc:
+        raise fail(exc) from exc
+    table = Table("name", "role", "teams", "agent")
+    for u in users:
+        table.add_row(u.name, u.role, ", ".join(u.teams) or "all", u.agent_id or "")
+    Console().print(table)

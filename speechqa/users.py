@@ -1,0 +1,66 @@
+"""Users: who holds a key, with which role, limited to which teams.
+
+Roles: ``ingest`` (an upstream system), ``agent`` (their own calls and scores), ``reviewer``,
+``coach``, ``lead`` (settles disputes, changes rulesets), ``admin``. A reviewer, coach or lead
+may be limited to teams; an agent is tied to one agent id. Keys made before users existed keep
+their scopes and see every team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from speechqa.apikeys import Role
+from speechqa.errors import Conflict, InvalidInput
+from speechqa.storage.tables import User
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    name: str
+    role: str
+    teams: list[str]
+    agent_id: str | None
+
+
+def create_user(
+    session: Session,
+    name: str,
+    role: str,
+    *,
+    teams: Sequence[str] = (),
+    agent_id: str | None = None,
+) -> UserInfo:
+    """Add a user; an agent needs the agent id whose calls are theirs."""
+    try:
+        parsed = Role(role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"Unknown role {role!r}; roles are {known}.") from None
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("A user's name is 1 to 200 characters.")
+    if parsed is Role.AGENT and not agent_id:
+        raise InvalidInput("An agent user needs the agent id whose calls are theirs.")
+    user = User(name=name, role=parsed.value, teams=sorted(set(teams)),
+                agent_id=agent_id if parsed is Role.AGENT else None)  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise Conflict(f"A user named {name!r} exists.") from None
+    return _info(user)
+
+
+def list_users(session: Session) -> list[UserInfo]:
+    return [_info(u) for u in session.scalars(select(User).order_by(User.name))]
+
+
+def _info(user: User) -> UserInfo:
+    return UserInfo(user.id, user.name, user.role, list(user.teams or []), user.agent_id)
