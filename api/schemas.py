@@ -78,7 +78,11 @@ class CallDocument(BaseModel):
     """Each rule: matched or not, with every hit's utterance, speaker, times and words."""
     script: dict[str, Any] | None
     score: dict[str, Any] | None
-    """Scorecard: value 0-100, critical_fail, ruleset and version, sections with their items."""
+    """The automatic scorecard: value 0-100, critical_fail, ruleset and version, sections."""
+    review: dict[str, Any] | None
+    """The submitted review whose final score counts, with its scorecard (``final``)."""
+    score_source: str
+    """Which score counts for KPIs and lists: "automatic" or "review"."""
 
 
 class ErrorBody(BaseModel):
@@ -112,6 +116,8 @@ class CallListItem(BaseModel):
     """The QA score that counts for the call (0-100), null until scored."""
     critical_fail: bool | None
     customer_sentiment_shift: float | None
+    score_source: str | None
+    """"review" when a reviewer's final score counts, else "automatic"."""
     tags: list[str]
     matches: list[SearchMatch]
     """With a search: the utterances that match (at most 5), with their times."""
@@ -334,3 +340,55 @@ class UserRead(BaseModel):
     role: str
     teams: list[str]
     agent_id: str | None
+
+
+class ReviewItem(BaseModel):
+    key: str
+    """Section and item position, e.g. "0.2": what to answer."""
+    section: str
+    item: str
+    possible: float
+    critical: bool
+    automatic: dict[str, Any]
+    answer: dict[str, Any] | None
+
+
+class AuditEntryRead(BaseModel):
+    at: datetime
+    by: str
+    action: str
+    before: Any = None
+    after: Any = None
+
+
+class ReviewRead(BaseModel):
+    id: int
+    call_id: str
+    reviewer: str
+    status: str
+    """draft, submitted (later acknowledged, disputed, resolved)"""
+    ruleset: str
+    version: int
+    automatic_score: float | None
+    items: list[ReviewItem]
+    comments: list[dict[str, Any]]
+    final: dict[str, Any] | None
+    score: float | None
+    critical_fail: bool
+    created_at: datetime
+    submitted_at: datetime | None
+    audit: list[AuditEntryRead]
+
+
+class ItemAnswer(BaseModel):
+    decision: Literal["accept", "pass", "fail", "na"]
+    """accept keeps the automatic answer; pass, fail and na (not applicable) override it."""
+    reason: str | None = Field(None, max_length=2000)
+    """Required to override."""
+
+
+class CommentCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    utterance: int | None = Field(None, ge=0, le=1_000_000)
+    start: float | None = Field(None, ge=0, le=1e6)
+    end: float | None = Field(None, ge=0, le=1e6)

@@ -212,6 +212,7 @@ def get_call(call_id: str, session: SessionDep, principal: Reader) -> dict[str, 
         repository.utterances(session, call.id),
         evaluation.result if evaluation else None,
         call.metrics,
+        evaluations.counted_review(session, call.id),
     )
 
 

@@ -53,8 +53,10 @@ def build_document(
     utterances: list[Utterance],
     evaluation: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
+    review: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The call document; ``evaluation`` is a ruleset's result (rules, script, score)."""
+    """The call document; ``evaluation`` is a ruleset's result (rules, script, score), the
+    automatic one; ``review`` the submitted review whose final score counts, if any."""
     doc = asdict(header)
     doc["started_at"] = header.started_at.isoformat() if header.started_at else None
     doc["speakers"] = sorted({u.speaker for u in utterances})
@@ -65,4 +67,6 @@ def build_document(
     doc["rules"] = evaluation.get("rules", [])
     doc["script"] = evaluation.get("script")
     doc["score"] = evaluation.get("score")
+    doc["review"] = review
+    doc["score_source"] = "review" if review else "automatic"
     return doc

@@ -82,6 +82,7 @@ class CallRow:
     score: float | None
     critical_fail: bool | None
     customer_sentiment_shift: float | None = None
+    score_source: str | None = None
     tags: list[str] = field(default_factory=list)
     matches: list[search.Match] = field(default_factory=list)
     """For a search: the utterances that match, with their times."""
@@ -245,6 +246,7 @@ def _row(call: Call, stats: CallStats | None, hits: list[search.Match]) -> CallR
         score=values.get("qa_score"),
         critical_fail=stats.critical_fail if stats else None,
         customer_sentiment_shift=values.get("customer_sentiment_shift"),
+        score_source=stats.score_source if stats else None,
         tags=list(call.tags or []),
         matches=hits,
     )

@@ -50,7 +50,10 @@ Rows = tuple[dict[str, Any], list[dict[str, Any]]]
 
 
 def rows_for(
-    call: CallFacts, evaluation: dict[str, Any] | None, measured: dict[str, float]
+    call: CallFacts,
+    evaluation: dict[str, Any] | None,
+    measured: dict[str, float],
+    score_source: str = "automatic",
 ) -> Rows:
     """The call_stats row and the journal rows of one scored call."""
     at = _when(call)
@@ -72,6 +75,7 @@ def rows_for(
         "values": values,
         "rules_hit": [r["id"] for r in rules],
         "critical_fail": critical,
+        "score_source": score_source,
     }
 
     def event(

@@ -115,19 +115,29 @@ def _scorecard(
     card = ruleset.spec.scorecard
     if card is None:
         return None
-    sections = []
+    sections = [
+        (section.name, [_item(section.name, item, results, metrics) for item in section.items])
+        for section in card.sections
+    ]
+    return {"ruleset": ruleset.name, "version": ruleset.version, **total(sections)}
+
+
+def total(sections: Sequence[tuple[str, Sequence[ItemResult]]]) -> dict[str, Any]:
+    """The score of answered items: earned over possible points of the applicable items,
+    0-100; 0 with ``critical_fail`` when an applicable critical item failed. The one place a
+    score is added up, for the automatic evaluation and for a reviewer's answers alike."""
+    out_sections = []
     earned_total = possible_total = 0.0
     critical_fail = False
-    for section in card.sections:
-        items = [_item(section.name, item, results, metrics) for item in section.items]
+    for name, items in sections:
         earned = sum(i.earned for i in items if i.applicable)
         possible = sum(i.possible for i in items if i.applicable)
         earned_total += earned
         possible_total += possible
         critical_fail |= any(i.critical and i.applicable and not i.passed for i in items)
-        sections.append(
+        out_sections.append(
             {
-                "name": section.name,
+                "name": name,
                 "earned": earned,
                 "possible": possible,
                 "items": [i.as_dict() for i in items],
@@ -141,10 +151,44 @@ def _scorecard(
         "critical_fail": critical_fail,
         "earned": earned_total,
         "possible": possible_total,
-        "ruleset": ruleset.name,
-        "version": ruleset.version,
-        "sections": sections,
+        "sections": out_sections,
     }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reviewer's answer to one scorecard item."""
+
+    applicable: bool
+    passed: bool
+    reason: str
+
+
+def with_answers(score: Mapping[str, Any], answers: Mapping[str, Answer]) -> dict[str, Any]:
+    """A stored scorecard with some items answered by a person (keys: ``item_key``), re-added
+    by :func:`total`. Unanswered items keep the automatic answer."""
+    sections = []
+    for s, section in enumerate(score["sections"]):
+        items = []
+        for i, item in enumerate(section["items"]):
+            answer = answers.get(item_key(s, i))
+            applicable = answer.applicable if answer else item["applicable"]
+            passed = answer.passed if answer else item["passed"]
+            items.append(
+                ItemResult(
+                    section["name"], item["item"], item["possible"],
+                    item["possible"] if applicable and passed else 0.0,
+                    applicable, passed, item["critical"],
+                    answer.reason if answer else item["reason"],
+                )
+            )  # fmt: skip
+        sections.append((section["name"], items))
+    return {"ruleset": score.get("ruleset"), "version": score.get("version"), **total(sections)}
+
+
+def item_key(section: int, item: int) -> str:
+    """How an item of a scorecard is named: its section's and its own position, ``"0.2"``."""
+    return f"{section}.{item}"
 
 
 def _item(

@@ -3,14 +3,14 @@
 An evaluation is keyed by call, ruleset and version: re-running an analysis replaces its own
 row, re-scoring with another version adds one, so a call keeps its history. The evaluation that
 counts (for the call document, the call list, KPIs, the leaderboard and the journal) is chosen
-in :func:`counted` alone: today, the newest version of the call's own ruleset that has scored
-it. A reviewer's final score will take precedence here, and nowhere else.
+in :func:`counted` alone: the newest version of the call's own ruleset that has scored it, and
+over its score the final score of the latest submitted review, where there is one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, func, insert, select
@@ -18,18 +18,24 @@ from sqlalchemy.orm import Session
 
 from speechqa.rules.scorecard import Evaluation
 from speechqa.rules.store import DEFAULT
-from speechqa.storage.tables import Call, EvaluationRow, utcnow
+from speechqa.storage.tables import Call, EvaluationRow, Review, utcnow
 
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True)
 class Counted:
-    """Which stored evaluation counts for a call."""
+    """Which stored evaluation counts for a call, and the review whose final score counts
+    over its score (if one was submitted)."""
 
     id: int
     ruleset: str
     version: int
+    review_id: int | None = None
+
+
+FINAL = ("submitted", "acknowledged", "disputed", "resolved")
+"""Review states whose final score counts."""
 
 
 def save(session: Session, evaluations: Sequence[tuple[str, Evaluation, dict[str, Any]]]) -> None:
@@ -84,6 +90,16 @@ def counted(session: Session, call_ids: Sequence[str]) -> dict[str, Counted]:
     out: dict[str, Counted] = {}
     for call_id, row_id, ruleset, version in session.execute(query):
         out.setdefault(call_id, Counted(row_id, ruleset, version))
+    reviewed = session.execute(
+        select(Review.call_id, Review.id)
+        .where(Review.call_id.in_(list(out)), Review.status.in_(FINAL))
+        .order_by(Review.call_id, Review.submitted_at.desc(), Review.id.desc())
+    )
+    seen: set[str] = set()
+    for call_id, review_id in reviewed:
+        if call_id not in seen:
+            seen.add(call_id)
+            out[call_id] = replace(out[call_id], review_id=review_id)
     return out
 
 
@@ -99,3 +115,31 @@ def results(session: Session, row_ids: Sequence[int]) -> dict[int, dict[str, Any
         return {}
     query = select(EvaluationRow.id, EvaluationRow.result).where(EvaluationRow.id.in_(row_ids))
     return {row_id: result for row_id, result in session.execute(query)}
+
+
+def review_results(session: Session, review_ids: Sequence[int | None]) -> dict[int, dict[str, Any]]:
+    """The final scorecards of submitted reviews, by review id."""
+    ids = [i for i in review_ids if i is not None]
+    if not ids:
+        return {}
+    query = select(Review.id, Review.result).where(Review.id.in_(ids), Review.result.is_not(None))
+    return {review_id: result for review_id, result in session.execute(query)}
+
+
+def counted_review(session: Session, call_id: str) -> dict[str, Any] | None:
+    """The submitted review whose final score counts for a call, as the call document shows it."""
+    found = counted(session, [call_id]).get(call_id)
+    if found is None or found.review_id is None:
+        return None
+    review = session.get(Review, found.review_id)
+    if review is None:
+        return None
+    return {
+        "id": review.id,
+        "reviewer": review.reviewer,
+        "status": review.status,
+        "score": review.score,
+        "critical_fail": review.critical_fail,
+        "submitted_at": review.submitted_at.isoformat() if review.submitted_at else None,
+        "final": review.result,
+    }

@@ -63,25 +63,45 @@ def score_calls(
     evaluations.save(session, [(cid, s.evaluation, results_now[cid]) for cid, s in scored.items()])
     session.flush()
 
-    counted = evaluations.counted(session, list(scored))
-    fresh: dict[int, dict[str, Any]] = {}
-    older: list[int] = []
-    for call_id, which in counted.items():
-        mine = scored[call_id].evaluation
-        if (which.ruleset, which.version) == (mine.ruleset, mine.version or 0):
-            fresh[which.id] = results_now[call_id]
-        else:
-            older.append(which.id)  # e.g. re-scored with an older version: the newest counts
-    results = {**fresh, **evaluations.results(session, older)}
-    records.write(
-        session,
-        [
-            records.rows_for(
-                stored[cid],
-                results[counted[cid].id] if cid in counted else None,
-                s.measured,
-            )
-            for cid, s in scored.items()
-        ],
-    )
+    fresh = {
+        (cid, s.evaluation.ruleset, s.evaluation.version or 0): results_now[cid]
+        for cid, s in scored.items()
+    }
+    _write_kpis(session, stored, {cid: s.measured for cid, s in scored.items()}, fresh)
     return {cid: s.evaluation for cid, s in scored.items()}
+
+
+def refresh_kpis(session: Session, call_ids: Sequence[str]) -> None:
+    """Rewrite the KPI rows and journal of calls whose counting evaluation changed without a
+    new automatic evaluation (a reviewer's final score)."""
+    stored = repository.transcripts(session, call_ids)
+    measured = {
+        cid: call_metrics(t.utterances, t.duration_s, t.metrics) for cid, t in stored.items()
+    }
+    _write_kpis(session, stored, measured, {})
+
+
+def _write_kpis(
+    session: Session,
+    stored: Mapping[str, repository.StoredTranscript],
+    measured: Mapping[str, dict[str, float]],
+    fresh: Mapping[tuple[str, str, int], dict[str, Any]],
+) -> None:
+    """The KPI rows of ``stored`` calls from the evaluation that counts for each. ``fresh``
+    holds results just computed (by call, ruleset, version), so they are not read back."""
+    counted = evaluations.counted(session, list(stored))
+    missing = [c.id for cid, c in counted.items() if (cid, c.ruleset, c.version) not in fresh]
+    loaded = evaluations.results(session, missing)  # e.g. re-scored with an older version
+    finals = evaluations.review_results(session, [c.review_id for c in counted.values()])
+    rows = []
+    for cid, facts in stored.items():
+        which = counted.get(cid)
+        result: dict[str, Any] | None = None
+        source = "automatic"
+        if which is not None:
+            result = fresh.get((cid, which.ruleset, which.version)) or loaded.get(which.id)
+            if which.review_id is not None and which.review_id in finals and result is not None:
+                result = {**result, "score": finals[which.review_id]}
+                source = "review"
+        rows.append(records.rows_for(facts, result, measured[cid], score_source=source))
+    records.write(session, rows)

@@ -212,6 +212,8 @@ class CallStats(Base):
     """Numeric metrics by name (duration_s, silence_ratio, qa_score, ...)."""
     rules_hit: Mapped[list[Any]] = mapped_column(JSON)
     critical_fail: Mapped[bool] = mapped_column(Boolean, default=False)
+    score_source: Mapped[str] = mapped_column(String(20), default="automatic")
+    """Where qa_score comes from: "automatic", or "review" (a reviewer's final score)."""
 
 
 class KpiEvent(Base):
@@ -232,3 +234,39 @@ class KpiEvent(Base):
     counter: Mapped[str] = mapped_column(String(200))
     value: Mapped[float | None] = mapped_column(Float)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Review(Base):
+    """A person's evaluation of a call, beside the automatic one it started from (never
+    changing it): answers to scorecard items, comments, and once submitted the final score."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Item key -> {"applicable", "passed", "reason"}; unanswered items keep the automatic one."""
+    comments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The final scorecard, set on submit."""
+    score: Mapped[float | None] = mapped_column(Float)
+    critical_fail: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewEvent(Base):
+    """The audit trail of reviews: who changed what, when, from what to what."""
+
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

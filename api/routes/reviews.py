@@ -1,0 +1,71 @@
+"""Reviews: a reviewer's draft beside the automatic evaluation, answers, comments, submission."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+
+from api.deps import MAX_ID, Reader, Review, SessionDep
+from api.schemas import ERRORS, CommentCreate, ErrorResponse, ItemAnswer, ReviewRead
+from speechqa.reviews import workflow
+
+router = APIRouter(tags=["reviews"], responses=ERRORS)
+ReviewId = Path(ge=1, le=MAX_ID)
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "The review or call is in another state"}
+}
+
+
+def _read(review: workflow.ReviewView) -> dict[str, Any]:
+    return ReviewRead.model_validate(asdict(review)).model_dump(mode="json")
+
+
+@router.post(
+    "/v1/calls/{call_id}/reviews",
+    status_code=201,
+    response_model=ReviewRead,
+    responses={200: {"model": ReviewRead, "description": "Your open draft"}, **CONFLICT},
+)
+def start_review(call_id: str, session: SessionDep, principal: Review) -> JSONResponse:
+    """Start a draft review of an analysed call (or get your open draft on it)."""
+    review, created = workflow.start(session, call_id, principal)
+    return JSONResponse(_read(review), status_code=201 if created else 200)
+
+
+@router.get("/v1/calls/{call_id}/reviews", response_model=list[ReviewRead])
+def call_reviews(call_id: str, session: SessionDep, principal: Reader) -> list[dict[str, Any]]:
+    """Every review of a call, drafts included, each with its audit trail."""
+    return [_read(r) for r in workflow.for_call(session, call_id, principal)]
+
+
+@router.get("/v1/reviews/{review_id}", response_model=ReviewRead)
+def get_review(session: SessionDep, principal: Reader, review_id: int = ReviewId) -> Any:
+    return _read(workflow.get(session, review_id, principal))
+
+
+@router.put("/v1/reviews/{review_id}/items/{key}", response_model=ReviewRead, responses=CONFLICT)
+def answer_item(
+    key: str, body: ItemAnswer, session: SessionDep, principal: Review, review_id: int = ReviewId
+) -> Any:
+    """Accept the automatic answer of an item, or override it with a reason."""
+    review = workflow.answer(session, review_id, principal, key, body.decision, body.reason)
+    return _read(review)
+
+
+@router.post("/v1/reviews/{review_id}/comments", response_model=ReviewRead, responses=CONFLICT)
+def add_comment(
+    body: CommentCreate, session: SessionDep, principal: Review, review_id: int = ReviewId
+) -> Any:
+    """Comment on the call, an utterance (its id) or a span (start, end in seconds)."""
+    review = workflow.comment(session, review_id, principal, body.text,
+                              utterance=body.utterance, start=body.start, end=body.end)  # fmt: skip
+    return _read(review)
+
+
+@router.post("/v1/reviews/{review_id}/submit", response_model=ReviewRead, responses=CONFLICT)
+def submit_review(session: SessionDep, principal: Review, review_id: int = ReviewId) -> Any:
+    """Submit: the final score is added up and counts for the call's KPIs from now on."""
+    return _read(workflow.submit(session, review_id, principal))

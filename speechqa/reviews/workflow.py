@@ -1,0 +1,236 @@
+"""A reviewer's evaluation of a call: a draft beside the automatic answers, then submitted.
+
+A review starts from the automatic evaluation that counts for the call, which it never changes.
+The reviewer accepts an item's automatic answer or overrides it (pass, fail, not applicable)
+with a reason, comments on an utterance or a time span, and submits; the final score is added
+up by the same scorecard code as the automatic one (``rules.scorecard.with_answers``), and from
+then on the call's KPIs count it (``scoring.evaluations.counted``). Every change is written to
+the audit trail with who made it, when, and the value before and after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from speechqa import access
+from speechqa.apikeys import Principal
+from speechqa.calls import repository
+from speechqa.errors import Conflict, InvalidInput, NotFound
+from speechqa.rules.scorecard import Answer, item_key, with_answers
+from speechqa.scoring import evaluations
+from speechqa.scoring.step import refresh_kpis
+from speechqa.storage.tables import CallStatus, EvaluationRow, Review, ReviewEvent, utcnow
+
+Decision = Literal["accept", "pass", "fail", "na"]
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class ItemView:
+    key: str
+    section: str
+    item: str
+    possible: float
+    critical: bool
+    automatic: dict[str, Any]
+    """The machine's answer: applicable, passed, earned, reason."""
+    answer: dict[str, Any] | None
+    """The reviewer's answer (applicable, passed, reason), None when the automatic one stands."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    by: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    id: int
+    call_id: str
+    reviewer: str
+    status: str
+    ruleset: str
+    version: int
+    automatic_score: float | None
+    items: list[ItemView]
+    comments: list[dict[str, Any]]
+    final: dict[str, Any] | None
+    """The final scorecard once submitted."""
+    score: float | None
+    critical_fail: bool
+    created_at: datetime
+    submitted_at: datetime | None
+    audit: list[AuditEntry]
+
+
+def start(session: Session, call_id: str, principal: Principal) -> tuple[ReviewView, bool]:
+    """The reviewer's open draft on the call, or a new one; (review, created)."""
+    call = repository.get_call(session, call_id)
+    access.check_call(principal, call)
+    if call.status != CallStatus.DONE:
+        raise Conflict(f"The call is {call.status}, not analysed yet: nothing to review.")
+    automatic = evaluations.current(session, call_id)
+    if automatic is None or not (automatic.result or {}).get("score"):
+        raise Conflict("The call's ruleset has no scorecard to review.")
+    draft = session.scalar(
+        select(Review).where(
+            Review.call_id == call_id, Review.reviewer == principal.who, Review.status == "draft"
+        )
+    )
+    if draft is not None:
+        return view(session, draft), False
+    review = Review(call_id=call_id, evaluation_id=automatic.id, reviewer=principal.who,
+                    status="draft", answers={}, comments=[], critical_fail=False,
+                    created_at=utcnow())  # fmt: skip
+    session.add(review)
+    session.flush()
+    _audit(session, review, principal, "created", None, {"evaluation": automatic.id})
+    return view(session, review), True
+
+
+def answer(
+    session: Session, review_id: int, principal: Principal, key: str, decision: Decision,
+    reason: str | None,
+) -> ReviewView:  # fmt: skip
+    """Accept an item's automatic answer, or override it with a reason."""
+    review = _own_draft(session, review_id, principal)
+    score = _automatic(session, review)["score"]
+    keys = {
+        item_key(s, i)
+        for s, section in enumerate(score["sections"])
+        for i in range(len(section["items"]))
+    }
+    if key not in keys:
+        raise InvalidInput(f"Item {key!r} is not on this call's scorecard.",
+                           details={"items": sorted(keys)})  # fmt: skip
+    before = review.answers.get(key)
+    answers = dict(review.answers)
+    if decision == "accept":
+        answers.pop(key, None)
+    else:
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput("Overriding the automatic answer needs a reason.",
+                               details={"field": "reason"})  # fmt: skip
+        answers[key] = asdict(Answer(decision != "na", decision == "pass", reason[:MAX_TEXT]))
+    review.answers = answers
+    _audit(session, review, principal, f"answer {key}", before, answers.get(key))
+    return view(session, review)
+
+
+def comment(
+    session: Session, review_id: int, principal: Principal, text: str, *,
+    utterance: int | None = None, start: float | None = None, end: float | None = None,
+) -> ReviewView:  # fmt: skip
+    """A comment on the call, an utterance, or a time span."""
+    review = _own_draft(session, review_id, principal)
+    text = text.strip()
+    if not text or len(text) > MAX_TEXT:
+        raise InvalidInput(f"A comment is 1 to {MAX_TEXT} characters.")
+    if start is not None and end is not None and end <= start:
+        raise InvalidInput("A comment's span ends after it starts.")
+    entry = {"text": text, "utterance": utterance, "start": start, "end": end,
+             "by": principal.who, "at": utcnow().isoformat()}  # fmt: skip
+    review.comments = [*review.comments, entry]
+    _audit(session, review, principal, "comment", None, entry)
+    return view(session, review)
+
+
+def submit(session: Session, review_id: int, principal: Principal) -> ReviewView:
+    """Add up the final score and make it count for the call's KPIs."""
+    review = _own_draft(session, review_id, principal)
+    final = with_answers(_automatic(session, review)["score"],
+                         {k: Answer(**v) for k, v in review.answers.items()})  # fmt: skip
+    review.result = final
+    review.score = final["value"]
+    review.critical_fail = bool(final["critical_fail"])
+    review.status = "submitted"
+    review.submitted_at = utcnow()
+    _audit(session, review, principal, "submitted", {"status": "draft"},
+           {"status": "submitted", "score": review.score})  # fmt: skip
+    session.flush()
+    refresh_kpis(session, [review.call_id])
+    return view(session, review)
+
+
+def get(session: Session, review_id: int, principal: Principal) -> ReviewView:
+    return view(session, _visible(session, review_id, principal))
+
+
+def for_call(session: Session, call_id: str, principal: Principal) -> list[ReviewView]:
+    call = repository.get_call(session, call_id)
+    access.check_call(principal, call)
+    reviews = session.scalars(select(Review).where(Review.call_id == call_id).order_by(Review.id))
+    return [view(session, r) for r in reviews]
+
+
+def view(session: Session, review: Review) -> ReviewView:
+    automatic = _automatic(session, review)
+    score = automatic["score"]
+    items = [
+        ItemView(
+            key=item_key(s, i), section=section["name"], item=item["item"],
+            possible=item["possible"], critical=item["critical"],
+            automatic={k: item[k] for k in ("applicable", "passed", "earned", "reason")},
+            answer=review.answers.get(item_key(s, i)),
+        )
+        for s, section in enumerate(score["sections"])
+        for i, item in enumerate(section["items"])
+    ]  # fmt: skip
+    audit = session.scalars(
+        select(ReviewEvent).where(ReviewEvent.review_id == review.id).order_by(ReviewEvent.id)
+    )
+    return ReviewView(
+        id=review.id, call_id=review.call_id, reviewer=review.reviewer, status=review.status,
+        ruleset=score.get("ruleset") or "", version=score.get("version") or 0,
+        automatic_score=score.get("value"), items=items, comments=list(review.comments),
+        final=review.result, score=review.score, critical_fail=review.critical_fail,
+        created_at=review.created_at, submitted_at=review.submitted_at,
+        audit=[AuditEntry(e.at, e.by, e.action, e.before, e.after) for e in audit],
+    )  # fmt: skip
+
+
+def _visible(session: Session, review_id: int, principal: Principal) -> Review:
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound(f"No review {review_id}.")
+    try:
+        access.check_call(principal, repository.get_call(session, review.call_id))
+    except NotFound:
+        raise NotFound(f"No review {review_id}.") from None
+    return review
+
+
+def _own_draft(session: Session, review_id: int, principal: Principal) -> Review:
+    review = _visible(session, review_id, principal)
+    if review.reviewer != principal.who:
+        raise NotFound(f"No review {review_id} of yours.")
+    if review.status != "draft":
+        raise Conflict(f"The review is {review.status}; only a draft can change.",
+                       details={"status": review.status})  # fmt: skip
+    return review
+
+
+def _automatic(session: Session, review: Review) -> dict[str, Any]:
+    row = session.get(EvaluationRow, review.evaluation_id)
+    assert row is not None  # the foreign key keeps it
+    result: dict[str, Any] = row.result
+    return result
+
+
+def _audit(
+    session: Session, review: Review, principal: Principal, action: str,
+    before: Any, after: Any,
+) -> None:  # fmt: skip
+    session.add(ReviewEvent(review_id=review.id, by=principal.who, action=action, at=utcnow(),
+                            before=before, after=after))  # fmt: skip
+    session.flush()
