@@ -366,13 +366,17 @@ class ReviewRead(BaseModel):
     call_id: str
     reviewer: str
     status: str
-    """draft, submitted (later acknowledged, disputed, resolved)"""
+    """draft, submitted, acknowledged, disputed, resolved"""
     ruleset: str
     version: int
     automatic_score: float | None
     items: list[ReviewItem]
     comments: list[dict[str, Any]]
     final: dict[str, Any] | None
+    dispute: dict[str, Any] | None
+    """The agent's dispute: items, comment, by, at."""
+    resolution: dict[str, Any] | None
+    """The lead's decision: outcome (upheld, adjusted), reason, by, at."""
     score: float | None
     critical_fail: bool
     created_at: datetime
@@ -392,3 +396,18 @@ class CommentCreate(BaseModel):
     utterance: int | None = Field(None, ge=0, le=1_000_000)
     start: float | None = Field(None, ge=0, le=1e6)
     end: float | None = Field(None, ge=0, le=1e6)
+
+
+class DisputeCreate(BaseModel):
+    items: list[Annotated[str, Field(max_length=20)]] = Field(min_length=1, max_length=200)
+    """The keys of the disputed items."""
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+class Resolution(BaseModel):
+    outcome: Literal["upheld", "adjusted"]
+    reason: str = Field(min_length=1, max_length=2000)
+    answers: dict[Annotated[str, Field(max_length=20)], ItemAnswer] = Field(
+        default_factory=dict, max_length=200
+    )
+    """With "adjusted": the items that change."""

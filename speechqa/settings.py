@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     job_timeout_s: int = Field(3 * 3600, gt=0)
     job_retries: int = Field(2, ge=0)
 
+    dispute_days: int = Field(
+        7, ge=1, le=365, description="Days an agent has to dispute a submitted review."
+    )
     auth_failures_per_minute: int = Field(
         20, ge=1, description="Failed authentications a client may make per minute; then 429."
     )

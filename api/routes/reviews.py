@@ -8,8 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from api.deps import MAX_ID, Reader, Review, SessionDep
-from api.schemas import ERRORS, CommentCreate, ErrorResponse, ItemAnswer, ReviewRead
+from api.deps import MAX_ID, Lead, Reader, Review, SessionDep, SettingsDep
+from api.schemas import (
+    ERRORS,
+    CommentCreate,
+    DisputeCreate,
+    ErrorResponse,
+    ItemAnswer,
+    Resolution,
+    ReviewRead,
+)
 from speechqa.reviews import workflow
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
@@ -69,3 +77,33 @@ def add_comment(
 def submit_review(session: SessionDep, principal: Review, review_id: int = ReviewId) -> Any:
     """Submit: the final score is added up and counts for the call's KPIs from now on."""
     return _read(workflow.submit(session, review_id, principal))
+
+
+@router.post("/v1/reviews/{review_id}/acknowledge", response_model=ReviewRead, responses=CONFLICT)
+def acknowledge_review(session: SessionDep, principal: Reader, review_id: int = ReviewId) -> Any:
+    """The call's agent accepts the submitted review."""
+    return _read(workflow.acknowledge(session, review_id, principal))
+
+
+@router.post("/v1/reviews/{review_id}/dispute", response_model=ReviewRead, responses=CONFLICT)
+def dispute_review(
+    body: DisputeCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Reader,
+    review_id: int = ReviewId,
+) -> Any:
+    """The call's agent disputes items, within ``SPEECHQA_DISPUTE_DAYS`` of submission."""
+    review = workflow.dispute(session, review_id, principal, body.items, body.comment,
+                              settings.dispute_days)  # fmt: skip
+    return _read(review)
+
+
+@router.post("/v1/reviews/{review_id}/resolve", response_model=ReviewRead, responses=CONFLICT)
+def resolve_dispute(
+    body: Resolution, session: SessionDep, principal: Lead, review_id: int = ReviewId
+) -> Any:
+    """A lead upholds the review or adjusts items, with a reason."""
+    answers = {k: (a.decision, a.reason) for k, a in body.answers.items()}
+    review = workflow.resolve(session, review_id, principal, body.outcome, body.reason, answers)
+    return _read(review)

@@ -1,4 +1,5 @@
-"""A reviewer's evaluation of a call: a draft beside the automatic answers, then submitted.
+"""A reviewer's evaluation of a call: a draft beside the automatic answers, then submitted;
+the agent acknowledges or disputes it, and a lead settles a dispute.
 
 A review starts from the automatic evaluation that counts for the call, which it never changes.
 The reviewer accepts an item's automatic answer or overrides it (pass, fail, not applicable)
@@ -11,7 +12,7 @@ the audit trail with who made it, when, and the value before and after.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from speechqa import access
 from speechqa.apikeys import Principal
 from speechqa.calls import repository
-from speechqa.errors import Conflict, InvalidInput, NotFound
+from speechqa.errors import Conflict, Forbidden, InvalidInput, NotFound
 from speechqa.rules.scorecard import Answer, item_key, with_answers
 from speechqa.scoring import evaluations
 from speechqa.scoring.step import refresh_kpis
@@ -65,6 +66,8 @@ class ReviewView:
     comments: list[dict[str, Any]]
     final: dict[str, Any] | None
     """The final scorecard once submitted."""
+    dispute: dict[str, Any] | None
+    resolution: dict[str, Any] | None
     score: float | None
     critical_fail: bool
     created_at: datetime
@@ -193,7 +196,8 @@ def view(session: Session, review: Review) -> ReviewView:
         id=review.id, call_id=review.call_id, reviewer=review.reviewer, status=review.status,
         ruleset=score.get("ruleset") or "", version=score.get("version") or 0,
         automatic_score=score.get("value"), items=items, comments=list(review.comments),
-        final=review.result, score=review.score, critical_fail=review.critical_fail,
+        final=review.result, dispute=review.dispute, resolution=review.resolution,
+        score=review.score, critical_fail=review.critical_fail,
         created_at=review.created_at, submitted_at=review.submitted_at,
         audit=[AuditEntry(e.at, e.by, e.action, e.before, e.after) for e in audit],
     )  # fmt: skip
@@ -234,3 +238,96 @@ def _audit(
     session.add(ReviewEvent(review_id=review.id, by=principal.who, action=action, at=utcnow(),
                             before=before, after=after))  # fmt: skip
     session.flush()
+
+
+def acknowledge(session: Session, review_id: int, principal: Principal) -> ReviewView:
+    """The agent accepts the review."""
+    review = _agents_submitted(session, review_id, principal, "acknowledge")
+    review.status = "acknowledged"
+    _audit(session, review, principal, "acknowledged", {"status": "submitted"},
+           {"status": "acknowledged"})  # fmt: skip
+    return view(session, review)
+
+
+def dispute(
+    session: Session, review_id: int, principal: Principal, items: list[str], comment: str,
+    dispute_days: int,
+) -> ReviewView:  # fmt: skip
+    """The agent disputes items of a submitted review, within ``dispute_days`` of submission."""
+    review = _agents_submitted(session, review_id, principal, "dispute")
+    assert review.submitted_at is not None
+    submitted = review.submitted_at
+    closes = (submitted if submitted.tzinfo else submitted.replace(tzinfo=UTC)) + timedelta(
+        days=dispute_days
+    )
+    if utcnow() > closes:
+        raise Conflict(
+            f"The dispute window closed on {closes:%Y-%m-%d %H:%M} UTC.",
+            details={"status": review.status, "closed_at": closes.isoformat()},
+        )
+    keys = {i.key for i in view(session, review).items}
+    unknown = sorted(set(items) - keys)
+    if not items or unknown:
+        raise InvalidInput("Name the disputed items by key; unknown: " + ", ".join(unknown),
+                           details={"items": sorted(keys)})  # fmt: skip
+    comment = comment.strip()
+    if not comment or len(comment) > MAX_TEXT:
+        raise InvalidInput(f"Say why, in 1 to {MAX_TEXT} characters.")
+    review.dispute = {"items": sorted(set(items)), "comment": comment, "by": principal.who,
+                      "at": utcnow().isoformat()}  # fmt: skip
+    review.status = "disputed"
+    _audit(session, review, principal, "disputed", {"status": "submitted"}, review.dispute)
+    return view(session, review)
+
+
+def resolve(
+    session: Session, review_id: int, principal: Principal, outcome: Literal["upheld", "adjusted"],
+    reason: str, answers: dict[str, tuple[Decision, str | None]],
+) -> ReviewView:  # fmt: skip
+    """A lead settles a dispute: the review stands (upheld) or its answers change (adjusted),
+    with a reason; an adjusted final score counts for KPIs at once."""
+    review = _visible(session, review_id, principal)
+    if review.status != "disputed":
+        raise Conflict(f"Only a disputed review can be resolved; this one is {review.status}.",
+                       details={"status": review.status})  # fmt: skip
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("A resolution needs a reason.", details={"field": "reason"})
+    before = {"score": review.score, "answers": dict(review.answers)}
+    if outcome == "adjusted":
+        if not answers:
+            raise InvalidInput("An adjustment names the items it changes.")
+        keys = {i.key for i in view(session, review).items}
+        merged = dict(review.answers)
+        for key, (decision, why) in answers.items():
+            if key not in keys:
+                raise InvalidInput(f"Item {key!r} is not on this call's scorecard.")
+            if decision == "accept":
+                merged.pop(key, None)
+            else:
+                merged[key] = asdict(Answer(decision != "na", decision == "pass", why or reason))
+        review.answers = merged
+        final = with_answers(_automatic(session, review)["score"],
+                             {k: Answer(**v) for k, v in merged.items()})  # fmt: skip
+        review.result, review.score = final, final["value"]
+        review.critical_fail = bool(final["critical_fail"])
+    review.resolution = {"outcome": outcome, "reason": reason, "by": principal.who,
+                         "at": utcnow().isoformat()}  # fmt: skip
+    review.status = "resolved"
+    _audit(session, review, principal, f"resolved ({outcome})", before,
+           {"score": review.score, "answers": review.answers, **review.resolution})  # fmt: skip
+    session.flush()
+    refresh_kpis(session, [review.call_id])
+    return view(session, review)
+
+
+def _agents_submitted(session: Session, review_id: int, principal: Principal, move: str) -> Review:
+    review = _visible(session, review_id, principal)
+    call = repository.get_call(session, review.call_id)
+    if principal.agent_id is None or principal.agent_id != call.agent_id:
+        raise Forbidden(f"Only the call's agent can {move} its review.")
+    if review.status != "submitted":
+        raise Conflict(f"The review is {review.status}; only a submitted review can be "
+                       f"{'acknowledged' if move == 'acknowledge' else 'disputed'}.",
+                       details={"status": review.status})  # fmt: skip
+    return review

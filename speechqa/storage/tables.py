@@ -256,6 +256,10 @@ class Review(Base):
     critical_fail: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispute: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The agent's dispute: items, comment, by, at."""
+    resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The lead's decision on a dispute: outcome (upheld or adjusted), reason, by, at."""
 
 
 class ReviewEvent(Base):

@@ -3,40 +3,10 @@ and the final score counting everywhere the automatic one did."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-from speechqa.apikeys import create_key
-from speechqa.scoring import score_calls
-from speechqa.storage.database import session_scope
-from speechqa.storage.tables import Call
-from speechqa.users import create_user
 from tests.api.test_rulesets import RULESET
-from tests.support import reference_transcript, store_call, work
+from tests.support import work
 
 PERIOD = "from=2000-01-01&to=2100-01-01"
-
-
-@pytest.fixture
-def world(settings, client, admin) -> dict[str, Any]:
-    assert (
-        client.put("/v1/rulesets/billing", headers=admin, content=RULESET.encode()).status_code
-        == 201
-    )
-    with session_scope(settings) as session:
-        call = store_call(session, reference_transcript("billing_refund"), agent_id="ann",
-                          team="billing", ruleset="billing")  # fmt: skip
-        score_calls(session, [call])
-        pending = store_call(session, reference_transcript("address_change"), agent_id="ann",
-                             team="billing")  # fmt: skip
-        session.get(Call, pending).status = "queued"  # type: ignore[union-attr]
-        keys = {}
-        for name, role, agent in (("rita", "reviewer", None), ("rob", "reviewer", None),
-                                  ("ann", "agent", "ann")):  # fmt: skip
-            create_user(session, name, role, agent_id=agent)
-            keys[name] = {"Authorization": f"Bearer {create_key(session, [], user=name)}"}
-    return {"client": client, "call": call, "pending": pending, "keys": keys, "admin": admin}
 
 
 def test_a_review_from_draft_to_final_score(world):

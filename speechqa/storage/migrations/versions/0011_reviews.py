@@ -31,6 +31,8 @@ def upgrade() -> None:
         sa.Column("critical_fail", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("dispute", sa.JSON(), nullable=True),
+        sa.Column("resolution", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["call_id"], ["calls.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["evaluation_id"], ["evaluations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
