@@ -153,6 +153,11 @@ def list_calls(
         Query(description="The customer's overall sentiment"),
     ] = None,
     tag: str | None = None,
+    reviewed: Annotated[
+        bool | None, Query(description="With a submitted review, or without")
+    ] = None,
+    disputed: Annotated[bool | None, Query(description="With an open dispute")] = None,
+    reviewer: Annotated[str | None, Query(max_length=200)] = None,
     sort: Literal["time", "score", "duration", "sentiment_shift"] = "time",
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -167,7 +172,8 @@ def list_calls(
         listing.CallFilters(
             agent_id=agent_id, team=team, status=status, rule=rule, rule_missed=rule_missed,
             critical_fail=critical_fail, min_score=min_score, max_score=max_score,
-            customer_sentiment=customer_sentiment, tag=tag,
+            customer_sentiment=customer_sentiment, tag=tag, reviewed=reviewed,
+            disputed=disputed, reviewer=reviewer,
         )
         .between(from_, to)
         .searching(q)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from speechqa.calls import search
 from speechqa.errors import InvalidInput
 from speechqa.kpis.period import parse_period
-from speechqa.storage.tables import Call, CallStats
+from speechqa.scoring.evaluations import FINAL
+from speechqa.storage.tables import Call, CallStats, Review
 
 Sort = Literal["time", "score", "duration", "sentiment_shift"]
 SORTS: tuple[str, ...] = ("time", "score", "duration", "sentiment_shift")
@@ -47,6 +48,12 @@ class CallFilters:
     tag: str | None = None
     terms: tuple[search.Term, ...] = ()
     """A full-text search (search.parse)."""
+    reviewed: bool | None = None
+    """With (or without) a submitted review."""
+    disputed: bool | None = None
+    """With a review the agent disputes and no lead has settled."""
+    reviewer: str | None = None
+    """Reviewed (submitted) by this user."""
     teams: frozenset[str] | None = None
     """Only these teams' calls (what a team-limited user sees)."""
     nothing: bool = False
@@ -221,6 +228,14 @@ def _where(session: Session, query: Any, filters: CallFilters) -> Any:
             query = query.where(mood < high)
     for condition in search.calls_containing(session, filters.terms):
         query = query.where(condition)
+    final = select(Review.id).where(Review.call_id == Call.id, Review.status.in_(FINAL))
+    if filters.reviewed is not None:
+        query = query.where(final.exists() if filters.reviewed else ~final.exists())
+    if filters.disputed is not None:
+        open_dispute = final.where(Review.status == "disputed").exists()
+        query = query.where(open_dispute if filters.disputed else ~open_dispute)
+    if filters.reviewer is not None:
+        query = query.where(final.where(Review.reviewer == filters.reviewer).exists())
     return query
 
 

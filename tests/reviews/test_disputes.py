@@ -80,3 +80,22 @@ def test_a_late_dispute_is_refused(world, settings):
         f"{url}/dispute", headers=keys["ann"], json={"items": ["2.1"], "comment": "x"}
     )
     assert late.status_code == 409 and "closed" in late.json()["error"]["message"]
+
+
+def test_the_call_list_finds_reviewed_disputed_and_by_reviewer(world):
+    client, keys, call, admin = world["client"], world["keys"], world["call"], world["admin"]
+
+    def ids(query: str) -> list[str]:
+        r = client.get(f"/v1/calls?status=done&{query}", headers=admin)
+        assert r.status_code == 200, r.text
+        return [c["id"] for c in r.json()["calls"]]
+
+    assert ids("reviewed=true") == [] and ids("reviewed=false") == [call]
+    url = submitted_review(world)
+    assert ids("reviewed=true") == [call] and ids("reviewed=false") == []
+    assert ids("reviewer=rita") == [call] and ids("reviewer=rob") == []
+    assert ids("disputed=true") == []
+    client.post(f"{url}/dispute", headers=keys["ann"], json={"items": ["2.1"], "comment": "no"})
+    assert ids("disputed=true") == [call]
+    client.post(f"{url}/resolve", headers=keys["lee"], json={"outcome": "upheld", "reason": "ok"})
+    assert ids("disputed=true") == [] and ids("disputed=false") == [call]
