@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.guards import RequestGuard
-from api.routes import apikeys, calls, health, jobs, kpis, reviews, rulesets, users
+from api.routes import apikeys, calls, health, jobs, kpis, queues, reviews, rulesets, users
 from api.throttle import FailureLimiter
 from speechqa import __version__
 from speechqa.settings import Settings, get_settings
@@ -47,4 +47,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(apikeys.router)
     app.include_router(users.router)
     app.include_router(reviews.router)
+    app.include_router(queues.router)
     return app

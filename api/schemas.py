@@ -411,3 +411,39 @@ class Resolution(BaseModel):
         default_factory=dict, max_length=200
     )
     """With "adjusted": the items that change."""
+
+
+class QueueCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    rule: dict[str, Any]
+    """{"kind": "random_per_agent", "per_agent": 2, "days": 7} or
+    {"kind": "filter", "filters": {"critical_fail": true}, "limit": 20}"""
+    reviewers: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=100)
+
+
+class QueueRead(BaseModel):
+    id: int
+    name: str
+    rule: dict[str, Any]
+    reviewers: list[str]
+    created_by: str
+    created_at: datetime
+
+
+class AssignmentRead(BaseModel):
+    call_id: str
+    queue: str
+    rule: dict[str, Any]
+    """The rule that chose the call, as it was then."""
+    sampled_at: datetime
+    agent_id: str
+    team: str | None
+    started_at: str | None
+
+
+class Sampled(BaseModel):
+    sampled: list[AssignmentRead]
+
+
+class MyQueue(BaseModel):
+    items: list[AssignmentRead]

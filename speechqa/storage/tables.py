@@ -274,3 +274,30 @@ class ReviewEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ReviewQueue(Base):
+    """A sampling rule for review work and the reviewers it feeds, round-robin."""
+
+    __tablename__ = "review_queues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reviewers: Mapped[list[Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QueueItem(Base):
+    """A call a queue sampled, who it went to, and the rule that chose it (for audits)."""
+
+    __tablename__ = "queue_items"
+    __table_args__ = (UniqueConstraint("queue_id", "call_id", name="uq_queue_items_queue_call"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("review_queues.id", ondelete="CASCADE"))
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    assignee: Mapped[str] = mapped_column(String(200), index=True)
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sampled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
