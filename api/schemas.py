@@ -447,3 +447,24 @@ class Sampled(BaseModel):
 
 class MyQueue(BaseModel):
     items: list[AssignmentRead]
+
+
+class ItemQualityRead(BaseModel):
+    ruleset: str
+    item: str
+    reviews: int
+    agreement: float | None
+    """Share of reviews that kept the automatic answer."""
+    precision: float | None
+    """Of the automatic passes, the share reviewers kept."""
+    recall: float | None
+    """Of the passes reviewers gave, the share the machine found."""
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    applicability_changed: int
+
+
+class RuleQuality(BaseModel):
+    items: list[ItemQualityRead]

@@ -17,8 +17,9 @@ from api.schemas import (
     ItemAnswer,
     Resolution,
     ReviewRead,
+    RuleQuality,
 )
-from speechqa.reviews import workflow
+from speechqa.reviews import quality, workflow
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
 ReviewId = Path(ge=1, le=MAX_ID)
@@ -107,3 +108,17 @@ def resolve_dispute(
     answers = {k: (a.decision, a.reason) for k, a in body.answers.items()}
     review = workflow.resolve(session, review_id, principal, body.outcome, body.reason, answers)
     return _read(review)
+
+
+@router.get("/v1/rules/quality", response_model=RuleQuality)
+def rule_quality(session: SessionDep, principal: Review, ruleset: str | None = None) -> Any:
+    """Each scorecard item's automatic answers judged by reviewers: agreement, precision and
+    recall over the submitted reviews the caller may see."""
+    items = quality.item_quality(session, principal, ruleset)
+    return {
+        "items": [
+            {**{k: v for k, v in asdict(q).items() if k != "calls"}, "agreement": q.agreement,
+             "precision": q.precision, "recall": q.recall}
+            for q in items
+        ]
+    }  # fmt: skip
