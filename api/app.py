@@ -9,7 +9,18 @@ from fastapi import FastAPI
 
 from api import errors
 from api.guards import RequestGuard
-from api.routes import apikeys, calls, health, jobs, kpis, queues, reviews, rulesets, users
+from api.routes import (
+    apikeys,
+    calibration,
+    calls,
+    health,
+    jobs,
+    kpis,
+    queues,
+    reviews,
+    rulesets,
+    users,
+)
 from api.throttle import FailureLimiter
 from speechqa import __version__
 from speechqa.settings import Settings, get_settings
@@ -48,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.router)
     app.include_router(reviews.router)
     app.include_router(queues.router)
+    app.include_router(calibration.router)
     return app

@@ -468,3 +468,41 @@ class ItemQualityRead(BaseModel):
 
 class RuleQuality(BaseModel):
     items: list[ItemQualityRead]
+
+
+class CalibrationCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    calls: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=200)
+    reviewers: list[Annotated[str, Field(max_length=200)]] = Field(min_length=2, max_length=50)
+
+
+class CalibrationRead(BaseModel):
+    id: int
+    name: str
+    call_ids: list[str]
+    reviewers: list[str]
+    created_by: str
+    created_at: datetime
+
+
+class CalibrationItem(BaseModel):
+    call_id: str
+    key: str
+    item: str
+    automatic: str
+    answers: dict[str, str]
+    consensus: str | None
+    agreement: float | None
+
+
+class CalibrationReport(BaseModel):
+    session: CalibrationRead
+    submitted: dict[str, int]
+    items: list[CalibrationItem]
+    percent_agreement: float | None
+    """Mean share of agreeing reviewer pairs per item."""
+    fleiss_kappa: float | None
+    """Agreement beyond chance over the items every reviewer answered."""
+    reviewer_agreement: dict[str, float | None]
+    machine: dict[str, dict[str, Any]]
+    """Per item: the automatic answers against the consensus: agreement, precision, recall."""

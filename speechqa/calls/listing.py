@@ -228,7 +228,9 @@ def _where(session: Session, query: Any, filters: CallFilters) -> Any:
             query = query.where(mood < high)
     for condition in search.calls_containing(session, filters.terms):
         query = query.where(condition)
-    final = select(Review.id).where(Review.call_id == Call.id, Review.status.in_(FINAL))
+    final = select(Review.id).where(
+        Review.call_id == Call.id, Review.status.in_(FINAL), Review.session_id.is_(None)
+    )
     if filters.reviewed is not None:
         query = query.where(final.exists() if filters.reviewed else ~final.exists())
     if filters.disputed is not None:

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from speechqa import access
-from speechqa.apikeys import Principal
+from speechqa.apikeys import Principal, Scope
 from speechqa.calls import repository
 from speechqa.errors import Conflict, Forbidden, InvalidInput, NotFound
 from speechqa.rules.scorecard import Answer, item_key, with_answers
 from speechqa.scoring import evaluations
+from speechqa.scoring.evaluations import FINAL
 from speechqa.scoring.step import refresh_kpis
 from speechqa.storage.tables import CallStatus, EvaluationRow, Review, ReviewEvent, utcnow
 
@@ -75,8 +76,11 @@ class ReviewView:
     audit: list[AuditEntry]
 
 
-def start(session: Session, call_id: str, principal: Principal) -> tuple[ReviewView, bool]:
-    """The reviewer's open draft on the call, or a new one; (review, created)."""
+def start(
+    session: Session, call_id: str, principal: Principal, calibration: int | None = None
+) -> tuple[ReviewView, bool]:
+    """The reviewer's open draft on the call (in a calibration session, if given), or a new
+    one; (review, created)."""
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
     if call.status != CallStatus.DONE:
@@ -84,16 +88,19 @@ def start(session: Session, call_id: str, principal: Principal) -> tuple[ReviewV
     automatic = evaluations.current(session, call_id)
     if automatic is None or not (automatic.result or {}).get("score"):
         raise Conflict("The call's ruleset has no scorecard to review.")
-    draft = session.scalar(
-        select(Review).where(
-            Review.call_id == call_id, Review.reviewer == principal.who, Review.status == "draft"
-        )
+    mine = select(Review).where(
+        Review.call_id == call_id,
+        Review.reviewer == principal.who,
+        Review.session_id.is_(None) if calibration is None else Review.session_id == calibration,
     )
+    draft = session.scalar(mine.where(Review.status == "draft"))
     if draft is not None:
         return view(session, draft), False
+    if calibration is not None and session.scalar(mine) is not None:
+        raise Conflict("You have submitted your review of this call in this session.")
     review = Review(call_id=call_id, evaluation_id=automatic.id, reviewer=principal.who,
-                    status="draft", answers={}, comments=[], critical_fail=False,
-                    created_at=utcnow())  # fmt: skip
+                    session_id=calibration, status="draft", answers={}, comments=[],
+                    critical_fail=False, created_at=utcnow())  # fmt: skip
     session.add(review)
     session.flush()
     _audit(session, review, principal, "created", None, {"evaluation": automatic.id})
@@ -161,7 +168,8 @@ def submit(session: Session, review_id: int, principal: Principal) -> ReviewView
     _audit(session, review, principal, "submitted", {"status": "draft"},
            {"status": "submitted", "score": review.score})  # fmt: skip
     session.flush()
-    refresh_kpis(session, [review.call_id])
+    if review.session_id is None:
+        refresh_kpis(session, [review.call_id])
     return view(session, review)
 
 
@@ -173,7 +181,7 @@ def for_call(session: Session, call_id: str, principal: Principal) -> list[Revie
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
     reviews = session.scalars(select(Review).where(Review.call_id == call_id).order_by(Review.id))
-    return [view(session, r) for r in reviews]
+    return [view(session, r) for r in reviews if _may_read(session, r, principal)]
 
 
 def view(session: Session, review: Review) -> ReviewView:
@@ -211,7 +219,27 @@ def _visible(session: Session, review_id: int, principal: Principal) -> Review:
         access.check_call(principal, repository.get_call(session, review.call_id))
     except NotFound:
         raise NotFound(f"No review {review_id}.") from None
+    if not _may_read(session, review, principal):
+        raise NotFound(f"No review {review_id}.")
     return review
+
+
+def _may_read(session: Session, review: Review, principal: Principal) -> bool:
+    """In a calibration session, reviewers see each other's answers only once they have
+    submitted their own for that call (leads always do)."""
+    if review.session_id is None or review.reviewer == principal.who:
+        return True
+    if Scope.LEAD in principal.scopes:
+        return True
+    own = session.scalar(
+        select(Review.id).where(
+            Review.session_id == review.session_id,
+            Review.call_id == review.call_id,
+            Review.reviewer == principal.who,
+            Review.status.in_(FINAL),
+        )
+    )
+    return own is not None
 
 
 def _own_draft(session: Session, review_id: int, principal: Principal) -> Review:
@@ -326,6 +354,9 @@ def _agents_submitted(session: Session, review_id: int, principal: Principal, mo
     call = repository.get_call(session, review.call_id)
     if principal.agent_id is None or principal.agent_id != call.agent_id:
         raise Forbidden(f"Only the call's agent can {move} its review.")
+    if review.session_id is not None:
+        raise Conflict("A calibration review is not the agent's to answer.",
+                       details={"status": review.status})  # fmt: skip
     if review.status != "submitted":
         raise Conflict(f"The review is {review.status}; only a submitted review can be "
                        f"{'acknowledged' if move == 'acknowledge' else 'disputed'}.",

@@ -92,7 +92,11 @@ def counted(session: Session, call_ids: Sequence[str]) -> dict[str, Counted]:
         out.setdefault(call_id, Counted(row_id, ruleset, version))
     reviewed = session.execute(
         select(Review.call_id, Review.id)
-        .where(Review.call_id.in_(list(out)), Review.status.in_(FINAL))
+        .where(
+            Review.call_id.in_(list(out)),
+            Review.status.in_(FINAL),
+            Review.session_id.is_(None),  # calibration reviews never count
+        )
         .order_by(Review.call_id, Review.submitted_at.desc(), Review.id.desc())
     )
     seen: set[str] = set()

@@ -245,6 +245,10 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True
+    )
+    """Set for a calibration review: it never counts for the call's KPIs."""
     reviewer: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="draft")
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -301,3 +305,16 @@ class QueueItem(Base):
     assignee: Mapped[str] = mapped_column(String(200), index=True)
     rule: Mapped[dict[str, Any]] = mapped_column(JSON)
     sampled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CalibrationSession(Base):
+    """Reviewers scoring the same calls independently, to see where they disagree."""
+
+    __tablename__ = "calibration_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    call_ids: Mapped[list[Any]] = mapped_column(JSON)
+    reviewers: Mapped[list[Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,217 @@
+"""Calibration: reviewers score the same calls on their own, then see where they disagree.
+
+A session names calls and reviewers. Each reviewer starts a calibration review of each call
+(it never counts for KPIs) and cannot read the others' answers on a call until they have
+submitted their own. The report, per scorecard item: each reviewer's final answer (pass, fail
+or n/a) on each call, the percent of reviewer pairs that agree, Fleiss' kappa (agreement beyond
+chance) over all items answered by every reviewer, each reviewer's agreement with the consensus
+(the majority answer), and the machine's answers against the consensus: the precision and
+recall of each item's automatic "pass" as judged by people.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import combinations
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from speechqa.apikeys import Principal
+from speechqa.errors import Conflict, InvalidInput, NotFound
+from speechqa.reviews import workflow
+from speechqa.rules.scorecard import item_key
+from speechqa.scoring.evaluations import FINAL
+from speechqa.storage.tables import (
+    CalibrationSession,
+    Call,
+    EvaluationRow,
+    Review,
+    User,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    name: str
+    call_ids: list[str]
+    reviewers: list[str]
+    created_by: str
+    created_at: datetime
+
+
+@dataclass
+class ItemAgreement:
+    call_id: str
+    key: str
+    item: str
+    automatic: str
+    answers: dict[str, str]
+    """Reviewer -> pass, fail or na."""
+    consensus: str | None
+    """The majority answer; None on a tie."""
+    agreement: float | None
+    """Share of reviewer pairs giving the same answer."""
+
+
+@dataclass
+class Report:
+    session: SessionInfo
+    submitted: dict[str, int]
+    """Reviews submitted per reviewer."""
+    items: list[ItemAgreement] = field(default_factory=list)
+    percent_agreement: float | None = None
+    fleiss_kappa: float | None = None
+    reviewer_agreement: dict[str, float | None] = field(default_factory=dict)
+    """Each reviewer's share of answers equal to the consensus."""
+    machine: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per item label: automatic vs consensus (agreement, precision, recall, counts)."""
+
+
+def create(
+    session: Session, name: str, call_ids: list[str], reviewers: list[str], by: Principal
+) -> SessionInfo:
+    if len(set(reviewers)) < 2:
+        raise InvalidInput("A calibration session needs at least two reviewers.")
+    known = set(session.scalars(select(User.name).where(User.name.in_(reviewers))))
+    calls = set(session.scalars(select(Call.id).where(Call.id.in_(call_ids))))
+    missing = sorted(set(reviewers) - known) + sorted(set(call_ids) - calls)
+    if missing or not call_ids:
+        raise InvalidInput("Name existing calls and users.", details={"unknown": missing})
+    row = CalibrationSession(name=name, call_ids=list(dict.fromkeys(call_ids)),
+                             reviewers=list(dict.fromkeys(reviewers)), created_by=by.who,
+                             created_at=utcnow())  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise Conflict(f"A calibration session named {name!r} exists.") from None
+    return _info(row)
+
+
+def start_review(
+    session: Session, session_id: int, call_id: str, principal: Principal
+) -> tuple[workflow.ReviewView, bool]:
+    row = _get(session, session_id)
+    if principal.who not in row.reviewers:
+        raise NotFound(f"No calibration session {session_id} of yours.")
+    if call_id not in row.call_ids:
+        raise NotFound(f"Call {call_id!r} is not in this session.")
+    return workflow.start(session, call_id, principal, calibration=session_id)
+
+
+def report(session: Session, session_id: int, principal: Principal) -> Report:
+    row = _get(session, session_id)
+    reviews = session.execute(
+        select(Review, EvaluationRow.result)
+        .join(EvaluationRow, EvaluationRow.id == Review.evaluation_id)
+        .where(Review.session_id == session_id, Review.status.in_(FINAL))
+    ).all()
+    out = Report(_info(row), dict(Counter(r.reviewer for r, _ in reviews)))
+    by_call: dict[str, list[tuple[Review, dict[str, Any]]]] = {}
+    for review, result in reviews:
+        by_call.setdefault(review.call_id, []).append((review, result))
+    for call_id in row.call_ids:
+        submitted = by_call.get(call_id, [])
+        if not submitted:
+            continue
+        score = submitted[0][1]["score"]
+        for s, section in enumerate(score["sections"]):
+            for i, auto in enumerate(section["items"]):
+                key = item_key(s, i)
+                answers = {r.reviewer: _label(r.result, s, i) for r, _ in submitted}
+                out.items.append(
+                    ItemAgreement(
+                        call_id,
+                        key,
+                        auto["item"],
+                        _answer(auto),
+                        answers,
+                        _consensus(list(answers.values())),
+                        _pairwise(list(answers.values())),
+                    )
+                )
+    _summarise(out, row.reviewers)
+    return out
+
+
+def _summarise(out: Report, reviewers: list[str]) -> None:
+    rated = [i for i in out.items if len(i.answers) >= 2]
+    pairs = [i.agreement for i in rated if i.agreement is not None]
+    out.percent_agreement = round(sum(pairs) / len(pairs), 4) if pairs else None
+    complete = [i for i in rated if set(i.answers) == set(reviewers)]
+    out.fleiss_kappa = fleiss_kappa([list(i.answers.values()) for i in complete])
+    for reviewer in reviewers:
+        judged = [i for i in rated if i.consensus is not None and reviewer in i.answers]
+        same = sum(1 for i in judged if i.answers[reviewer] == i.consensus)
+        out.reviewer_agreement[reviewer] = round(same / len(judged), 4) if judged else None
+    for label in sorted({i.item for i in rated}):
+        judged = [i for i in rated if i.item == label and i.consensus is not None]
+        tp = sum(1 for i in judged if i.automatic == "pass" and i.consensus == "pass")
+        fp = sum(1 for i in judged if i.automatic == "pass" and i.consensus != "pass")
+        fn = sum(1 for i in judged if i.automatic != "pass" and i.consensus == "pass")
+        same = sum(1 for i in judged if i.automatic == i.consensus)
+        out.machine[label] = {
+            "calls": len(judged),
+            "agreement": round(same / len(judged), 4) if judged else None,
+            "precision": round(tp / (tp + fp), 4) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+            "tp": tp, "fp": fp, "fn": fn,
+        }  # fmt: skip
+
+
+def fleiss_kappa(ratings: list[list[str]]) -> float | None:
+    """Fleiss' kappa for subjects each rated by the same number of raters (None when it is
+    undefined: no subjects, or every rating the same category)."""
+    if not ratings or len({len(r) for r in ratings}) != 1 or len(ratings[0]) < 2:
+        return None
+    n = len(ratings[0])
+    categories = sorted({c for r in ratings for c in r})
+    counts = [Counter(r) for r in ratings]
+    p_i = [(sum(c[k] ** 2 for k in categories) - n) / (n * (n - 1)) for c in counts]
+    p_bar = sum(p_i) / len(p_i)
+    p_j = [sum(c[k] for c in counts) / (len(ratings) * n) for k in categories]
+    p_e = sum(p**2 for p in p_j)
+    if p_e >= 1.0:
+        return None
+    return round((p_bar - p_e) / (1 - p_e), 4)
+
+
+def _label(result: dict[str, Any] | None, s: int, i: int) -> str:
+    return _answer((result or {})["sections"][s]["items"][i])
+
+
+def _answer(item: dict[str, Any]) -> str:
+    if not item["applicable"]:
+        return "na"
+    return "pass" if item["passed"] else "fail"
+
+
+def _consensus(answers: list[str]) -> str | None:
+    ranked = Counter(answers).most_common()
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
+
+
+def _pairwise(answers: list[str]) -> float | None:
+    pairs = list(combinations(answers, 2))
+    return round(sum(a == b for a, b in pairs) / len(pairs), 4) if pairs else None
+
+
+def _get(session: Session, session_id: int) -> CalibrationSession:
+    row = session.get(CalibrationSession, session_id)
+    if row is None:
+        raise NotFound(f"No calibration session {session_id}.")
+    return row
+
+
+def _info(row: CalibrationSession) -> SessionInfo:
+    return SessionInfo(row.id, row.name, list(row.call_ids), list(row.reviewers),
+                       row.created_by, row.created_at)  # fmt: skip
