@@ -1,0 +1,149 @@
+"""The review loop end to end, on real processes: ``speechqa serve`` (API, worker, embedded
+Redis), users made with the CLI, and every step over HTTP as the people would take it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import EXAMPLES, ROOT
+
+pytestmark = pytest.mark.slow  # it runs the speech model on two calls
+
+
+def cli(*args: str, env: dict[str, str]) -> str:
+    out = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def wait(check: Any, what: str, limit_s: float = 180) -> Any:
+    deadline = time.monotonic() + limit_s
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, what
+        time.sleep(0.3)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Any:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHQA_")}
+    env["SPEECHQA_DATA_DIR"] = str(tmp_path / "var")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{base}/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait(ready, "serve did not become ready", 90)
+        yield base, env
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+
+
+def test_the_review_loop(service):
+    base, env = service
+    for name, role, extra in (("lee", "lead", []), ("rita", "reviewer", ["--team", "sales"]),
+                              ("rob", "reviewer", ["--team", "sales"]),
+                              ("ann", "agent", ["--agent", "ann"])):  # fmt: skip
+        cli("user", "create", name, "--role", role, *extra, env=env)
+    key = {n: cli("apikey", "create", "--user", n, env=env).split()[-1]
+           for n in ("lee", "rita", "rob", "ann")}  # fmt: skip
+    ingest = cli("apikey", "create", "--scope", "ingest", env=env).split()[-1]
+    http = {n: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {k}"}, timeout=60)
+            for n, k in {**key, "pbx": ingest}.items()}  # fmt: skip
+
+    # An upstream system submits two calls; the worker analyses them.
+    calls = {}
+    for name in ("billing_refund", "address_change"):
+        path = EXAMPLES / f"{name}.wav"
+        channels = json.loads(path.with_suffix(".json").read_text())["channels"]
+        meta = {"agent_id": "ann", "team": "sales", "external_id": name, "channels": channels}
+        r = http["pbx"].post("/v1/calls", files={"audio": (path.name, path.read_bytes(), "audio/wav")},
+                             data={"metadata": json.dumps(meta)})  # fmt: skip
+        assert r.status_code == 202, r.text
+        calls[name] = r.json()["id"]
+    for cid in calls.values():
+        status = wait(lambda cid=cid: (s := http["pbx"].get(f"/v1/calls/{cid}/status").json())
+                      ["status"] in ("done", "failed") and s, "analysis")  # fmt: skip
+        assert status["status"] == "done", status
+
+    # A queue samples them for rita.
+    queue = http["lee"].post("/v1/queues", json={
+        "name": "ann", "reviewers": ["rita"],
+        "rule": {"kind": "filter", "filters": {"agent_id": "ann"}, "limit": 5}}).json()  # fmt: skip
+    assert len(http["lee"].post(f"/v1/queues/{queue['id']}/sample").json()["sampled"]) == 2
+    assert {i["call_id"] for i in http["rita"].get("/v1/me/queue").json()["items"]} == set(
+        calls.values()
+    )
+
+    # rita searches, opens the call, listens to a range, overrides an item and submits.
+    found = http["rita"].get("/v1/calls", params={"q": '"charged twice"'}).json()["calls"]
+    assert [c["id"] for c in found] == [calls["billing_refund"]]
+    match = found[0]["matches"][0]
+    assert match["start"] < match["end"] and "<mark>" in match["text"]
+    call = calls["billing_refund"]
+    assert http["rita"].get(f"/v1/calls/{call}").json()["status"] == "done"
+    part = http["rita"].get(f"/v1/calls/{call}/audio", headers={"Range": "bytes=0-1023"})
+    assert part.status_code == 206 and len(part.content) == 1024
+    review = http["rita"].post(f"/v1/calls/{call}/reviews").json()
+    target = next(
+        i for i in review["items"] if i["automatic"]["applicable"] and i["automatic"]["passed"]
+    )
+    rid = review["id"]
+    http["rita"].put(f"/v1/reviews/{rid}/items/{target['key']}",
+                     json={"decision": "fail", "reason": "Not what the script asks"})  # fmt: skip
+    submitted = http["rita"].post(f"/v1/reviews/{rid}/submit").json()
+    assert submitted["score"] < review["automatic_score"]
+
+    # ann disputes; lee adjusts; ann's KPIs show the final score.
+    disputed = http["ann"].post(f"/v1/reviews/{rid}/dispute",
+                                json={"items": [target["key"]], "comment": "I did say it"})  # fmt: skip
+    assert disputed.status_code == 200, disputed.text
+    resolved = http["lee"].post(f"/v1/reviews/{rid}/resolve", json={
+        "outcome": "adjusted", "reason": "It was said",
+        "answers": {target["key"]: {"decision": "accept"}}}).json()  # fmt: skip
+    assert resolved["status"] == "resolved" and resolved["score"] == review["automatic_score"]
+    rows = {c["id"]: c for c in http["ann"].get("/v1/calls").json()["calls"]}
+    assert rows[call]["score_source"] == "review" and rows[call]["score"] == resolved["score"]
+    kpis = http["ann"].get("/v1/agents/ann/kpis").json()["totals"]["metrics"]["qa_score"]
+    assert kpis["mean"] == pytest.approx(
+        (resolved["score"] + rows[calls["address_change"]]["score"]) / 2, abs=0.01
+    )
+
+    # A calibration session with two reviewers reports agreement and the machine's precision.
+    session = http["lee"].post("/v1/calibrations", json={
+        "name": "weekly", "calls": [call], "reviewers": ["rita", "rob"]}).json()  # fmt: skip
+    for reviewer, override in (("rita", True), ("rob", False)):
+        mine = http[reviewer].post(f"/v1/calibrations/{session['id']}/calls/{call}/reviews").json()
+        if override:
+            http[reviewer].put(f"/v1/reviews/{mine['id']}/items/{target['key']}",
+                               json={"decision": "fail", "reason": "Missed"})  # fmt: skip
+        assert http[reviewer].post(f"/v1/reviews/{mine['id']}/submit").status_code == 200
+    report = http["lee"].get(f"/v1/calibrations/{session['id']}").json()
+    assert 0 < report["percent_agreement"] < 1
+    assert report["submitted"] == {"rita": 1, "rob": 1}
+    assert any(m["precision"] is not None for m in report["machine"].values())
