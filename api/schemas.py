@@ -243,6 +243,8 @@ class RulesetStored(BaseModel):
 class RulesetVersionRead(BaseModel):
     version: int
     created_at: str
+    created_by: str | None
+    """Who stored it (null for versions stored before this was kept, or from the CLI)."""
 
 
 class RulesetRead(BaseModel):
@@ -373,6 +375,8 @@ class ReviewRead(BaseModel):
     items: list[ReviewItem]
     comments: list[dict[str, Any]]
     final: dict[str, Any] | None
+    kind: str
+    """qa (counts for KPIs), self (an agent's review of their own call), calibration."""
     dispute: dict[str, Any] | None
     """The agent's dispute: items, comment, by, at."""
     resolution: dict[str, Any] | None

@@ -38,8 +38,9 @@ def _read(review: workflow.ReviewView) -> dict[str, Any]:
     response_model=ReviewRead,
     responses={200: {"model": ReviewRead, "description": "Your open draft"}, **CONFLICT},
 )
-def start_review(call_id: str, session: SessionDep, principal: Review) -> JSONResponse:
-    """Start a draft review of an analysed call (or get your open draft on it)."""
+def start_review(call_id: str, session: SessionDep, principal: Reader) -> JSONResponse:
+    """Start a draft review of an analysed call (or get your open draft on it). An agent's
+    review of their own call is a self-review: it never counts for KPIs."""
     review, created = workflow.start(session, call_id, principal)
     return JSONResponse(_read(review), status_code=201 if created else 200)
 
@@ -57,7 +58,7 @@ def get_review(session: SessionDep, principal: Reader, review_id: int = ReviewId
 
 @router.put("/v1/reviews/{review_id}/items/{key}", response_model=ReviewRead, responses=CONFLICT)
 def answer_item(
-    key: str, body: ItemAnswer, session: SessionDep, principal: Review, review_id: int = ReviewId
+    key: str, body: ItemAnswer, session: SessionDep, principal: Reader, review_id: int = ReviewId
 ) -> Any:
     """Accept the automatic answer of an item, or override it with a reason."""
     review = workflow.answer(session, review_id, principal, key, body.decision, body.reason)
@@ -66,7 +67,7 @@ def answer_item(
 
 @router.post("/v1/reviews/{review_id}/comments", response_model=ReviewRead, responses=CONFLICT)
 def add_comment(
-    body: CommentCreate, session: SessionDep, principal: Review, review_id: int = ReviewId
+    body: CommentCreate, session: SessionDep, principal: Reader, review_id: int = ReviewId
 ) -> Any:
     """Comment on the call, an utterance (its id) or a span (start, end in seconds)."""
     review = workflow.comment(session, review_id, principal, body.text,
@@ -75,7 +76,7 @@ def add_comment(
 
 
 @router.post("/v1/reviews/{review_id}/submit", response_model=ReviewRead, responses=CONFLICT)
-def submit_review(session: SessionDep, principal: Review, review_id: int = ReviewId) -> Any:
+def submit_review(session: SessionDep, principal: Reader, review_id: int = ReviewId) -> Any:
     """Submit: the final score is added up and counts for the call's KPIs from now on."""
     return _read(workflow.submit(session, review_id, principal))
 

@@ -78,10 +78,12 @@ async def validate_ruleset(request: Request, _: Review) -> dict[str, Any]:
     response_model=RulesetStored,
     responses={201: {"model": RulesetStored, "description": "A new version was stored"}},
 )
-async def put_ruleset(name: str, request: Request, session: SessionDep, _: Lead) -> JSONResponse:
+async def put_ruleset(
+    name: str, request: Request, session: SessionDep, principal: Lead
+) -> JSONResponse:
     """Store a new version of a ruleset (unchanged text keeps the current version)."""
     source = await _source(request)
-    stored = await run_in_threadpool(store.put, session, source, name=name)
+    stored = await run_in_threadpool(store.put, session, source, name=name, by=principal.who)
     return JSONResponse(asdict(stored), status_code=201 if stored.created else 200)
 
 

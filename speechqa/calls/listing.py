@@ -229,7 +229,10 @@ def _where(session: Session, query: Any, filters: CallFilters) -> Any:
     for condition in search.calls_containing(session, filters.terms):
         query = query.where(condition)
     final = select(Review.id).where(
-        Review.call_id == Call.id, Review.status.in_(FINAL), Review.session_id.is_(None)
+        Review.call_id == Call.id,
+        Review.status.in_(FINAL),
+        Review.session_id.is_(None),
+        Review.self_review.is_(False),
     )
     if filters.reviewed is not None:
         query = query.where(final.exists() if filters.reviewed else ~final.exists())

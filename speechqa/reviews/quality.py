@@ -56,7 +56,7 @@ def item_quality(
         select(Review, EvaluationRow.result)
         .join(EvaluationRow, EvaluationRow.id == Review.evaluation_id)
         .join(Call, Call.id == Review.call_id)
-        .where(Review.status.in_(FINAL))
+        .where(Review.status.in_(FINAL), Review.self_review.is_(False))
     )
     if ruleset is not None:
         query = query.where(EvaluationRow.ruleset == ruleset)

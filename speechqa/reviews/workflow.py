@@ -67,6 +67,8 @@ class ReviewView:
     comments: list[dict[str, Any]]
     final: dict[str, Any] | None
     """The final scorecard once submitted."""
+    kind: str
+    """qa (counts for KPIs), self (an agent's own), calibration."""
     dispute: dict[str, Any] | None
     resolution: dict[str, Any] | None
     score: float | None
@@ -98,9 +100,12 @@ def start(
         return view(session, draft), False
     if calibration is not None and session.scalar(mine) is not None:
         raise Conflict("You have submitted your review of this call in this session.")
+    own_call = principal.agent_id is not None  # access.check_call: it is theirs
+    if own_call and calibration is not None:
+        raise Forbidden("Agents do not take part in calibration.")
     review = Review(call_id=call_id, evaluation_id=automatic.id, reviewer=principal.who,
-                    session_id=calibration, status="draft", answers={}, comments=[],
-                    critical_fail=False, created_at=utcnow())  # fmt: skip
+                    session_id=calibration, self_review=own_call, status="draft", answers={},
+                    comments=[], critical_fail=False, created_at=utcnow())  # fmt: skip
     session.add(review)
     session.flush()
     _audit(session, review, principal, "created", None, {"evaluation": automatic.id})
@@ -168,7 +173,7 @@ def submit(session: Session, review_id: int, principal: Principal) -> ReviewView
     _audit(session, review, principal, "submitted", {"status": "draft"},
            {"status": "submitted", "score": review.score})  # fmt: skip
     session.flush()
-    if review.session_id is None:
+    if review.session_id is None and not review.self_review:
         refresh_kpis(session, [review.call_id])
     return view(session, review)
 
@@ -205,6 +210,7 @@ def view(session: Session, review: Review) -> ReviewView:
         ruleset=score.get("ruleset") or "", version=score.get("version") or 0,
         automatic_score=score.get("value"), items=items, comments=list(review.comments),
         final=review.result, dispute=review.dispute, resolution=review.resolution,
+        kind="calibration" if review.session_id else "self" if review.self_review else "qa",
         score=review.score, critical_fail=review.critical_fail,
         created_at=review.created_at, submitted_at=review.submitted_at,
         audit=[AuditEntry(e.at, e.by, e.action, e.before, e.after) for e in audit],
@@ -354,8 +360,8 @@ def _agents_submitted(session: Session, review_id: int, principal: Principal, mo
     call = repository.get_call(session, review.call_id)
     if principal.agent_id is None or principal.agent_id != call.agent_id:
         raise Forbidden(f"Only the call's agent can {move} its review.")
-    if review.session_id is not None:
-        raise Conflict("A calibration review is not the agent's to answer.",
+    if review.session_id is not None or review.self_review:
+        raise Conflict("Only a QA review is the agent's to answer.",
                        details={"status": review.status})  # fmt: skip
     if review.status != "submitted":
         raise Conflict(f"The review is {review.status}; only a submitted review can be "

@@ -37,8 +37,8 @@ class Stored:
     rules: int
 
 
-def put(session: Session, text: str, *, name: str | None = None) -> Stored:
-    """Validate ``text`` and store it as the next version of its ruleset."""
+def put(session: Session, text: str, *, name: str | None = None, by: str | None = None) -> Stored:
+    """Validate ``text`` and store it as the next version of its ruleset, noting who did."""
     ruleset = load_ruleset(text)
     if name is not None and ruleset.name != name:
         raise InvalidInput(f"The ruleset file is named {ruleset.name!r}, not {name!r}.")
@@ -46,7 +46,7 @@ def put(session: Session, text: str, *, name: str | None = None) -> Stored:
     if latest is not None and latest.source == text:
         return Stored(ruleset.name, latest.version, False, len(ruleset.rules))
     version = (latest.version if latest else 0) + 1
-    session.add(RulesetVersion(name=ruleset.name, version=version, source=text))
+    session.add(RulesetVersion(name=ruleset.name, version=version, source=text, created_by=by))
     session.flush()
     return Stored(ruleset.name, version, True, len(ruleset.rules))
 
@@ -101,7 +101,7 @@ def describe(session: Session, name: str, version: int | None = None) -> dict[st
     ruleset = get(session, name, version)
     versions = list(
         session.execute(
-            select(RulesetVersion.version, RulesetVersion.created_at)
+            select(RulesetVersion.version, RulesetVersion.created_at, RulesetVersion.created_by)
             .where(RulesetVersion.name == name)
             .order_by(RulesetVersion.version)
         )
@@ -112,7 +112,9 @@ def describe(session: Session, name: str, version: int | None = None) -> dict[st
         "description": ruleset.spec.description,
         "rules": [r.id for r in ruleset.spec.rules],
         "script": ruleset.spec.script.steps if ruleset.spec.script else None,
-        "versions": [{"version": v, "created_at": c.isoformat()} for v, c in versions],
+        "versions": [
+            {"version": v, "created_at": c.isoformat(), "created_by": b} for v, c, b in versions
+        ],
         "source": ruleset.source,
     }
 

@@ -169,6 +169,7 @@ class RulesetVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class EvaluationRow(Base):
@@ -249,6 +250,8 @@ class Review(Base):
         ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True
     )
     """Set for a calibration review: it never counts for the call's KPIs."""
+    self_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    """An agent's review of their own call: it never counts for KPIs either."""
     reviewer: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="draft")
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -74,9 +74,10 @@ def test_a_review_from_draft_to_final_score(world):
     assert late.status_code == 409 and late.json()["error"]["details"]["status"] == "submitted"
     assert client.post(f"{url}/submit", headers=rita).status_code == 409
 
-    # The agent sees the reviews of their own call, and cannot review.
+    # The agent sees the reviews of their own call; reviewing it is a self-review.
     assert client.get(f"/v1/calls/{call}/reviews", headers=keys["ann"]).status_code == 200
-    assert client.post(f"/v1/calls/{call}/reviews", headers=keys["ann"]).status_code == 403
+    own = client.post(f"/v1/calls/{call}/reviews", headers=keys["ann"])
+    assert own.status_code == 201 and own.json()["kind"] == "self"
 
 
 def test_a_review_outlives_rescoring_and_the_latest_counts(world, settings):
@@ -105,3 +106,23 @@ def test_what_cannot_be_reviewed(world):
     assert client.post("/v1/calls/nope/reviews", headers=rita).status_code == 404
     assert client.get("/v1/reviews/999999", headers=rita).status_code == 404
     assert client.get("/v1/reviews/99999999999", headers=rita).status_code == 422
+
+
+def test_an_agents_self_review_never_counts(world):
+    client, call, keys, admin = world["client"], world["call"], world["keys"], world["admin"]
+    ann = keys["ann"]
+    review = client.post(f"/v1/calls/{call}/reviews", headers=ann)
+    assert review.status_code == 201 and review.json()["kind"] == "self"
+    url = f"/v1/reviews/{review.json()['id']}"
+    client.put(f"{url}/items/0.0", headers=ann, json={"decision": "fail", "reason": "Too fast"})
+    assert client.post(f"{url}/submit", headers=ann).json()["score"] < 100
+    row = client.get("/v1/calls?status=done", headers=admin).json()["calls"][0]
+    assert (row["score"], row["score_source"]) == (100.0, "automatic")
+    assert client.get("/v1/calls?reviewed=true", headers=admin).json()["calls"] == []
+    assert (
+        client.post(
+            f"{url}/dispute", headers=ann, json={"items": ["0.0"], "comment": "x"}
+        ).status_code
+        == 409
+    )
+    assert client.post(f"/v1/calls/{world['pending']}/reviews", headers=ann).status_code == 409
