@@ -212,13 +212,13 @@ def get_call(call_id: str, session: SessionDep, principal: Reader) -> dict[str, 
     """The call document: metadata, status and the transcript with word timings."""
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
-    evaluation = evaluations.current(session, call.id)
+    automatic, review = evaluations.for_document(session, call.id)
     return build_document(
         repository.header(call),
         repository.utterances(session, call.id),
-        evaluation.result if evaluation else None,
+        automatic,
         call.metrics,
-        evaluations.counted_review(session, call.id),
+        review,
     )
 
 

@@ -13,6 +13,7 @@ the audio) and the text with the matched words marked.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from speechqa.errors import InvalidInput
-from speechqa.storage.tables import UtteranceRow
+from speechqa.storage.tables import Call, UtteranceRow
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 10
@@ -118,8 +119,6 @@ def calls_containing(session: Session, terms: Sequence[Term]) -> list[ColumnElem
     """One condition per term: the call holds an utterance with it. (On PostgreSQL, EXISTS lets
     the planner either walk the newest calls and probe their utterances, for a common word, or
     start from the index of the word, for a rare one.)"""
-    from speechqa.storage.tables import Call
-
     if session.get_bind().dialect.name != "postgresql":
         # SQLite runs an uncorrelated IN once; a correlated EXISTS would query FTS5 per call.
         return [
@@ -182,6 +181,4 @@ def _marked(value: str) -> str:
 
 
 def _json_list(values: Sequence[str]) -> str:
-    import json
-
     return json.dumps(list(values))

@@ -106,7 +106,7 @@ def start_review(
     return workflow.start(session, call_id, principal, calibration=session_id)
 
 
-def report(session: Session, session_id: int, principal: Principal) -> Report:
+def report(session: Session, session_id: int) -> Report:
     row = _get(session, session_id)
     reviews = session.execute(
         select(Review, EvaluationRow.result)

@@ -118,12 +118,7 @@ def answer(
 ) -> ReviewView:  # fmt: skip
     """Accept an item's automatic answer, or override it with a reason."""
     review = _own_draft(session, review_id, principal)
-    score = _automatic(session, review)["score"]
-    keys = {
-        item_key(s, i)
-        for s, section in enumerate(score["sections"])
-        for i in range(len(section["items"]))
-    }
+    keys = _item_keys(session, review)
     if key not in keys:
         raise InvalidInput(f"Item {key!r} is not on this call's scorecard.",
                            details={"items": sorted(keys)})  # fmt: skip
@@ -136,7 +131,7 @@ def answer(
         if not reason:
             raise InvalidInput("Overriding the automatic answer needs a reason.",
                                details={"field": "reason"})  # fmt: skip
-        answers[key] = asdict(Answer(decision != "na", decision == "pass", reason[:MAX_TEXT]))
+        answers[key] = _answer_of(decision, reason[:MAX_TEXT])
     review.answers = answers
     _audit(session, review, principal, f"answer {key}", before, answers.get(key))
     return view(session, review)
@@ -163,11 +158,7 @@ def comment(
 def submit(session: Session, review_id: int, principal: Principal) -> ReviewView:
     """Add up the final score and make it count for the call's KPIs."""
     review = _own_draft(session, review_id, principal)
-    final = with_answers(_automatic(session, review)["score"],
-                         {k: Answer(**v) for k, v in review.answers.items()})  # fmt: skip
-    review.result = final
-    review.score = final["value"]
-    review.critical_fail = bool(final["critical_fail"])
+    _add_up(session, review)
     review.status = "submitted"
     review.submitted_at = utcnow()
     _audit(session, review, principal, "submitted", {"status": "draft"},
@@ -258,6 +249,29 @@ def _own_draft(session: Session, review_id: int, principal: Principal) -> Review
     return review
 
 
+def _item_keys(session: Session, review: Review) -> set[str]:
+    score = _automatic(session, review)["score"]
+    return {
+        item_key(s, i)
+        for s, section in enumerate(score["sections"])
+        for i in range(len(section["items"]))
+    }
+
+
+def _answer_of(decision: Decision, reason: str) -> dict[str, Any]:
+    """An override as stored: ``na`` is not applicable, ``pass``/``fail`` applicable."""
+    return asdict(Answer(decision != "na", decision == "pass", reason))
+
+
+def _add_up(session: Session, review: Review) -> None:
+    """The review's final scorecard, from the automatic one and the reviewer's answers."""
+    final = with_answers(
+        _automatic(session, review)["score"], {k: Answer(**v) for k, v in review.answers.items()}
+    )
+    review.result, review.score = final, final["value"]
+    review.critical_fail = bool(final["critical_fail"])
+
+
 def _automatic(session: Session, review: Review) -> dict[str, Any]:
     row = session.get(EvaluationRow, review.evaluation_id)
     assert row is not None  # the foreign key keeps it
@@ -299,7 +313,7 @@ def dispute(
             f"The dispute window closed on {closes:%Y-%m-%d %H:%M} UTC.",
             details={"status": review.status, "closed_at": closes.isoformat()},
         )
-    keys = {i.key for i in view(session, review).items}
+    keys = _item_keys(session, review)
     unknown = sorted(set(items) - keys)
     if not items or unknown:
         raise InvalidInput("Name the disputed items by key; unknown: " + ", ".join(unknown),
@@ -331,7 +345,7 @@ def resolve(
     if outcome == "adjusted":
         if not answers:
             raise InvalidInput("An adjustment names the items it changes.")
-        keys = {i.key for i in view(session, review).items}
+        keys = _item_keys(session, review)
         merged = dict(review.answers)
         for key, (decision, why) in answers.items():
             if key not in keys:
@@ -339,12 +353,9 @@ def resolve(
             if decision == "accept":
                 merged.pop(key, None)
             else:
-                merged[key] = asdict(Answer(decision != "na", decision == "pass", why or reason))
+                merged[key] = _answer_of(decision, why or reason)
         review.answers = merged
-        final = with_answers(_automatic(session, review)["score"],
-                             {k: Answer(**v) for k, v in merged.items()})  # fmt: skip
-        review.result, review.score = final, final["value"]
-        review.critical_fail = bool(final["critical_fail"])
+        _add_up(session, review)
     review.resolution = {"outcome": outcome, "reason": reason, "by": principal.who,
                          "at": utcnow().isoformat()}  # fmt: skip
     review.status = "resolved"

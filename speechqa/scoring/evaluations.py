@@ -131,15 +131,19 @@ def review_results(session: Session, review_ids: Sequence[int | None]) -> dict[i
     return {review_id: result for review_id, result in session.execute(query)}
 
 
-def counted_review(session: Session, call_id: str) -> dict[str, Any] | None:
-    """The submitted review whose final score counts for a call, as the call document shows it."""
+def for_document(
+    session: Session, call_id: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """What the call document shows: the automatic evaluation that counts and the submitted
+    review whose final score counts over it (if any), decided once by :func:`counted`."""
     found = counted(session, [call_id]).get(call_id)
-    if found is None or found.review_id is None:
-        return None
-    review = session.get(Review, found.review_id)
+    if found is None:
+        return None, None
+    automatic = results(session, [found.id]).get(found.id)
+    review = session.get(Review, found.review_id) if found.review_id is not None else None
     if review is None:
-        return None
-    return {
+        return automatic, None
+    return automatic, {
         "id": review.id,
         "reviewer": review.reviewer,
         "status": review.status,
