@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, metrics
 from api.guards import RequestGuard
+from api.requestlog import RequestLog
 from api.routes import (
     apikeys,
     calibration,
     calls,
+    coaching,
     health,
     jobs,
     kpis,
@@ -20,6 +22,7 @@ from api.routes import (
     reviews,
     rulesets,
     users,
+    webhooks,
 )
 from api.throttle import FailureLimiter
 from speechqa import __version__
@@ -50,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
     errors.install(app)
     app.add_middleware(RequestGuard, settings=settings)
+    metrics.install(app, settings)  # /metrics, without an API key
+    app.add_middleware(RequestLog)
     app.include_router(health.router)
     app.include_router(calls.router)
     app.include_router(rulesets.router)
@@ -60,4 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reviews.router)
     app.include_router(queues.router)
     app.include_router(calibration.router)
+    app.include_router(webhooks.router)
+    app.include_router(coaching.router)
     return app

@@ -66,6 +66,7 @@ def require(*scopes: Scope) -> Callable[..., Principal]:
         except Unauthorized:
             limiter.failed(client)
             raise
+        request.state.key_id = principal.key_id  # for the request's log line
         principal.require_any(*scopes)
         return principal
 
@@ -76,5 +77,8 @@ Ingest = Annotated[Principal, Depends(require(Scope.INGEST))]
 Reader = Annotated[Principal, Depends(require(Scope.REVIEW, Scope.AGENT))]
 """Reviewers and up, and agents (who see only their own calls)."""
 Review = Annotated[Principal, Depends(require(Scope.REVIEW))]
+Coach = Annotated[Principal, Depends(require(Scope.COACH))]
+CoachOrAgent = Annotated[Principal, Depends(require(Scope.COACH, Scope.AGENT))]
+"""Coaches and up, and agents (who see only their own coaching)."""
 Lead = Annotated[Principal, Depends(require(Scope.LEAD))]
 Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class CallAccepted(BaseModel):
@@ -510,3 +510,152 @@ class CalibrationReport(BaseModel):
     reviewer_agreement: dict[str, float | None]
     machine: dict[str, dict[str, Any]]
     """Per item: the automatic answers against the consensus: agreement, precision, recall."""
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+Instant = Annotated[datetime, AfterValidator(_utc)]
+"""A moment in time, always with its offset (SQLite hands back naive UTC datetimes)."""
+
+
+class ExampleRead(BaseModel):
+    call_id: str
+    agent_id: str
+    team: str | None
+    at: Instant
+    """When the call took place."""
+    speaker: str | None
+    start: float
+    end: float
+    text: str
+    reason: str
+    """Why it was chosen: what happened, reviewer confirmation, word confidence, length."""
+    confirmed: bool
+    confidence: float | None
+    audio_url: str | None
+    """Plays just this span (a WAV clip); None when retention removed the recording."""
+
+
+class ExampleList(BaseModel):
+    items: list[ExampleRead]
+
+
+class ClipCreate(BaseModel):
+    call_id: str = Field(min_length=1, max_length=32)
+    start: float = Field(ge=0, le=1e6)
+    end: float = Field(gt=0, le=1e6)
+    speaker: str | None = Field(None, max_length=50)
+    note: str | None = Field(None, max_length=2000)
+
+
+class ClipRead(BaseModel):
+    id: int
+    call_id: str
+    agent_id: str
+    speaker: str | None
+    start: float
+    end: float
+    text: str | None
+    note: str | None
+    added_by: str
+    added_at: Instant
+    audio_url: str
+
+
+class CollectionCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+
+
+class CollectionRead(BaseModel):
+    id: int
+    name: str
+    description: str | None
+    created_by: str
+    created_at: Instant
+    clip_count: int
+    clips: list[ClipRead] | None = None
+
+
+class SessionClip(BaseModel):
+    call_id: str = Field(min_length=1, max_length=32)
+    start: float = Field(ge=0, le=1e6)
+    end: float = Field(gt=0, le=1e6)
+    speaker: str | None = Field(None, max_length=50)
+    text: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000)
+
+
+class GoalCreate(BaseModel):
+    focus: dict[str, str]
+    """The focus entry the goal is about, e.g. ``{"kpi": "qa_score"}``."""
+    target: float = Field(ge=-1e9, le=1e9)
+    due: date | None = None
+
+
+class CoachingSessionCreate(BaseModel):
+    agent_id: str = Field(min_length=1, max_length=200)
+    focus: list[dict[str, str]] = Field(min_length=1, max_length=20)
+    """``{"kpi": "qa_score"}``, ``{"rule": "empathy"}``, ``{"item": "2.0", "ruleset": ...}``"""
+    held_at: datetime | None = None
+    """Default: now."""
+    clips: list[SessionClip] = Field(default_factory=list, max_length=50)
+    notes: str | None = Field(None, max_length=20000)
+    goals: list[GoalCreate] = Field(default_factory=list, max_length=20)
+
+
+class SideRead(BaseModel):
+    start: Instant
+    end: Instant
+    calls: int
+    value: float | None
+
+
+class ChangeRead(BaseModel):
+    before: SideRead
+    after: SideRead
+    change: float | None
+    """After minus before; null with too few calls."""
+    interval: tuple[float, float] | None
+    """95% bootstrap interval of the change."""
+    verdict: str
+    """rose, fell, no clear change, or not enough calls"""
+
+
+class ImpactRead(BaseModel):
+    focus: dict[str, str]
+    label: str
+    better: Literal["higher", "lower"]
+    agent: ChangeRead
+    team: ChangeRead | None
+    """The rest of the agent's team over the same windows."""
+    net: float | None
+    """The agent's change less the team's."""
+    statement: str
+
+
+class GoalRead(BaseModel):
+    focus: dict[str, str]
+    target: float
+    due: date | None
+    current: float | None
+    met: bool | None
+
+
+class CoachingSessionRead(BaseModel):
+    id: int
+    agent_id: str
+    team: str | None
+    coach: str
+    held_at: Instant
+    focus: list[dict[str, str]]
+    clips: list[dict[str, Any]]
+    notes: str | None
+    goals: list[GoalRead]
+    created_at: Instant
+    acknowledged_at: Instant | None
+    acknowledged_by: str | None
+    impact: list[ImpactRead] | None
+    """Before and after, per focus (when one session is read)."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 from rich.console import Console
 
 from speechqa.errors import SpeechQAError
+from speechqa.logs import configure_logging
 from speechqa.settings import Settings, get_settings
 
 console = Console(stderr=True)
@@ -26,14 +25,11 @@ def fail(exc: SpeechQAError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not verbose:
-        for noisy in ("httpx", "httpcore", "faster_whisper", "alembic"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+def setup_logging(verbose: bool) -> Settings:
+    """Load the settings and set up logging from them (``--verbose``: DEBUG); return them."""
+    settings = load_settings()
+    configure_logging(settings, verbose=verbose)
+    return settings
 
 
 def print_problems(exc: SpeechQAError) -> None:

@@ -2,42 +2,74 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from cli.common import console, fail, load_settings, setup_logging
+from cli.common import console, fail, setup_logging
 from speechqa.errors import SpeechQAError
 from speechqa.settings import Settings
 from speechqa.storage import datadir
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+class WorkerQueue(enum.StrEnum):
+    ANALYSIS = "analysis"
+    WEBHOOKS = "webhooks"
+
 
 def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+    queue: Annotated[
+        WorkerQueue,
+        typer.Option(
+            help="analysis: transcribe and score calls; webhooks: send webhook deliveries "
+            "(loads no model)."
+        ),
+    ] = WorkerQueue.ANALYSIS,
     heartbeat: Annotated[
         int, typer.Option(help="Seconds before a dead worker's job is retried.")
     ] = 60,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve this worker's Prometheus metrics on this port "
+            "(default: SPEECHQA_WORKER_METRICS_PORT, unset: off).",
+        ),
+    ] = None,
     verbose: bool = False,
 ) -> None:
-    """Work the analysis queue (start more, on more machines, to scale out)."""
+    """Work the analysis queue, or the webhook queue (start more, on more machines, to scale
+    out)."""
+    from workers import metrics
     from workers.redis_server import EmbeddedRedis
+    from workers.webhooks import run_webhook_worker
     from workers.worker import run_worker
 
-    setup_logging(verbose)
-    settings = load_settings()
+    settings = setup_logging(verbose)
     datadir.secure(settings)
+    metrics.expose(metrics_port or settings.worker_metrics_port)
     embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
     try:
-        run_worker(settings, burst=burst, heartbeat_s=heartbeat)
+        if queue is WorkerQueue.WEBHOOKS:
+            run_webhook_worker(settings, burst=burst)
+        else:
+            run_worker(settings, burst=burst, heartbeat_s=heartbeat)
     except SpeechQAError as exc:
         raise fail(exc) from exc
     finally:
@@ -49,6 +81,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes to start beside the API.")] = 1,
+    webhook_workers: Annotated[
+        int, typer.Option(min=0, max=16, help="Webhook delivery workers (they load no model).")
+    ] = 1,
     api_processes: Annotated[
         int, typer.Option(min=1, max=64, help="API processes (more serve more readers at once).")
     ] = 1,
@@ -60,13 +95,11 @@ def serve(
     """Run the API and workers; with nothing configured, embedded Redis and SQLite."""
     import uvicorn
 
-    from api.app import create_app
     from speechqa.storage.database import migrate
     from workers.redis_server import EmbeddedRedis, redis_url
     from workers.supervisor import RunRecord, Supervisor
 
-    setup_logging(verbose)
-    settings = load_settings()
+    settings = setup_logging(verbose)
     datadir.secure(settings)
     host = host or settings.host
     port = port or settings.port
@@ -76,8 +109,19 @@ def serve(
     record = RunRecord(settings.data_dir)
     embedded: EmbeddedRedis | None = None
     supervisor: Supervisor | None = None
+    hooks: Supervisor | None = None  # the webhook worker
+
+    def children() -> list[int]:
+        return [*(supervisor.pids if supervisor else []), *(hooks.pids if hooks else [])]
+
     try:
         record.claim()
+        # Every process of this run (this one, API processes, workers) writes its metrics there,
+        # and /metrics adds them up; it is set before any of them imports prometheus_client.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(settings))
+        from api.app import create_app
+        from workers.metrics import process_exited
+
         embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
         migrate(settings)
         env = dict(os.environ, SPEECHQA_REDIS_URL=redis_url(settings))
@@ -85,30 +129,60 @@ def serve(
         command = [sys.executable, "-m", "cli.main", "worker"]
         redis_pids = [embedded.process.pid] if embedded and embedded.process else []
         supervisor = Supervisor(
-            command, env, workers, on_restart=lambda pids: record.write(pids, redis_pids)
+            command,
+            env,
+            workers,
+            on_restart=lambda _: record.write(children(), redis_pids),
+            on_exit=process_exited,
         ).start()
-        record.write(supervisor.pids, redis_pids)
+        hooks = Supervisor(
+            [*command, "--queue", "webhooks"],
+            env,
+            webhook_workers,
+            on_restart=lambda _: record.write(children(), redis_pids),
+            on_exit=process_exited,
+        ).start()
+        record.write(children(), redis_pids)
         if samples is not None:
             threading.Thread(
                 target=_submit_samples, args=(settings, samples, host, port), daemon=True
             ).start()
         console.print(f"speechqa listening on http://{host}:{port}  (API docs: /docs)")
         if api_processes == 1:
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+            uvicorn.run(
+                create_app(settings), host=host, port=port, log_level="warning", log_config=None
+            )
         else:  # each process builds its app from the same environment
             os.environ.update(env)
             uvicorn.run(
-                "api.app:create_app", factory=True, host=host, port=port,
-                workers=api_processes, log_level="warning",
+                "cli.service:api_process_app", factory=True, host=host, port=port,
+                workers=api_processes, log_level="warning", log_config=None,
             )  # fmt: skip
     except SpeechQAError as exc:
         raise fail(exc) from exc
     finally:
         if supervisor is not None:
             supervisor.stop()
+        if hooks is not None:
+            hooks.stop()
         if embedded is not None:
             embedded.stop()
         record.release()
+
+
+def api_process_app() -> FastAPI:
+    """The app of each of ``serve --api-processes N``'s processes, logging as configured."""
+    from api.app import create_app
+
+    return create_app(setup_logging(verbose=False))
+
+
+def _fresh_metrics_dir(settings: Settings) -> Path:
+    """An empty ``metrics`` folder in the data dir (a previous run's files are stale)."""
+    folder = (settings.data_dir / "metrics").resolve()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    return folder
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

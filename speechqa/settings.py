@@ -97,12 +97,51 @@ class Settings(BaseSettings):
     dispute_days: int = Field(
         7, ge=1, le=365, description="Days an agent has to dispute a submitted review."
     )
+    coaching_window_days: int = Field(
+        30, ge=1, le=365, description="Days before and after a coaching session compared."
+    )
+    coaching_min_calls: int = Field(
+        10, ge=2, description="Calls each side needs before a coaching change is estimated."
+    )
     auth_failures_per_minute: int = Field(
         20, ge=1, description="Failed authentications a client may make per minute; then 429."
     )
 
+    webhook_timeout_s: float = Field(
+        5.0, gt=0, le=120, description="A webhook receiver must answer within this many seconds."
+    )
+    webhook_backoff_s: float = Field(
+        5.0, gt=0, description="Delay before the 2nd attempt of a delivery; doubles each time."
+    )
+    webhook_max_attempts: int = Field(
+        8, ge=1, le=30, description="Attempts of a delivery before it is marked failed."
+    )
+    webhook_claim_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="A delivery dispatched or being sent this long without a recorded attempt "
+        "(a worker stopped) is dispatched again.",
+    )
+    webhook_poll_s: float = Field(
+        1.0, gt=0, description="How often the webhook worker looks for deliveries that are due."
+    )
+    webhook_retention_days: int = Field(
+        30, ge=1, description="Webhook messages and their delivery log are kept this many days."
+    )
+
     host: str = "127.0.0.1"
     port: int = 8000
+
+    log_format: Literal["text", "json"] = Field(
+        "text", description="'json': one JSON object per log line, for log collectors."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    worker_metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="`speechqa worker` serves its Prometheus metrics on this port; unset: off.",
+    )
 
     @field_validator("channel_map", "asr_hotwords", mode="before")
     @classmethod
@@ -122,6 +161,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_language_is_auto(cls, value: object) -> object:
         return None if value in ("", "auto") else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def audio_dir(self) -> Path:

@@ -1,8 +1,9 @@
-"""The review loop end to end, on real processes: ``speechqa serve`` (API, worker, embedded
-Redis), users made with the CLI, and every step over HTTP as the people would take it."""
+"""The review and coaching loop end to end, on real processes: ``speechqa serve`` (API, worker,
+embedded Redis), users made with the CLI, and every step over HTTP as the people would take it."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +70,18 @@ def test_the_review_loop(service):
     base, env = service
     for name, role, extra in (("lee", "lead", []), ("rita", "reviewer", ["--team", "sales"]),
                               ("rob", "reviewer", ["--team", "sales"]),
-                              ("ann", "agent", ["--agent", "ann"])):  # fmt: skip
+                              ("ann", "agent", ["--agent", "ann"]),
+                              ("cara", "coach", ["--team", "sales"])):  # fmt: skip
         cli("user", "create", name, "--role", role, *extra, env=env)
     key = {n: cli("apikey", "create", "--user", n, env=env).split()[-1]
-           for n in ("lee", "rita", "rob", "ann")}  # fmt: skip
+           for n in ("lee", "rita", "rob", "ann", "cara")}  # fmt: skip
     ingest = cli("apikey", "create", "--scope", "ingest", env=env).split()[-1]
     http = {n: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {k}"}, timeout=60)
             for n, k in {**key, "pbx": ingest}.items()}  # fmt: skip
 
     # An upstream system submits two calls; the worker analyses them.
     calls = {}
-    for name in ("billing_refund", "address_change"):
+    for name in ("billing_refund", "angry_to_satisfied"):
         path = EXAMPLES / f"{name}.wav"
         channels = json.loads(path.with_suffix(".json").read_text())["channels"]
         meta = {"agent_id": "ann", "team": "sales", "external_id": name, "channels": channels}
@@ -131,7 +134,7 @@ def test_the_review_loop(service):
     assert rows[call]["score_source"] == "review" and rows[call]["score"] == resolved["score"]
     kpis = http["ann"].get("/v1/agents/ann/kpis").json()["totals"]["metrics"]["qa_score"]
     assert kpis["mean"] == pytest.approx(
-        (resolved["score"] + rows[calls["address_change"]]["score"]) / 2, abs=0.01
+        (resolved["score"] + rows[calls["angry_to_satisfied"]]["score"]) / 2, abs=0.01
     )
 
     # A calibration session with two reviewers reports agreement and the machine's precision.
@@ -147,3 +150,36 @@ def test_the_review_loop(service):
     assert 0 < report["percent_agreement"] < 1
     assert report["submitted"] == {"rita": 1, "rob": 1}
     assert any(m["precision"] is not None for m in report["machine"].values())
+
+    # A coach pulls good and bad examples of stating the resolution: the shop call's agent says
+    # "refunded"; the billing call's refund is lost to recognition (tiny.en hears "I can miss
+    # you"), so it counts as a miss. Each address plays its span.
+    for quality, expected in (("good", "angry_to_satisfied"), ("bad", "billing_refund")):
+        found = http["cara"].get("/v1/coaching/examples",
+                                 params={"rule": "resolution", "quality": quality}).json()  # fmt: skip
+        assert [e["call_id"] for e in found["items"]] == [calls[expected]], (quality, found)
+        example = found["items"][0]
+        clip = http["cara"].get(example["audio_url"])
+        assert clip.status_code == 200 and clip.headers["content-type"] == "audio/wav"
+        with wave.open(io.BytesIO(clip.content)) as wav:
+            seconds = wav.getnframes() / wav.getframerate()
+        assert seconds == pytest.approx(example["end"] - example["start"], abs=0.01)
+    good = http["cara"].get("/v1/coaching/examples",
+                            params={"rule": "resolution", "quality": "good"}).json()["items"][0]  # fmt: skip
+    assert "refund" in good["text"].lower() and good["speaker"] == "agent"
+    assert "between the script steps" in example["reason"]  # the bad one: where it belonged
+
+    # cara keeps the clip, coaches ann on it, and ann acknowledges.
+    library = http["cara"].post("/v1/coaching/collections", json={"name": "verify first"}).json()
+    saved = http["cara"].post(f"/v1/coaching/collections/{library['id']}/clips", json={
+        "call_id": example["call_id"], "start": example["start"], "end": example["end"]})  # fmt: skip
+    assert saved.status_code == 201, saved.text
+    coached = http["cara"].post("/v1/coaching/sessions", json={
+        "agent_id": "ann", "focus": [{"rule": "resolution"}, {"kpi": "qa_score"}],
+        "clips": [{k: example[k] for k in ("call_id", "start", "end")}],
+        "notes": "Verify the caller before anything else."}).json()  # fmt: skip
+    impact = http["ann"].get(f"/v1/coaching/sessions/{coached['id']}").json()["impact"]
+    assert impact[0]["agent"]["before"]["calls"] == 2
+    assert impact[0]["agent"]["verdict"] == "not enough calls"
+    ack = http["ann"].post(f"/v1/coaching/sessions/{coached['id']}/acknowledge")
+    assert ack.status_code == 200 and ack.json()["acknowledged_by"] == "ann"

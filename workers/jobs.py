@@ -13,6 +13,7 @@ from typing import Any
 
 from rq import get_current_job
 from rq.job import Job
+from sqlalchemy.orm import Session
 
 from speechqa.calls import repository
 from speechqa.errors import NotFound, SpeechQAError
@@ -22,7 +23,8 @@ from speechqa.rules import store
 from speechqa.scoring import rescore, score_calls
 from speechqa.settings import Settings, get_settings
 from speechqa.storage.database import session_scope
-from speechqa.storage.tables import CallStatus
+from speechqa.storage.tables import Call, CallStatus
+from speechqa.webhooks import events, outbox
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ def analyze_call(call_id: str) -> str:
             repository.save_transcript(session, call, transcript, transcriber.spec.model)
             score_calls(session, [call_id])
             repository.set_status(session, call, CallStatus.DONE, progress=1.0)
+            outbox.emit(session, events.CALL_ANALYZED, events.call_data(session, call))
     except SpeechQAError as exc:
         _fail(settings, call_id, exc.message)
         return "failed"
@@ -88,7 +91,7 @@ def on_analysis_failure(job: Job, connection: Any, exc_type: Any, value: Any, tb
         with session_scope(settings) as session:
             call = repository.get_call(session, call_id)
             if call.status != CallStatus.DONE and call.status != CallStatus.FAILED:
-                repository.set_status(session, call, CallStatus.FAILED, reason=reason)
+                _set_failed(session, call, reason)
     except NotFound:
         pass
 
@@ -96,7 +99,16 @@ def on_analysis_failure(job: Job, connection: Any, exc_type: Any, value: Any, tb
 def _record(settings: Settings, call_id: str, status: CallStatus, reason: str) -> None:
     with session_scope(settings) as session:
         call = repository.get_call(session, call_id)
-        repository.set_status(session, call, status, reason=reason)
+        if status == CallStatus.FAILED and call.status != CallStatus.FAILED:
+            _set_failed(session, call, reason)
+        else:
+            repository.set_status(session, call, status, reason=reason)
+
+
+def _set_failed(session: Session, call: Call, reason: str) -> None:
+    """Fail the call and announce it (``call.failed``), in the caller's transaction."""
+    repository.set_status(session, call, CallStatus.FAILED, reason=reason)
+    outbox.emit(session, events.CALL_FAILED, events.call_data(session, call))
 
 
 def _fail(settings: Settings, call_id: str, reason: str) -> None:

@@ -38,10 +38,12 @@ class Supervisor:
         count: int,
         check_every_s: float = 1.0,
         on_restart: Callable[[list[int]], None] | None = None,
+        on_exit: Callable[[int], None] | None = None,
         quick_death_s: float = QUICK_DEATH_S,
     ) -> None:
         self.quick_death_s = quick_death_s
         self.on_restart = on_restart
+        self.on_exit = on_exit
         self.command = list(command)
         self.env = env
         self.count = count
@@ -91,6 +93,7 @@ class Supervisor:
                 return None
             pause_until[i] = 0.0
             log.warning("worker %d exited with %s; starting a new one", child.pid, child.returncode)
+            self._exited(child.pid)
             self.children[i] = self._spawn()
             self.started_at[i] = now
             self.restarts += 1
@@ -112,6 +115,16 @@ class Supervisor:
                 except subprocess.TimeoutExpired:
                     child.kill()
                     child.wait()
+            for child in self.children:
+                self._exited(child.pid)
+
+    def _exited(self, pid: int) -> None:
+        if self.on_exit is None:
+            return
+        try:
+            self.on_exit(pid)
+        except Exception:  # a clean-up hook never stops the supervisor
+            log.exception("clean-up after worker %d failed", pid)
 
 
 class RunRecord:

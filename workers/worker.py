@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 from rq import Queue, SimpleWorker
-from rq.job import Job
+from rq.job import Job, JobStatus
 
 from speechqa.calls import repository
 from speechqa.calls.recordings import apply_retention
+from speechqa.logs import bind
 from speechqa.pipeline.transcription import ModelSpec, load_model
 from speechqa.settings import Settings
 from speechqa.storage.database import migrate, session_scope
 from speechqa.storage.tables import CallStatus, utcnow
+from workers import metrics as job_metrics
 from workers import queue as jobs_queue
 from workers.redis_server import connect
 
@@ -62,11 +65,40 @@ class WarmWorker(SimpleWorker):
 
         thread = threading.Thread(target=beat, name="rq-heartbeat", daemon=True)
         thread.start()
+        started = time.monotonic()
         try:
-            return super().execute_job(job, queue)
+            with bind(job_id=job.id), job_metrics.running(job):
+                return super().execute_job(job, queue)
         finally:
             stop.set()
             thread.join()
+            self._finished(job, time.monotonic() - started)
+
+    def _finished(self, job: Job, seconds: float) -> None:
+        """The job's log line (job id, function, the id it works on, outcome) and metrics."""
+        try:
+            outcome = _outcome(job)
+            function = job_metrics.function_of(job)
+            subject = job.args[0] if job.args and isinstance(job.args[0], str | int) else None
+            log.info(
+                "job %s %s(%s) %s in %.1f s", job.id, function, subject or "", outcome, seconds,
+                extra={"job_id": job.id, "function": function, "subject": subject,
+                       "outcome": outcome, "duration_s": round(seconds, 3)},
+            )  # fmt: skip
+            if self.settings is not None:
+                job_metrics.record(self.settings, job, outcome, seconds)
+        except Exception:  # a job's bookkeeping never stops the worker
+            log.exception("logging or measuring job %s failed", job.id)
+
+
+def _outcome(job: Job) -> str:
+    """finished, failed (for good), or retrying (failed, queued again)."""
+    status = job.get_status(refresh=False)
+    if status == JobStatus.FINISHED:
+        return "finished"
+    if status in (JobStatus.QUEUED, JobStatus.SCHEDULED):
+        return "retrying"
+    return "failed"
 
 
 def requeue_orphans(settings: Settings, grace_s: float = 0) -> list[str]:

@@ -104,6 +104,19 @@ def utterances(session: Session, call_id: str) -> list[Utterance]:
     return [_utterance(row) for row in rows]
 
 
+def utterances_of(session: Session, call_ids: Sequence[str]) -> dict[str, list[Utterance]]:
+    """The utterances of many calls, by call id, in order."""
+    out: dict[str, list[Utterance]] = {call_id: [] for call_id in call_ids}
+    rows = session.execute(
+        select(UtteranceRow.call_id, *_UTTERANCE_COLUMNS)
+        .where(UtteranceRow.call_id.in_(list(call_ids)))
+        .order_by(UtteranceRow.call_id, UtteranceRow.idx)
+    )
+    for call_id, *row in rows:
+        out[call_id].append(_utterance(row))
+    return out
+
+
 def header(call: Call) -> CallHeader:
     return CallHeader(
         id=call.id,

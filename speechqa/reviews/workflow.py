@@ -27,6 +27,7 @@ from speechqa.scoring import evaluations
 from speechqa.scoring.evaluations import FINAL
 from speechqa.scoring.step import refresh_kpis
 from speechqa.storage.tables import CallStatus, EvaluationRow, Review, ReviewEvent, utcnow
+from speechqa.webhooks import events, outbox
 
 Decision = Literal["accept", "pass", "fail", "na"]
 MAX_TEXT = 2000
@@ -164,9 +165,12 @@ def submit(session: Session, review_id: int, principal: Principal) -> ReviewView
     _audit(session, review, principal, "submitted", {"status": "draft"},
            {"status": "submitted", "score": review.score})  # fmt: skip
     session.flush()
+    submitted = view(session, review)
     if review.session_id is None and not review.self_review:
         refresh_kpis(session, [review.call_id])
-    return view(session, review)
+        overridden = [i.key for i in submitted.items if i.answer is not None]
+        outbox.emit(session, events.REVIEW_SUBMITTED, _event_data(session, submitted, overridden))
+    return submitted
 
 
 def get(session: Session, review_id: int, principal: Principal) -> ReviewView:
@@ -325,7 +329,10 @@ def dispute(
                       "at": utcnow().isoformat()}  # fmt: skip
     review.status = "disputed"
     _audit(session, review, principal, "disputed", {"status": "submitted"}, review.dispute)
-    return view(session, review)
+    disputed = view(session, review)
+    data = _event_data(session, disputed, review.dispute["items"])
+    outbox.emit(session, events.REVIEW_DISPUTED, {**data, "comment": comment})
+    return disputed
 
 
 def resolve(
@@ -364,6 +371,27 @@ def resolve(
     session.flush()
     refresh_kpis(session, [review.call_id])
     return view(session, review)
+
+
+def _event_data(session: Session, review: ReviewView, keys: list[str]) -> dict[str, Any]:
+    """A review event's data; ``items``: the overridden (submitted) or disputed items."""
+    call = repository.get_call(session, review.call_id)
+    wanted = set(keys)
+    items = [
+        {"key": i.key, "section": i.section, "item": i.item,
+         "passed": (i.answer or i.automatic)["passed"],
+         "applicable": (i.answer or i.automatic)["applicable"],
+         "automatic_passed": i.automatic["passed"]}
+        for i in review.items
+        if i.key in wanted
+    ]  # fmt: skip
+    return {
+        "review_id": review.id, "call_id": review.call_id, "external_id": call.external_id,
+        "agent_id": call.agent_id, "team": call.team, "reviewer": review.reviewer,
+        "status": review.status, "score": review.score, "automatic_score": review.automatic_score,
+        "critical_fail": review.critical_fail, "items": items,
+        "url": f"/v1/reviews/{review.id}", "call_url": f"/v1/calls/{review.call_id}",
+    }  # fmt: skip
 
 
 def _agents_submitted(session: Session, review_id: int, principal: Principal, move: str) -> Review:

@@ -31,29 +31,39 @@ USERS = {
 # role: {route: expected status, or (status, number of calls listed)}
 TABLE: dict[str, dict[str, Any]] = {
     "agent-ann": {"list": (200, ["ann"]), "list?agent_id=bob": (200, []), "ann": 200, "bob": 404,
+                  "webhooks": 403, "add-webhook": 403,
                   "ann/audio": 410, "bob/audio": 404, "kpis/ann": 200, "kpis/bob": 404,
                   "team/billing": 403, "journal": 403, "put-ruleset": 403, "users": 403,
                   "review/ann": 201, "review/bob": 404, "reviews-of/ann": 200,
                   "reviews-of/bob": 404,
-                  "my-queue": 403, "quality": 403, "queue": 403, "calibration": 403},
+                  "my-queue": 403, "quality": 403, "queue": 403, "calibration": 403,
+                  "examples": 403, "session/ann": 403, "sessions": 200},
     "agent-bob": {"list": (200, ["bob"]), "ann": 404, "bob": 200, "kpis/ann": 404},
     "reviewer-billing": {"list": (200, ["ann"]), "list?team=tech": (200, []), "ann": 200,
+                         "webhooks": 403, "add-webhook": 403,
                          "bob": 404, "bob/audio": 404, "kpis/ann": 200, "kpis/bob": 404,
                          "team/billing": 200, "team/tech": 404, "journal": 200,
                          "journal?team=tech": 404, "put-ruleset": 403, "delete-bob": 403,
                          "review/ann": 201, "review/bob": 404, "my-queue": 200, "quality": 200,
-                         "queue": 403, "calibration": 403},
+                         "queue": 403, "calibration": 403, "examples": 403,
+                         "session/ann": 403},
     "reviewer-all": {"list": (200, ["ann", "bob"]), "ann": 200, "bob": 200, "team/tech": 200,
                      "journal": 200, "put-ruleset": 403},
     "coach-tech": {"list": (200, ["bob"]), "ann": 404, "bob": 200, "kpis/ann": 404,
+                   "webhooks": 403,
                    "team/tech": 200, "team/billing": 404, "leaderboard": 200,
-                   "review/ann": 404, "review/bob": 201},
+                   "review/ann": 404, "review/bob": 201, "examples": 200,
+                   "session/ann": 404, "session/bob": 201},
     "lead": {"list": (200, ["ann", "bob"]), "put-ruleset": 201, "users": 403,
-             "delete-bob": 403, "queue": 201, "calibration": 201, "review/bob": 201},
+             "webhooks": 403, "add-webhook": 403,
+             "delete-bob": 403, "queue": 201, "calibration": 201, "review/bob": 201,
+             "examples": 200, "session/ann": 201},
     "admin": {"list": (200, ["ann", "bob"]), "put-ruleset": 201, "users": 200,
-              "delete-bob": 204},
+              "delete-bob": 204, "add-webhook": 201, "webhooks": 200},
     "upstream": {"list": 403, "ann": 403, "kpis/ann": 403, "status/ann": 200, "users": 403,
-                 "review/ann": 403, "reviews-of/ann": 403, "quality": 403, "queue": 403},
+                 "webhooks": 403, "add-webhook": 403,
+                 "review/ann": 403, "reviews-of/ann": 403, "quality": 403, "queue": 403,
+                 "examples": 403, "sessions": 403},
     "legacy-review-key": {"list": (200, ["ann", "bob"]), "bob": 200, "put-ruleset": 403},
 }  # fmt: skip
 
@@ -115,9 +125,21 @@ def request(world: dict[str, Any], route: str, headers: dict[str, str]) -> Any:
         rule = {"kind": "random_per_agent", "per_agent": 1}
         return client.post("/v1/queues", headers=headers,
                            json={"name": "q", "rule": rule, "reviewers": ["reviewer-all"]})  # fmt: skip
+    if route == "webhooks":
+        return client.get("/v1/webhooks", headers=headers)
+    if route == "add-webhook":
+        return client.post("/v1/webhooks", headers=headers,
+                           json={"url": "https://example.com/hook", "events": ["call.analyzed"]})  # fmt: skip
     if route == "calibration":
         body = {"name": "c", "calls": list(calls.values()), "reviewers": ["reviewer-all", "lead"]}
         return client.post("/v1/calibrations", headers=headers, json=body)
+    if route == "examples":
+        return client.get("/v1/coaching/examples?quality=good&rule=empathy", headers=headers)
+    if route.startswith("session/"):
+        body = {"agent_id": route.split("/")[1], "focus": [{"kpi": "qa_score"}]}
+        return client.post("/v1/coaching/sessions", headers=headers, json=body)
+    if route == "sessions":
+        return client.get("/v1/coaching/sessions", headers=headers)
     raise AssertionError(route)
 
 

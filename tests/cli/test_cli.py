@@ -131,16 +131,17 @@ def test_serve_runs_everything_on_one_machine_with_embedded_defaults(env):
 
         # A worker killed under serve is replaced, and readiness says so meanwhile.
         record = json.loads((data_dir / "serve.json").read_text())
-        (worker,) = record["workers"]
+        worker, webhook_worker = record["workers"]  # the analysis worker, then the webhook one
         os.kill(worker, signal.SIGKILL)
         deadline = time.monotonic() + 60
-        while json.loads((data_dir / "serve.json").read_text())["workers"] == [worker]:
+        while worker in json.loads((data_dir / "serve.json").read_text())["workers"]:
             assert time.monotonic() < deadline, "the killed worker was not replaced"
             time.sleep(0.2)
         while httpx.get(f"{base}/readyz").status_code != 200:
             assert time.monotonic() < deadline, httpx.get(f"{base}/readyz").text
             time.sleep(0.2)
         children = [*json.loads((data_dir / "serve.json").read_text())["workers"], *record["redis"]]
+        assert webhook_worker in children and len(children) == 3
     finally:
         server.send_signal(signal.SIGTERM)  # as systemd or docker stop it
         server.wait(60)

@@ -11,9 +11,10 @@ from speechqa.errors import NoSpeech
 from speechqa.pipeline import audio
 from speechqa.pipeline.analysis import transcribe_call
 from speechqa.pipeline.transcription import Transcriber
+from speechqa.pipeline.wer import wer
 from speechqa.settings import Settings
 from tests.audiofiles import write_audio
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, reference
 
 pytestmark = pytest.mark.slow  # they run the speech model
 
@@ -65,8 +66,13 @@ def test_format_decodes_and_transcribes(
     assert len(decoded.channels) == (2 if layout == "stereo" else 1)
 
     transcript = transcribe_call(path, Settings(), transcriber=transcriber)
+    heard = " ".join(u.text for u in transcript.utterances)
+    # Lossy codecs shift a word or two of tiny.en's output (mp3 turns "thank you for calling
+    # Acme Bank" into "and you for calling at the man"): the words, not one phrase, are checked.
+    said = " ".join(t["text"] for t in reference("address_change")["turns"] if t["end"] <= 12.5)
+    assert wer(said, heard) < 0.35, heard
     first = transcript.utterances[0]
-    assert "thank you for calling" in first.text.lower()
+    assert "for calling" in first.text.lower()
     if layout == "stereo":
         assert first.speaker == "agent" and not transcript.roles_estimated
 

@@ -1,0 +1,182 @@
+"""Coaching: example clips, the clip library, and sessions with their before/after impact."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+
+from api.deps import MAX_ID, Coach, CoachOrAgent, SessionDep, SettingsDep
+from api.schemas import (
+    ERRORS,
+    ClipCreate,
+    ClipRead,
+    CoachingSessionCreate,
+    CoachingSessionRead,
+    CollectionCreate,
+    CollectionRead,
+    ErrorResponse,
+    ExampleList,
+)
+from speechqa.coaching import examples, library, sessions
+
+router = APIRouter(prefix="/v1/coaching", tags=["coaching"], responses=ERRORS)
+
+
+def _id() -> Any:
+    """A fresh Path per parameter (FastAPI names a shared one after its first use)."""
+    return Path(ge=1, le=MAX_ID)
+
+
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "It exists, or is in another state"}
+}
+Name = Annotated[str | None, Query(min_length=1, max_length=200)]
+
+
+def clip_url(call_id: str, start: float, end: float) -> str:
+    """The address that plays just ``start``..``end`` of a call."""
+    return f"/v1/calls/{call_id}/audio?start={start:g}&end={end:g}"
+
+
+@router.get("/examples", response_model=ExampleList)
+def find_examples(
+    session: SessionDep,
+    principal: Coach,
+    quality: Literal["good", "bad"],
+    rule: Name = None,
+    item: Annotated[str | None, Query(pattern=r"^\d{1,3}\.\d{1,3}$")] = None,
+    kpi: Name = None,
+    ruleset: Name = None,
+    agent_id: Name = None,
+    team: Name = None,
+    limit: Annotated[int, Query(ge=1, le=examples.MAX_LIMIT)] = 10,
+) -> Any:
+    """Clips of good or bad examples of a rule, a scorecard item (``item=2.0``, with
+    ``ruleset``) or a KPI, clearest first: confirmed by a reviewer, then word confidence and
+    length, newest among equals, one per agent before any agent's second."""
+    query = examples.ExampleQuery(quality, rule, item, kpi, ruleset, agent_id, team, limit)
+    found = examples.find(session, principal, query)
+    return {
+        "items": [
+            {**asdict(e), "audio_url": clip_url(e.call_id, e.start, e.end) if e.audio else None}
+            for e in found
+        ]
+    }
+
+
+def _collection(view: library.CollectionView) -> dict[str, Any]:
+    out = asdict(view)
+    if view.clips is not None:
+        out["clips"] = [_clip(c) for c in view.clips]
+    return out
+
+
+def _clip(clip: library.ClipView) -> dict[str, Any]:
+    return {**asdict(clip), "audio_url": clip_url(clip.call_id, clip.start, clip.end)}
+
+
+@router.post("/collections", status_code=201, response_model=CollectionRead, responses=CONFLICT)
+def create_collection(body: CollectionCreate, session: SessionDep, principal: Coach) -> Any:
+    """A named collection of clips, shared by coaches."""
+    return _collection(library.create(session, principal, body.name, body.description))
+
+
+@router.get("/collections", response_model=list[CollectionRead])
+def list_collections(session: SessionDep, principal: Coach) -> Any:
+    return [_collection(c) for c in library.list_all(session, principal)]
+
+
+@router.get("/collections/{collection_id}", response_model=CollectionRead)
+def get_collection(session: SessionDep, principal: Coach, collection_id: int = _id()) -> Any:
+    """A collection with the clips you may see, each with an address that plays it."""
+    return _collection(library.get(session, principal, collection_id))
+
+
+@router.post(
+    "/collections/{collection_id}/clips",
+    status_code=201,
+    response_model=ClipRead,
+    responses=CONFLICT,
+)
+def add_clip(
+    body: ClipCreate, session: SessionDep, principal: Coach, collection_id: int = _id()
+) -> Any:
+    """Save a span of a call (the words said in it are kept with it)."""
+    clip = library.add(session, principal, collection_id, call_id=body.call_id,
+                       start=body.start, end=body.end, speaker=body.speaker,
+                       note=body.note)  # fmt: skip
+    return _clip(clip)
+
+
+@router.delete(
+    "/collections/{collection_id}/clips/{clip_id}", status_code=204, response_class=Response
+)
+def remove_clip(
+    session: SessionDep, principal: Coach, collection_id: int = _id(), clip_id: int = _id()
+) -> Response:
+    library.remove(session, principal, collection_id, clip_id)
+    return Response(status_code=204)
+
+
+def _session(view: sessions.SessionView) -> dict[str, Any]:
+    out = asdict(view)
+    out["clips"] = [{**c, "audio_url": clip_url(c["call_id"], c["start"], c["end"])}
+                    for c in view.clips]  # fmt: skip
+    return out
+
+
+@router.post("/sessions", status_code=201, response_model=CoachingSessionRead)
+def create_session(body: CoachingSessionCreate, session: SessionDep, principal: Coach) -> Any:
+    """Record a coaching session: agent, focus, clips, notes, goals. Webhooks subscribed to
+    ``coaching.session.created`` are told."""
+    view = sessions.create(
+        session,
+        principal,
+        agent_id=body.agent_id,
+        focus=body.focus,
+        held_at=body.held_at,
+        clips=[sessions.ClipRef(**c.model_dump()) for c in body.clips],
+        notes=body.notes,
+        goals=[sessions.Goal(g.focus, g.target, g.due) for g in body.goals],
+    )
+    return _session(view)
+
+
+@router.get("/sessions", response_model=list[CoachingSessionRead])
+def list_sessions(
+    session: SessionDep,
+    principal: CoachOrAgent,
+    agent_id: Name = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Any:
+    """Sessions newest first (an agent sees their own)."""
+    found = sessions.list_sessions(session, principal, agent_id=agent_id, limit=limit)
+    return [_session(s) for s in found]
+
+
+@router.get("/sessions/{session_id}", response_model=CoachingSessionRead)
+def get_session(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CoachOrAgent,
+    session_id: int = _id(),
+    before_days: Annotated[int | None, Query(ge=1, le=365)] = None,
+    after_days: Annotated[int | None, Query(ge=1, le=365)] = None,
+) -> Any:
+    """A session with its impact: each focus KPI over the agent's calls before and after it
+    (``SPEECHQA_COACHING_WINDOW_DAYS`` each by default), the change with a 95% bootstrap
+    interval or "not enough calls", and the rest of the team over the same windows."""
+    view = sessions.get(session, principal, session_id, settings,
+                        before_days=before_days, after_days=after_days)  # fmt: skip
+    return _session(view)
+
+
+@router.post("/sessions/{session_id}/acknowledge", response_model=CoachingSessionRead,
+             responses=CONFLICT)  # fmt: skip
+def acknowledge_session(
+    session: SessionDep, principal: CoachOrAgent, session_id: int = _id()
+) -> Any:
+    """The coached agent acknowledges the session."""
+    return _session(sessions.acknowledge(session, principal, session_id))
