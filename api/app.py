@@ -29,6 +29,7 @@ from speechqa import __version__
 from speechqa.settings import Settings, get_settings
 from speechqa.storage import datadir
 from speechqa.storage.database import migrate
+from web import app as web
 from workers.redis_server import connect
 
 
@@ -67,4 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calibration.router)
     app.include_router(webhooks.router)
     app.include_router(coaching.router)
+    web.install(app)  # the pages for people, beside the API
     return app

@@ -244,15 +244,20 @@ def _submit_samples(settings: Settings, folder: Path, host: str, port: int) -> N
                     pending.discard(cid)
             time.sleep(0.5)
     table = Table(title="Sample calls")
-    for col in ("file", "status", "duration", "utterances"):
+    for col in ("file", "status", "duration", "score", "critical fail"):
         table.add_column(col)
-    table.add_column("call id", no_wrap=True)
+    table.add_column("page", no_wrap=True)
     for name, cid in submitted:
         doc = client.get(f"/v1/calls/{cid}").json()
         duration = f"{doc['duration_s']:.1f} s" if doc["duration_s"] else "-"
-        table.add_row(name, doc["status"], duration, str(len(doc["utterances"])), cid)
+        final = (doc.get("review") or {}).get("final") or doc.get("score") or {}
+        score = f"{final['value']:.0f}" if final.get("value") is not None else "-"
+        critical = "yes" if final.get("critical_fail") else "no" if final else "-"
+        table.add_row(name, doc["status"], duration, score, critical, f"{base}/calls/{cid}")
     console.print(table)
-    console.print("Read a call (this key can submit and review):", soft_wrap=True)
+    console.print(f"Open {base}/ and sign in with this key (it can review every call):")
+    console.print(f"  {key}", soft_wrap=True)
+    console.print("Read a call over the API with the same key:", soft_wrap=True)
     console.print(
         f"  curl -H 'Authorization: Bearer {key}' {base}/v1/calls/<call id>", soft_wrap=True
     )

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System packages speechqa's tests use: Debian's espeak-ng writes the sample calls.
+# System packages speechqa's tests use: Debian's espeak-ng writes the sample calls, and the
+# web app's tests drive Debian's chromium (Playwright's own browser download cannot work here).
 # Installs them when missing and this user can (root with apt-get); otherwise says what to run.
 set -euo pipefail
 missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${missing[*]} with apt-get" >&2

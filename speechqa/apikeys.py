@@ -214,6 +214,12 @@ def authenticate(session: Session, key: str | None) -> Principal:
     if not key:
         raise Unauthorized("An API key is required: send 'Authorization: Bearer <key>'.")
     row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key)))
+    return principal_of(session, row)
+
+
+def principal_of(session: Session, row: ApiKey | None) -> Principal:
+    """The principal of a stored key (Unauthorized when it is revoked or expired); notes its
+    use, to the minute."""
     if row is None or row.revoked_at is not None:
         raise Unauthorized("The API key is not valid.")
     if _past(row.expires_at):

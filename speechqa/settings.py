@@ -129,6 +129,15 @@ class Settings(BaseSettings):
         30, ge=1, description="Webhook messages and their delivery log are kept this many days."
     )
 
+    web_session_hours: float = Field(
+        12, gt=0, le=24 * 30, description="How long a web app sign-in lasts."
+    )
+    web_cookie_secure: bool = Field(
+        True,
+        description="Send the web session cookie over HTTPS only (browsers also allow it on "
+        "http://localhost and 127.0.0.1); turn off only behind a plain-HTTP proxy on a trusted "
+        "network.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -22,7 +22,7 @@ PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setupto
 def test_every_package_in_the_tree_is_in_the_wheel():
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("speechqa", "api", "workers", "cli")
+        for top in ("speechqa", "api", "workers", "cli", "web")
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert found | {"speechqa.model_files"} == set(PACKAGES)
@@ -83,3 +83,13 @@ def test_the_wheel_installs_and_analyses_a_call_outside_the_checkout(tmp_path):
     assert doc["speakers"] == ["agent", "customer"]
     assert doc["score"]["ruleset"] == "default" and doc["score"]["value"] is not None
     assert any(u["sentiment"] for u in doc["utterances"])
+
+    # The web app's pages and assets come with it: the sign-in page renders from the wheel.
+    page = subprocess.run(
+        [python, "-c", "from fastapi.testclient import TestClient; from api.app import create_app; "
+         "c = TestClient(create_app()); r = c.get('/login'); s = c.get('/static/call.js'); "
+         "p = c.get('/static/vendor/plotly.min.js'); "
+         "print(r.status_code, 'Your API key' in r.text, s.status_code, p.status_code)"],
+        capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120,
+    )  # fmt: skip
+    assert page.stdout.split() == ["200", "True", "200", "200"], page.stderr

@@ -79,6 +79,14 @@ def _gaps(spans: Sequence[Span], duration: float) -> list[Span]:
     return gaps
 
 
+def overtalk(
+    speech: Mapping[str, Sequence[Sequence[float]]], bridge_s: float = MetricOptions.bridge_s
+) -> list[Span]:
+    """Stretches where the agent and the customer talk at once (``overtalk_s`` adds them up)."""
+    agent, customer = (bridge(speech.get(role, []), bridge_s) for role in ROLES)
+    return _intersection(agent, customer)
+
+
 def silences(
     speech: Mapping[str, Sequence[Sequence[float]]],
     duration_s: float,

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from speechqa.apikeys import Principal
+from speechqa.apikeys import Principal, Scope
 from speechqa.errors import Conflict, InvalidInput, NotFound
 from speechqa.reviews import workflow
 from speechqa.rules.scorecard import item_key
@@ -93,6 +93,15 @@ def create(
     except IntegrityError:
         raise Conflict(f"A calibration session named {name!r} exists.") from None
     return _info(row)
+
+
+def visible_sessions(session: Session, principal: Principal) -> list[SessionInfo]:
+    """The sessions a reviewer takes part in; every session for a lead."""
+    rows = session.scalars(
+        select(CalibrationSession).order_by(CalibrationSession.created_at.desc())
+    )
+    lead = Scope.LEAD in principal.scopes
+    return [_info(r) for r in rows if lead or principal.who in r.reviewers]
 
 
 def start_review(

@@ -1,0 +1,78 @@
+"""Signing in and out: an API key for a browser session held in an HTTP-only cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from api.throttle import FailureLimiter
+from speechqa import signin
+from speechqa.errors import TooManyRequests, Unauthorized
+from web.deps import COOKIE, PageRoute, SignedIn, back, database, form_of, render, settings_of
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (never another host) is followed after signing in."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/calls"
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return RedirectResponse("/calls", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", None, next=_safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    key: Annotated[str, Form(max_length=500)],
+    next: Annotated[str, Form()] = "/calls",
+) -> Response:
+    settings = settings_of(request)
+    limiter: FailureLimiter = request.app.state.auth_failures  # the API's: one budget per client
+    client = request.client.host if request.client else "unknown"
+    try:
+        limiter.check(client)
+    except TooManyRequests as exc:
+        page = render(request, "login.html", None, next=_safe_next(next), error=exc.message)
+        page.status_code = 429
+        return page
+    try:
+        with database(request) as session:
+            token, _ = signin.sign_in(session, key, settings.web_session_hours)
+    except Unauthorized as exc:
+        limiter.failed(client)
+        page = render(request, "login.html", None, next=_safe_next(next), error=exc.message)
+        page.status_code = 401
+        return page
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(settings.web_session_hours * 3600),
+        httponly=True,
+        secure=settings.web_cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, who: SignedIn) -> Response:
+    await form_of(request, who)
+    with database(request) as session:
+        signin.sign_out(session, request.cookies.get(COOKIE))
+    response = back("/login", "You are signed out.")
+    response.delete_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,71 @@
+"""Rulesets for leads: versions and their source, a new version with every problem shown at
+its line, and re-scoring the stored transcripts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from speechqa.apikeys import Scope
+from speechqa.rules import store
+from speechqa.rules.ruleset import RulesetInvalid
+from web.deps import PageRoute, SignedIn, back, database, form_of, render, settings_of
+from workers.queue import enqueue_rescore
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@router.get("/rulesets")
+def rulesets_page(request: Request, who: SignedIn) -> Response:
+    who.principal.require_any(Scope.LEAD)
+    with database(request) as session:
+        found = store.names(session)
+    return render(request, "rulesets.html", who, rulesets=found)
+
+
+@router.get("/rulesets/{name}")
+def ruleset_page(name: str, request: Request, who: SignedIn) -> Response:
+    who.principal.require_any(Scope.LEAD)
+    raw = request.query_params.get("version")
+    with database(request) as session:
+        described = store.describe(session, name, int(raw) if raw and raw.isdigit() else None)
+    return render(request, "ruleset.html", who, r=described, draft=described["source"], problems=[])
+
+
+@router.post("/rulesets/{name}")
+async def store_version(name: str, request: Request, who: SignedIn) -> Response:
+    """A new version from the form; on problems the page comes back with each at its line."""
+    who.principal.require_any(Scope.LEAD)
+    form = await form_of(request, who)
+    source = str(form.get("source") or "")
+    try:
+        with database(request) as session:
+            stored = store.put(session, source, name=name, by=who.principal.who)
+    except RulesetInvalid as exc:
+        with database(request) as session:
+            described = (
+                store.describe(session, name)
+                if store.exists(session, name)
+                else {"name": name, "version": None, "versions": [], "source": ""}
+            )
+        lines = {p.get("line") for p in exc.details or [] if p.get("line")}
+        return render(
+            request,
+            "ruleset.html",
+            who,
+            r=described,
+            draft=source,
+            problems=exc.details or [],
+            error_lines=lines,
+        )
+    note = f"Stored as version {stored.version}." if stored.created else "Unchanged."
+    return back(f"/rulesets/{name}", note)
+
+
+@router.post("/rulesets/{name}/rescore")
+async def rescore(name: str, request: Request, who: SignedIn) -> Response:
+    who.principal.require_any(Scope.LEAD)
+    await form_of(request, who)
+    with database(request) as session:
+        ruleset = store.get(session, name)
+    job = enqueue_rescore(settings_of(request), request.app.state.redis, name, ruleset.version or 0)
+    return back(f"/rulesets/{name}", f"Re-scoring with version {ruleset.version} (job {job.id}).")
