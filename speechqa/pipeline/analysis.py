@@ -43,7 +43,7 @@ def transcribe_call(
     hotwords: Iterable[str] = (),
     agent_phrases: Iterable[str] = (),
 ) -> Transcript:
-    """Decode, find speech, transcribe each channel, attribute speakers, build utterances.
+    """Decode, find speech, transcribe the channels, attribute speakers, build utterances.
 
     ``hotwords`` are terms Whisper should expect (the ruleset's vocabulary); ``agent_phrases``
     help tell the agent from the customer on a mono call.
@@ -60,18 +60,15 @@ def transcribe_call(
     transcriber = transcriber or Transcriber(settings)
     hotwords = list(hotwords)
 
-    # Progress is weighted by channel; decoding counts for a small fixed share.
     decode_share, asr_end = 0.05, 0.95  # the rest: speakers and sentiment
     n = len(decoded.channels)
-    channels: list[ChannelTranscript] = []
-    for i, (samples, speaker) in enumerate(zip(decoded.channels, speakers, strict=True)):
-        base = decode_share + (asr_end - decode_share) * i / n
-
-        def on_progress(fraction: float, base: float = base) -> None:
-            report("transcribing", base + (asr_end - decode_share) * fraction / n)
-
-        on_progress(0.0)
-        channels.append(transcriber.transcribe(samples, speaker, on_progress, hotwords=hotwords))
+    report("transcribing", decode_share)
+    channels: list[ChannelTranscript] = transcriber.transcribe_channels(
+        decoded.channels,
+        speakers,
+        lambda fraction: report("transcribing", decode_share + (asr_end - decode_share) * fraction),
+        hotwords=hotwords,
+    )
 
     if not any(c.speech for c in channels):
         raise NoSpeech("No speech was found in the recording: it is silent or only noise.")
