@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
@@ -197,6 +199,11 @@ def _submit_samples(settings: Settings, folder: Path, host: str, port: int) -> N
     from speechqa.storage.database import session_scope
 
     base = f"http://{host}:{port}"
+    # This poller's own requests would fill the screen with request log lines under the
+    # progress bars; they are quiet until the table is printed.
+    requests_log = logging.getLogger("api.requests")
+    level = requests_log.level
+    requests_log.setLevel(logging.WARNING)
     with session_scope(settings) as session:
         key = create_key(session, [Scope.INGEST, Scope.REVIEW], name="samples")
     headers = {"Authorization": f"Bearer {key}"}
@@ -254,7 +261,8 @@ def _submit_samples(settings: Settings, folder: Path, host: str, port: int) -> N
         score = f"{final['value']:.0f}" if final.get("value") is not None else "-"
         critical = "yes" if final.get("critical_fail") else "no" if final else "-"
         table.add_row(name, doc["status"], duration, score, critical, f"{base}/calls/{cid}")
-    console.print(table)
+    # Wide enough for the whole addresses, also when the output is piped (rich assumes 80).
+    (console if console.width >= 140 else Console(width=140, stderr=True)).print(table)
     console.print(f"Open {base}/ and sign in with this key (it can review every call):")
     console.print(f"  {key}", soft_wrap=True)
     console.print("Read a call over the API with the same key:", soft_wrap=True)
@@ -262,3 +270,4 @@ def _submit_samples(settings: Settings, folder: Path, host: str, port: int) -> N
         f"  curl -H 'Authorization: Bearer {key}' {base}/v1/calls/<call id>", soft_wrap=True
     )
     console.print(f"API documentation: {base}/docs   Stop the service with Ctrl-C.")
+    requests_log.setLevel(level)
