@@ -17,13 +17,14 @@ import time
 from datetime import timedelta
 
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from speechqa.settings import Settings, get_settings
 from speechqa.storage.database import migrate, session_scope
 from speechqa.storage.tables import utcnow
 from speechqa.webhooks import delivery
 from workers.redis_server import connect
+from workers.worker import ObservedWorker
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,13 @@ class Dispatcher:
             self._stop.wait(self.settings.webhook_poll_s)
 
 
-def build_webhook_worker(settings: Settings, *, name: str | None = None) -> SimpleWorker:
+def build_webhook_worker(settings: Settings, *, name: str | None = None) -> ObservedWorker:
     """An RQ worker of the webhook queue that runs jobs in its own process (no fork per job:
-    an attempt is a short HTTP request)."""
+    an attempt is a short HTTP request), each with its log line and job metrics."""
     connection = connect(settings)
-    return SimpleWorker([webhook_queue(settings, connection)], connection=connection, name=name)
+    worker = ObservedWorker([webhook_queue(settings, connection)], connection=connection, name=name)
+    worker.settings = settings
+    return worker
 
 
 def run_webhook_worker(settings: Settings, *, burst: bool = False) -> None:

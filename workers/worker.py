@@ -31,9 +31,39 @@ from workers.redis_server import connect
 log = logging.getLogger(__name__)
 
 
-class WarmWorker(SimpleWorker):
-    heartbeat_s: int = 60
+class ObservedWorker(SimpleWorker):
+    """Runs jobs in its own process (no fork per job) and gives each job a log line and its
+    metrics: the analysis worker below, and the webhook worker."""
+
     settings: Settings | None = None
+
+    def execute_job(self, job: Job, queue: Queue) -> Any:
+        started = time.monotonic()
+        try:
+            with bind(job_id=job.id), job_metrics.running(job):
+                return super().execute_job(job, queue)
+        finally:
+            self._finished(job, time.monotonic() - started)
+
+    def _finished(self, job: Job, seconds: float) -> None:
+        """The job's log line (job id, function, the id it works on, outcome) and metrics."""
+        try:
+            outcome = _outcome(job)
+            function = job_metrics.function_of(job)
+            subject = job.args[0] if job.args and isinstance(job.args[0], str | int) else None
+            log.info(
+                "job %s %s(%s) %s in %.1f s", job.id, function, subject or "", outcome, seconds,
+                extra={"job_id": job.id, "function": function, "subject": subject,
+                       "outcome": outcome, "duration_s": round(seconds, 3)},
+            )  # fmt: skip
+            if self.settings is not None:
+                job_metrics.record(self.settings, job, outcome, seconds)
+        except Exception:  # a job's bookkeeping never stops the worker
+            log.exception("logging or measuring job %s failed", job.id)
+
+
+class WarmWorker(ObservedWorker):
+    heartbeat_s: int = 60
 
     def run_maintenance_tasks(self) -> None:
         """RQ's registry clean-up (which retries abandoned jobs), then re-queue lost calls."""
@@ -65,30 +95,11 @@ class WarmWorker(SimpleWorker):
 
         thread = threading.Thread(target=beat, name="rq-heartbeat", daemon=True)
         thread.start()
-        started = time.monotonic()
         try:
-            with bind(job_id=job.id), job_metrics.running(job):
-                return super().execute_job(job, queue)
+            return super().execute_job(job, queue)
         finally:
             stop.set()
             thread.join()
-            self._finished(job, time.monotonic() - started)
-
-    def _finished(self, job: Job, seconds: float) -> None:
-        """The job's log line (job id, function, the id it works on, outcome) and metrics."""
-        try:
-            outcome = _outcome(job)
-            function = job_metrics.function_of(job)
-            subject = job.args[0] if job.args and isinstance(job.args[0], str | int) else None
-            log.info(
-                "job %s %s(%s) %s in %.1f s", job.id, function, subject or "", outcome, seconds,
-                extra={"job_id": job.id, "function": function, "subject": subject,
-                       "outcome": outcome, "duration_s": round(seconds, 3)},
-            )  # fmt: skip
-            if self.settings is not None:
-                job_metrics.record(self.settings, job, outcome, seconds)
-        except Exception:  # a job's bookkeeping never stops the worker
-            log.exception("logging or measuring job %s failed", job.id)
 
 
 def _outcome(job: Job) -> str:

@@ -4,6 +4,7 @@ growing delays until they fail, resent, signed twice during a rotation, and neve
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from datetime import datetime, timedelta
 
@@ -231,3 +232,18 @@ def test_old_messages_are_pruned_with_their_log(client, admin, hooks, receiver):
     assert prune(hooks.model_copy(update={"webhook_retention_days": 1})) == 1
     (left,) = log(client, admin, endpoint["id"])["deliveries"]
     assert left["status"] == "pending" and left["attempts"] == []
+
+
+def test_a_delivery_job_has_its_log_line_and_job_metrics(client, admin, hooks, receiver, caplog):
+    from prometheus_client import REGISTRY
+
+    caplog.set_level(logging.INFO, logger="workers.worker")
+    labels = {"function": "deliver_webhook"}
+    before = REGISTRY.get_sample_value("speechqa_job_duration_seconds_count", labels) or 0.0
+    register(client, admin, receiver)
+    emit(hooks)
+    assert deliver(hooks) == 1
+    after = REGISTRY.get_sample_value("speechqa_job_duration_seconds_count", labels)
+    assert after == before + 1
+    (line,) = [r for r in caplog.records if getattr(r, "function", None) == "deliver_webhook"]
+    assert line.outcome == "finished" and line.job_id in line.getMessage()
