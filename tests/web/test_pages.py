@@ -129,8 +129,10 @@ def test_review_override_persists_and_the_agent_disputes_it(site, page_for):
     rita.click("text=Start a review")
     rita.select_option("select[name='decision-0.0']", "fail")
     rita.fill("input[name='reason-0.0']", "The greeting came after the hold")
+    rita.select_option("select[name='decision-0.1']", "fail")  # no reason: not saved, said so
     rita.click("text=Save answers")
-    assert "Answers saved." in rita.content()
+    assert "Not saved: item 0.1 - an override needs a reason." in rita.content()
+    assert rita.locator("select[name='decision-0.1']").input_value() == "accept"
     rita.reload()
     assert rita.locator("select[name='decision-0.0']").input_value() == "fail"
     assert rita.locator("input[name='reason-0.0']").input_value() == (

@@ -217,32 +217,39 @@ async def start_review(call_id: str, request: Request, who: SignedIn) -> Respons
 
 @router.post("/reviews/{review_id}/answers")
 async def save_answers(review_id: int, request: Request, who: SignedIn) -> Response:
-    """Every item's decision from the review form: accept, or override with a reason."""
+    """Every item's decision from the review form: accept, or override with a reason. An
+    override without a reason is not saved (and said so); the other answers are."""
     form = await form_of(request, who)
+    missing: list[str] = []
     with database(request) as session:
         review = workflow.get(session, review_id, who.principal)
-        current = {i.key: i for i in review.items}
-        for key, item in current.items():
+        for item in review.items:
+            key = item.key
             decision = str(form.get(f"decision-{key}") or "accept")
-            reason = str(form.get(f"reason-{key}") or "")
+            reason = str(form.get(f"reason-{key}") or "").strip()
             if decision not in ("accept", "pass", "fail", "na"):
                 raise InvalidInput(f"Item {key}: choose accept, pass, fail or not applicable.")
             before = item.answer
             unchanged = (decision == "accept" and before is None) or (
                 before is not None
                 and decision == _decision_of(before)
-                and reason.strip() == (before.get("reason") or "")
+                and reason == (before.get("reason") or "")
             )
-            if not unchanged:
-                workflow.answer(
-                    session,
-                    review_id,
-                    who.principal,
-                    key,
-                    cast(workflow.Decision, decision),
-                    reason,
-                )
-    return back(f"/calls/{review.call_id}#review", "Answers saved.")
+            if unchanged:
+                continue
+            if decision != "accept" and not reason:
+                missing.append(key)
+                continue
+            decided = cast(workflow.Decision, decision)
+            workflow.answer(session, review_id, who.principal, key, decided, reason)
+    url = f"/calls/{review.call_id}#review"
+    if missing:
+        items = ", ".join(missing)
+        return back(
+            url,
+            f"Not saved: item {items} - an override needs a reason. The other answers are saved.",
+        )
+    return back(url, "Answers saved.")
 
 
 def _decision_of(answer: dict[str, Any]) -> str:
