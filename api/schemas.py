@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CallAccepted(BaseModel):
@@ -512,19 +512,11 @@ class CalibrationReport(BaseModel):
     """Per item: the automatic answers against the consensus: agreement, precision, recall."""
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-Instant = Annotated[datetime, AfterValidator(_utc)]
-"""A moment in time, always with its offset (SQLite hands back naive UTC datetimes)."""
-
-
 class ExampleRead(BaseModel):
     call_id: str
     agent_id: str
     team: str | None
-    at: Instant
+    at: datetime
     """When the call took place."""
     speaker: str | None
     start: float
@@ -560,7 +552,7 @@ class ClipRead(BaseModel):
     text: str | None
     note: str | None
     added_by: str
-    added_at: Instant
+    added_at: datetime
     audio_url: str
 
 
@@ -574,7 +566,7 @@ class CollectionRead(BaseModel):
     name: str
     description: str | None
     created_by: str
-    created_at: Instant
+    created_at: datetime
     clip_count: int
     clips: list[ClipRead] | None = None
 
@@ -607,8 +599,8 @@ class CoachingSessionCreate(BaseModel):
 
 
 class SideRead(BaseModel):
-    start: Instant
-    end: Instant
+    start: datetime
+    end: datetime
     calls: int
     value: float | None
 
@@ -649,13 +641,13 @@ class CoachingSessionRead(BaseModel):
     agent_id: str
     team: str | None
     coach: str
-    held_at: Instant
+    held_at: datetime
     focus: list[dict[str, str]]
     clips: list[dict[str, Any]]
     notes: str | None
     goals: list[GoalRead]
-    created_at: Instant
-    acknowledged_at: Instant | None
+    created_at: datetime
+    acknowledged_at: datetime | None
     acknowledged_by: str | None
     impact: list[ImpactRead] | None
     """Before and after, per focus (when one session is read)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -51,8 +51,7 @@ def resume(session: Session, token: str | None) -> SignedIn:
     row = session.get(WebSession, _hash(token))
     if row is None:
         raise Unauthorized("Sign in to continue.")
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if expires <= utcnow():
+    if row.expires_at <= utcnow():
         raise Unauthorized("Your session has expired. Sign in again.")
     principal = principal_of(session, session.get(ApiKey, row.key_id))
     return SignedIn(principal, row.csrf)

@@ -104,6 +104,17 @@ def utterances(session: Session, call_id: str) -> list[Utterance]:
     return [_utterance(row) for row in rows]
 
 
+def said_between(
+    session: Session, call_id: str, start: float, end: float, speaker: str | None = None
+) -> str | None:
+    """The words of the turns heard between ``start`` and ``end`` (of ``speaker``'s turns when
+    they spoke in the span), for a clip to keep with it."""
+    turns = [t for t in utterances(session, call_id) if t.end > start and t.start < end]
+    if speaker is not None:
+        turns = [t for t in turns if t.speaker == speaker] or turns
+    return " ".join(t.text for t in turns) or None
+
+
 def utterances_of(session: Session, call_ids: Sequence[str]) -> dict[str, list[Utterance]]:
     """The utterances of many calls, by call id, in order."""
     out: dict[str, list[Utterance]] = {call_id: [] for call_id in call_ids}

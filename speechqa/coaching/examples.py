@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Select, select
@@ -37,7 +37,7 @@ from speechqa.pipeline.conversation import silences
 from speechqa.rules import store
 from speechqa.rules.matching import Window
 from speechqa.rules.ruleset import ItemSpec, Ruleset
-from speechqa.rules.scorecard import item_key
+from speechqa.rules.scorecard import item_result, item_specs
 from speechqa.scoring import evaluations
 from speechqa.storage.tables import Call, CallStats, CallStatus, KpiEvent
 
@@ -147,12 +147,7 @@ def _check(session: Session, query: ExampleQuery) -> bool:
 
 
 def _targets(ruleset: Ruleset, query: ExampleQuery) -> list[_Target]:
-    sections = ruleset.spec.scorecard.sections if ruleset.spec.scorecard else []
-    items = [
-        (item_key(s, i), item)
-        for s, section in enumerate(sections)
-        for i, item in enumerate(section.items)
-    ]
+    items = item_specs(ruleset)
     if query.item is not None:
         return [_Target(item.rule, key, item) for key, item in items if key == query.item]
     if query.rule is None or query.rule not in ruleset.rules:
@@ -197,11 +192,7 @@ def _candidates(
     if query.kpi is not None:
         stmt = stmt.where(CallStats.values[query.kpi].as_float().is_not(None))
     stmt = stmt.order_by(CallStats.at.desc(), Call.id).limit(SCAN_CALLS)
-    return [_Candidate(call, _aware(at), values) for call, at, values in session.execute(stmt)]
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return [_Candidate(call, at, values) for call, at, values in session.execute(stmt)]
 
 
 # -- rules and items ----------------------------------------------------------------------
@@ -253,10 +244,10 @@ def _verdict(
         if matched != (quality == "good"):
             return None
         return False, list(rule_result["hits"]) if matched else []
-    automatic = _item(result.get("score"), target.key)
+    automatic = item_result(result.get("score"), target.key)
     if automatic is None or not automatic["applicable"]:
         return None
-    reviewed = _item(final, target.key) if final else None
+    reviewed = item_result(final, target.key) if final else None
     answer = reviewed if reviewed is not None else automatic
     if not answer["applicable"] or bool(answer["passed"]) != (quality == "good"):
         return None
@@ -270,17 +261,6 @@ def _verdict(
             return None
         return confirmed, hits
     return confirmed, []
-
-
-def _item(score: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
-    if not score:
-        return None
-    s, i = (int(p) for p in key.split("."))
-    sections = score.get("sections") or []
-    if s >= len(sections) or i >= len(sections[s]["items"]):
-        return None
-    item: dict[str, Any] = sections[s]["items"][i]
-    return item
 
 
 def _utterances(session: Session, call_ids: set[str]) -> dict[str, list[Utterance]]:

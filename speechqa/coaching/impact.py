@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 
 from speechqa.errors import InvalidInput
 from speechqa.rules import store
-from speechqa.rules.ruleset import Ruleset
-from speechqa.rules.scorecard import item_key
+from speechqa.rules.scorecard import item_result, item_specs
 from speechqa.scoring import evaluations
 from speechqa.storage.tables import CallStats
 
@@ -66,7 +65,7 @@ class Focus:
         if kind == "rule" and name not in ruleset.rules:
             raise InvalidInput(f"No rule {name!r} in ruleset {ruleset_name!r}.",
                                details={"focus": raw})  # fmt: skip
-        if kind == "item" and _item_spec(ruleset, name) is None:
+        if kind == "item" and name not in dict(item_specs(ruleset)):
             raise InvalidInput(f"No item {name!r} on ruleset {ruleset_name!r}'s scorecard.",
                                details={"focus": raw})  # fmt: skip
         ruleset_kept = ruleset_name if kind == "item" or raw.get("ruleset") else None
@@ -175,11 +174,7 @@ def _rows(
         query = query.where(CallStats.team == team, CallStats.agent_id != not_agent)
     rows = list(session.scalars(query))
     cut = before[1]
-    return [r for r in rows if _aware(r.at) < cut], [r for r in rows if _aware(r.at) >= cut]
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return [r for r in rows if r.at < cut], [r for r in rows if r.at >= cut]
 
 
 Values = Callable[[Sequence[CallStats]], list[float]]
@@ -203,30 +198,12 @@ def _values(session: Session, focus: Focus) -> Values:
         for chosen in mine:
             final = reviewed.get(chosen.review_id) if chosen.review_id else None
             score = final if final is not None else automatic[chosen.id].get("score")
-            answer = _item_answer(score, focus.name)
+            answer = item_result(score, focus.name)
             if answer is not None and answer.get("applicable"):
                 out.append(float(bool(answer.get("passed"))))
         return out
 
     return item_values
-
-
-def _item_answer(score: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
-    section, item = (int(p) for p in key.split("."))
-    sections = (score or {}).get("sections") or []
-    if section < len(sections) and item < len(sections[section]["items"]):
-        answer: dict[str, Any] = sections[section]["items"][item]
-        return answer
-    return None
-
-
-def _item_spec(ruleset: Ruleset, key: str) -> Any:
-    sections = ruleset.spec.scorecard.sections if ruleset.spec.scorecard else []
-    for s, section in enumerate(sections):
-        for i, item in enumerate(section.items):
-            if item_key(s, i) == key:
-                return item
-    return None
 
 
 def _direction(session: Session, focus: Focus) -> Better:
@@ -235,11 +212,8 @@ def _direction(session: Session, focus: Focus) -> Better:
         return "lower" if lower else "higher"
     if focus.kind == "rule":
         ruleset = store.get(session, focus.ruleset or store.DEFAULT)
-        sections = ruleset.spec.scorecard.sections if ruleset.spec.scorecard else []
         forbidden = any(
-            item.rule == focus.name and item.expect == "absent"
-            for section in sections
-            for item in section.items
+            item.rule == focus.name and item.expect == "absent" for _, item in item_specs(ruleset)
         )
         return "lower" if forbidden else "higher"
     return "higher"

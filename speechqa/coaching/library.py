@@ -110,10 +110,7 @@ def add(
                            details={"field": "end"})  # fmt: skip
     if call.duration_s is not None and start >= call.duration_s:
         raise InvalidInput(f"The call is {call.duration_s:g} s long.", details={"field": "start"})
-    turns = [t for t in repository.utterances(session, call.id) if t.end > start and t.start < end]
-    if speaker is not None:
-        turns = [t for t in turns if t.speaker == speaker] or turns
-    text = " ".join(t.text for t in turns)[:MAX_TEXT] or None
+    text = (repository.said_between(session, call.id, start, end, speaker) or "")[:MAX_TEXT] or None
     clip = Clip(collection_id=collection.id, call_id=call.id, speaker=speaker, start=start,
                 end=end, text=text, note=(note or None) and note[:MAX_TEXT],
                 added_by=principal.who, added_at=utcnow())  # fmt: skip

@@ -126,8 +126,7 @@ def _clip(session: Session, principal: Principal, clip: ClipRef) -> dict[str, An
                            details={"clip": clip.call_id})  # fmt: skip
     text = clip.text
     if text is None:  # the words said in the span, from the transcript
-        turns = repository.utterances(session, call.id)
-        text = " ".join(t.text for t in turns if t.end > clip.start and t.start < clip.end) or None
+        text = repository.said_between(session, call.id, clip.start, clip.end)
     return {"call_id": call.id, "start": clip.start, "end": clip.end, "speaker": clip.speaker,
             "text": text, "note": clip.note}  # fmt: skip
 

@@ -191,6 +191,26 @@ def item_key(section: int, item: int) -> str:
     return f"{section}.{item}"
 
 
+def item_specs(ruleset: Ruleset) -> list[tuple[str, ItemSpec]]:
+    """A ruleset's scorecard items with their keys, in order."""
+    sections = ruleset.spec.scorecard.sections if ruleset.spec.scorecard else []
+    return [
+        (item_key(s, i), item)
+        for s, section in enumerate(sections)
+        for i, item in enumerate(section.items)
+    ]
+
+
+def item_result(score: Mapping[str, Any] | None, key: str) -> dict[str, Any] | None:
+    """The answer to item ``key`` in a scored scorecard (automatic or final), if it has one."""
+    s, i = (int(p) for p in key.split("."))
+    sections = (score or {}).get("sections") or []
+    if s < len(sections) and i < len(sections[s]["items"]):
+        found: dict[str, Any] = sections[s]["items"][i]
+        return found
+    return None
+
+
 def _item(
     section: str, item: ItemSpec, results: Mapping[str, RuleResult], metrics: Mapping[str, float]
 ) -> ItemResult:

@@ -22,11 +22,26 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment stored with its time zone and always read back aware, in UTC where the
+    database keeps none (SQLite hands back naive datetimes), so no caller has to patch them."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class CallStatus(enum.StrEnum):
@@ -47,7 +62,7 @@ class Agent(Base):
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Call(Base):
@@ -62,7 +77,7 @@ class Call(Base):
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
     team: Mapped[str | None] = mapped_column(String(200))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     direction: Mapped[str | None] = mapped_column(String(20))
     channels: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     language: Mapped[str | None] = mapped_column(String(20))
@@ -92,12 +107,10 @@ class Call(Base):
     asr_model: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
-    analyzed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    audio_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+    analyzed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    audio_deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """When retention removed the recording (the transcript and scores stay)."""
 
     agent: Mapped[Agent] = relationship()
@@ -139,7 +152,7 @@ class User(Base):
     """The teams whose calls the user sees; empty means every team."""
     agent_id: Mapped[str | None] = mapped_column(String(200))
     """For an agent: the agent whose calls and scores are theirs."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ApiKey(Base):
@@ -151,11 +164,11 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(20))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """When the key was last used, to the minute (not written on every request)."""
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class RulesetVersion(Base):
@@ -168,7 +181,7 @@ class RulesetVersion(Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     version: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(200))
 
 
@@ -190,7 +203,7 @@ class EvaluationRow(Base):
     critical_fail: Mapped[bool] = mapped_column(Boolean, default=False)
     adherence: Mapped[float | None] = mapped_column(Float)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class CallStats(Base):
@@ -207,7 +220,7 @@ class CallStats(Base):
     )
     agent_id: Mapped[str] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     """When the call took place (its started_at, else when it was received)."""
     values: Mapped[dict[str, Any]] = mapped_column(JSON)
     """Numeric metrics by name (duration_s, silence_ratio, qa_score, ...)."""
@@ -230,7 +243,7 @@ class KpiEvent(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     agent_id: Mapped[str] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     offset_s: Mapped[float | None] = mapped_column(Float)
     counter: Mapped[str] = mapped_column(String(200))
     value: Mapped[float | None] = mapped_column(Float)
@@ -261,8 +274,8 @@ class Review(Base):
     """The final scorecard, set on submit."""
     score: Mapped[float | None] = mapped_column(Float)
     critical_fail: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dispute: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The agent's dispute: items, comment, by, at."""
     resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -276,7 +289,7 @@ class ReviewEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     by: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(40))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -293,7 +306,7 @@ class ReviewQueue(Base):
     rule: Mapped[dict[str, Any]] = mapped_column(JSON)
     reviewers: Mapped[list[Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class QueueItem(Base):
@@ -307,7 +320,7 @@ class QueueItem(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     assignee: Mapped[str] = mapped_column(String(200), index=True)
     rule: Mapped[dict[str, Any]] = mapped_column(JSON)
-    sampled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sampled_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class CalibrationSession(Base):
@@ -320,7 +333,7 @@ class CalibrationSession(Base):
     call_ids: Mapped[list[Any]] = mapped_column(JSON)
     reviewers: Mapped[list[Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ClipCollection(Base):
@@ -332,7 +345,7 @@ class ClipCollection(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Clip(Base):
@@ -354,7 +367,7 @@ class Clip(Base):
     text: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     added_by: Mapped[str] = mapped_column(String(200))
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class CoachingSession(Base):
@@ -368,15 +381,15 @@ class CoachingSession(Base):
     team: Mapped[str | None] = mapped_column(String(200), index=True)
     """The agent's team when the session was held (its calls are the comparison)."""
     coach: Mapped[str] = mapped_column(String(200))
-    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    held_at: Mapped[datetime] = mapped_column(UtcDateTime())
     focus: Mapped[list[Any]] = mapped_column(JSON)
     """What the session worked on: ``{"kpi": ...}``, ``{"rule": ...}``, ``{"item": ...}``."""
     clips: Mapped[list[Any]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
     goals: Mapped[list[Any]] = mapped_column(JSON, default=list)
     """Targets: ``{"focus": {...}, "target": 80, "due": "2026-12-31"}``."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
 
 
@@ -398,11 +411,11 @@ class WebhookEndpoint(Base):
     """``whsec_`` + base64 of the key (kept readable: every delivery is signed with it)."""
     previous_secret: Mapped[str | None] = mapped_column(String(100))
     """After a rotation, the old secret still signs (beside the new) until it expires."""
-    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     description: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """Set when deleted: no new deliveries; the row stays for the messages' history."""
 
 
@@ -416,9 +429,7 @@ class WebhookMessage(Base):
     event: Mapped[str] = mapped_column(String(50))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     """The body: ``{"type", "timestamp", "data"}``."""
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class WebhookDelivery(Base):
@@ -442,12 +453,12 @@ class WebhookDelivery(Base):
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     """Attempts in the current round (a resend starts a new round)."""
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """Set when a dispatcher queued the attempt; past it, another dispatcher may queue it again."""
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class WebhookAttempt(Base):
@@ -461,7 +472,7 @@ class WebhookAttempt(Base):
     )
     number: Mapped[int] = mapped_column(Integer)
     """1, 2, ... within its round."""
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer)
@@ -475,5 +486,5 @@ class WebSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -19,7 +19,7 @@ import binascii
 import json
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -141,7 +141,7 @@ def _take(session: Session, settings: Settings, delivery_id: int) -> _Outgoing |
         return "gone"
     if row.status != DeliveryStatus.PENDING:
         return f"already {row.status}"
-    if row.next_attempt_at is None or _aware(row.next_attempt_at) > now:
+    if row.next_attempt_at is None or row.next_attempt_at > now:
         return "not due"
     endpoint = session.get(WebhookEndpoint, row.endpoint_id)
     message = session.get(WebhookMessage, row.message_id)
@@ -282,7 +282,7 @@ def _views(session: Session, rows: list[WebhookDelivery]) -> list[DeliveryView]:
     query = select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids))
     for a in session.scalars(query.order_by(WebhookAttempt.id)):
         log[a.delivery_id].append(
-            AttemptView(a.number, _aware(a.at), a.status_code, a.error, a.duration_ms)
+            AttemptView(a.number, a.at, a.status_code, a.error, a.duration_ms)
         )
     return [
         DeliveryView(
@@ -292,10 +292,10 @@ def _views(session: Session, rows: list[WebhookDelivery]) -> list[DeliveryView]:
             event=messages[r.message_id].event,
             status=r.status,
             round_attempts=r.attempts,
-            next_attempt_at=_aware(r.next_attempt_at) if r.next_attempt_at else None,
+            next_attempt_at=r.next_attempt_at,
             last_status_code=r.last_status_code,
             last_error=r.last_error,
-            created_at=_aware(r.created_at),
+            created_at=r.created_at,
             payload=messages[r.message_id].payload,
             attempts=log[r.id],
         )
@@ -315,7 +315,3 @@ def _decode(cursor: str) -> int:
     except (binascii.Error, UnicodeError, ValueError):
         pass
     raise InvalidInput("The cursor is not one this API returned.", details={"parameter": "cursor"})
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ endpoint gets no new deliveries and its pending ones are stopped; its rows stay 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,7 +94,7 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     grace period."""
     keys = [endpoint.secret]
     expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and _aware(expires) > now:
+    if endpoint.previous_secret and expires is not None and expires > now:
         keys.append(endpoint.previous_secret)
     return keys
 
@@ -108,7 +108,7 @@ def active(session: Session, endpoint_id: int) -> WebhookEndpoint:
 
 def view(endpoint: WebhookEndpoint) -> EndpointView:
     expires = endpoint.previous_secret_expires_at
-    if expires is not None and _aware(expires) <= utcnow():
+    if expires is not None and expires <= utcnow():
         expires = None
     return EndpointView(
         id=endpoint.id,
@@ -116,8 +116,8 @@ def view(endpoint: WebhookEndpoint) -> EndpointView:
         events=list(endpoint.events),
         description=endpoint.description,
         created_by=endpoint.created_by,
-        created_at=_aware(endpoint.created_at),
-        previous_secret_expires_at=_aware(expires) if expires is not None else None,
+        created_at=endpoint.created_at,
+        previous_secret_expires_at=expires,
     )
 
 
@@ -163,8 +163,3 @@ def _url_problem(url: str) -> str | None:
     if not parts.hostname:
         return "the URL names no host"
     return None
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
