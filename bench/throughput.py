@@ -246,7 +246,8 @@ def main() -> int:
                 )
                 results.append({"set": s["name"], "audio_s": duration, "mode": mode,
                                 "wall_s": r["wall_s"], "speed": speed, "wer": wer,
-                                "peak_mb": r["peak_mb"]})  # fmt: skip
+                                "peak_mb": r["peak_mb"], "texts": r["texts"],
+                                "refs": s["refs"]})  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -21,15 +21,62 @@ _CONTRACTIONS = {
     "o'clock": "oclock", "mr": "mister", "mrs": "missus",
 }  # fmt: skip
 _WORD = re.compile(r"[a-z0-9']+")
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = {
+    w: 10 * i
+    for i, w in enumerate(
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2
+    )
+}
+_NUMBERS = {w: i for i, w in enumerate(_UNITS)} | _TENS
 
 
 def normalize(text: str) -> list[str]:
+    """Lower-cased words without punctuation, contractions expanded, numbers as digits.
+
+    Whisper writes "press 1" in one window and "press one" in the next: a number said in words
+    up to ninety-nine ("twenty five" too) becomes its digits, so the two spellings are equal.
+    """
     words: list[str] = []
     for token in _WORD.findall(text.lower().replace("\u2019", "'")):
         token = token.strip("'")
         if token:
             words.extend(_CONTRACTIONS.get(token, token).split())
-    return words
+    return _digits(words)
+
+
+def _digits(words: list[str]) -> list[str]:
+    out: list[str] = []
+    after_tens = False  # the previous word was "twenty".."ninety": "five" joins it
+    for word in words:
+        value = _NUMBERS.get(word)
+        if value is not None and 0 < value < 10 and after_tens:
+            out[-1] = str(int(out[-1]) + value)
+        else:
+            out.append(word if value is None else str(value))
+        after_tens = word in _TENS
+    return out
 
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:

@@ -8,6 +8,20 @@ def test_normalize_lowercases_strips_punctuation_and_expands_contractions():
 
 
 @pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("press one to mute", ["press", "1", "to", "mute"]),
+        ("press 1 to mute", ["press", "1", "to", "mute"]),
+        ("twenty five and twenty", ["25", "and", "20"]),
+        ("seven of clubs, ten of clubs", ["7", "of", "clubs", "10", "of", "clubs"]),
+        ("someone done", ["someone", "done"]),
+    ],
+)
+def test_normalize_writes_numbers_said_in_words_as_digits(text, words):
+    assert normalize(text) == words
+
+
+@pytest.mark.parametrize(
     ("ref", "hyp", "expected"),
     [
         ("thank you for calling", "Thank you for calling.", 0.0),
@@ -15,6 +29,7 @@ def test_normalize_lowercases_strips_punctuation_and_expands_contractions():
         ("thank you", "thank you very much", 1.0),
         ("a b c d", "x b c d", 0.25),
         ("", "", 0.0),
+        ("press 2 for sales", "Press two for sales.", 0.0),
     ],
 )
 def test_wer(ref, hyp, expected):
