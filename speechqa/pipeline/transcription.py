@@ -2,9 +2,10 @@
 
 The Whisper model is loaded lazily, once per process, and kept warm: a worker pays the load
 once, not once per call. Silero VAD (shipped with faster-whisper) runs on every channel so that
-silent stretches cost nothing and produce no invented text. By default the speech of all the
-channels of a call is cut into 30-second windows (:mod:`speechqa.pipeline.batching`) that are
-decoded several at a time; ``asr_batch_size = 0`` decodes each channel sequentially instead.
+silent stretches cost nothing and produce no invented text. With ``asr_batch_size`` above 0
+the speech of all the channels of a call is cut into windows of up to 30 seconds
+(:mod:`speechqa.pipeline.batching`) that are decoded several at a time; 0 decodes each channel
+sequentially, as bare faster-whisper does.
 """
 
 from __future__ import annotations
