@@ -45,6 +45,7 @@ class Machine:
 
     def __init__(self, name: str, root: Path, env: dict[str, str], *args: str) -> None:
         self.name = name
+        self.url = ""
         self.data_dir = root / name / "data"
         self.data_dir.mkdir(parents=True)
         self.log = root / name / "log.txt"
@@ -106,23 +107,13 @@ def machines(shared_services: Settings, tmp_path: Path) -> Iterator[dict[str, Ma
         "SPEECHQA_ASR_THREADS": "1",  # two workers on a small CI machine
     })  # fmt: skip
     port = free_port()
+    api_only = ["serve", "--port", str(port), "--workers", "0", "--webhook-workers", "0"]
     started = {
-        "api": Machine(
-            "api",
-            tmp_path,
-            env,
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "0",
-            "--webhook-workers",
-            "0",
-        ),  # fmt: skip
+        "api": Machine("api", tmp_path, env, *api_only),
         "worker-1": Machine("worker-1", tmp_path, env, "worker"),
         "worker-2": Machine("worker-2", tmp_path, env, "worker"),
     }
-    started["api"].url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+    started["api"].url = f"http://127.0.0.1:{port}"
     try:
         yield started
     finally:
@@ -145,7 +136,7 @@ def test_calls_are_analysed_by_either_worker_with_nothing_shared_but_the_service
     shared_services, machines
 ):
     api = machines["api"]
-    url = api.url  # type: ignore[attr-defined]
+    url = api.url
     redis = Redis.from_url(EXTERNAL_REDIS_URL)
 
     def up() -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-from pathlib import Path
 
 import pytest
 
@@ -28,7 +27,7 @@ def store(request, tmp_path, s3_server: S3Server):
     return S3AudioStore(bucket, "calls/", tmp_path / "spool", endpoint_url=s3_server.url)
 
 
-def _spooled(store, data: bytes) -> Path:
+def _spooled(store, data: bytes):
     store.spool_dir.mkdir(parents=True, exist_ok=True)
     path = store.spool_dir / "upload.part"
     path.write_bytes(data)
