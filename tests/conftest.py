@@ -66,9 +66,15 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 
 
 @pytest.fixture
-def s3_store(s3_server: S3Server) -> str:
+def s3_endpoint(s3_server: S3Server) -> S3Server:
+    """The S3 server the ``settings`` fixture points at (a test may start its own)."""
+    return s3_server
+
+
+@pytest.fixture
+def s3_store(s3_endpoint: S3Server) -> str:
     """``SPEECHQA_AUDIO_STORE`` for a new, empty bucket on the test S3 server."""
-    return f"s3://{s3_server.new_bucket()}/recordings"
+    return f"s3://{s3_endpoint.new_bucket()}/recordings"
 
 
 @pytest.fixture
@@ -102,7 +108,7 @@ def settings(
     store_url = request.getfixturevalue("audio_store_url")
     if store_url:
         env["SPEECHQA_AUDIO_STORE"] = store_url
-        env["SPEECHQA_S3_ENDPOINT_URL"] = request.getfixturevalue("s3_server").url
+        env["SPEECHQA_S3_ENDPOINT_URL"] = request.getfixturevalue("s3_endpoint").url
     else:
         monkeypatch.delenv("SPEECHQA_AUDIO_STORE", raising=False)
     if database_url:

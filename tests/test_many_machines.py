@@ -179,7 +179,9 @@ def test_calls_are_analysed_by_either_worker_with_nothing_shared_but_the_service
 
     # Either worker took calls: each logged the analyses it ran, and together they ran all.
     by_worker = {
-        name: {cid for cid in ids if f"analyze_call({cid}) done" in machines[name].log.read_text()}
+        name: {
+            cid for cid in ids if f"analyze_call({cid}) finished" in machines[name].log.read_text()
+        }
         for name in ("worker-1", "worker-2")
     }
     assert all(by_worker.values()), by_worker
