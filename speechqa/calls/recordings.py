@@ -129,7 +129,7 @@ def clip(settings: Settings, call: Call, start_s: float, end_s: float) -> bytes:
     try:
         with (
             source.store.open(source.key) as fileobj,
-            av.open(str(source.path or "") or fileobj, "r", metadata_errors="ignore") as container,
+            av.open(fileobj, "r", metadata_errors="ignore") as container,
         ):
             stream = container.streams.audio[0]
             rate = stream.codec_context.sample_rate or stream.sample_rate
