@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -95,6 +96,7 @@ class S3Server:
             self.process.terminate()
             self.process.wait(10)
 
+    @functools.cached_property
     def client(self) -> Any:
         import boto3
 
@@ -103,7 +105,7 @@ class S3Server:
 
     def new_bucket(self) -> str:
         name = f"speechqa-test-{uuid.uuid4().hex[:12]}"
-        self.client().create_bucket(Bucket=name)
+        self.client.create_bucket(Bucket=name)
         return name
 
 

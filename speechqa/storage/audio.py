@@ -159,23 +159,12 @@ class S3AudioStore:
         endpoint_url: str | None = None,
         multipart_threshold: int = MULTIPART_THRESHOLD,
     ) -> None:
-        import boto3
         from boto3.s3.transfer import TransferConfig
-        from botocore.config import Config
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self._spool_dir = spool_dir
-        config = Config(
-            connect_timeout=5,
-            read_timeout=60,
-            retries={"mode": "standard", "max_attempts": 3},
-            # MinIO, Ceph and other self-hosted servers are addressed by path, not by host name.
-            s3={"addressing_style": "path"} if endpoint_url else None,
-        )
-        self.client: S3Client = boto3.session.Session().client(
-            "s3", endpoint_url=endpoint_url, config=config
-        )
+        self.client = _client(endpoint_url)
         self.transfer = TransferConfig(
             multipart_threshold=multipart_threshold, multipart_chunksize=multipart_threshold
         )
@@ -264,6 +253,22 @@ class S3AudioStore:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except Exception as exc:
             raise _unreachable(self, exc) from exc
+
+
+@lru_cache(maxsize=4)
+def _client(endpoint_url: str | None) -> S3Client:
+    """One S3 client per endpoint and process (thread-safe; making one takes ~0.25 s)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=5,
+        read_timeout=60,
+        retries={"mode": "standard", "max_attempts": 3},
+        # MinIO, Ceph and other self-hosted servers are addressed by path, not by host name.
+        s3={"addressing_style": "path"} if endpoint_url else None,
+    )
+    return boto3.session.Session().client("s3", endpoint_url=endpoint_url, config=config)
 
 
 class _RangeReader(io.RawIOBase):
