@@ -70,6 +70,8 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, e.TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after_s)}
+        if isinstance(exc, e.ServiceUnavailable):
+            headers = {"Retry-After": "5"}
         if isinstance(exc, e.RangeNotSatisfiable) and exc.size is not None:
             headers = {"Content-Range": f"bytes */{exc.size}"}
         return JSONResponse(

@@ -92,6 +92,19 @@ class Settings(BaseSettings):
     )
     sentiment_threads: int = Field(1, ge=1, description="CPU threads for the sentiment model.")
 
+    audio_store: str = Field(
+        "",
+        description="Where recordings are kept: empty or 'local' = the data dir's audio/ folder "
+        "(API and workers on one machine, or sharing that folder); 's3://bucket/prefix' = an "
+        "S3-compatible bucket (S3, MinIO, Ceph), for many machines that share no disk. Region "
+        "and credentials come from boto3's usual AWS settings (AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY, AWS_REGION, ~/.aws/config, an instance role).",
+    )
+    s3_endpoint_url: str | None = Field(
+        None,
+        description="The S3 server's URL when it is not AWS (e.g. http://minio:9000); objects "
+        "are then addressed by path. Unset: AWS_ENDPOINT_URL_S3 or AWS itself.",
+    )
     audio_retention_days: int | None = Field(
         None,
         ge=1,
@@ -179,6 +192,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_language_is_auto(cls, value: object) -> object:
         return None if value in ("", "auto") else value
+
+    @field_validator("audio_store")
+    @classmethod
+    def _store_url(cls, value: str) -> str:
+        value = value.strip()
+        if value in ("", "local"):
+            return value
+        if not value.startswith("s3://") or not value[5:].split("/")[0]:
+            raise ValueError("give 'local' or s3://bucket/prefix (the prefix may be empty)")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

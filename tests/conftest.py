@@ -22,7 +22,14 @@ from api.app import create_app
 from speechqa.apikeys import Scope
 from speechqa.settings import Settings, get_settings
 from speechqa.storage.database import dispose_engines, migrate
-from tests.support import EXTERNAL_REDIS_URL, POSTGRES_URL, key_for, require_service
+from tests.support import (
+    EXTERNAL_REDIS_URL,
+    POSTGRES_URL,
+    S3_CREDENTIALS,
+    S3Server,
+    key_for,
+    require_service,
+)
 from workers.redis_server import EmbeddedRedis
 
 
@@ -43,6 +50,37 @@ def postgres_url() -> str:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3-protocol server (moto's) on 127.0.0.1, and the AWS settings boto3 needs."""
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto.log").start()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in S3_CREDENTIALS.items():
+            mp.setenv(key, value)
+        for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN"):
+            mp.delenv(key, raising=False)
+        yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_endpoint(s3_server: S3Server) -> S3Server:
+    """The S3 server the ``settings`` fixture points at (a test may start its own)."""
+    return s3_server
+
+
+@pytest.fixture
+def s3_store(s3_endpoint: S3Server) -> str:
+    """``SPEECHQA_AUDIO_STORE`` for a new, empty bucket on the test S3 server."""
+    return f"s3://{s3_endpoint.new_bucket()}/recordings"
+
+
+@pytest.fixture
+def audio_store_url() -> str:
+    """Where the ``settings`` fixture keeps audio: '' = the data dir (overridden per folder)."""
+    return ""
 
 
 @pytest.fixture(params=["embedded", "external"])
@@ -67,6 +105,12 @@ def settings(
         "SPEECHQA_REDIS_URL": redis_url,
         "SPEECHQA_JOB_RETRIES": "1",
     }
+    store_url = request.getfixturevalue("audio_store_url")
+    if store_url:
+        env["SPEECHQA_AUDIO_STORE"] = store_url
+        env["SPEECHQA_S3_ENDPOINT_URL"] = request.getfixturevalue("s3_endpoint").url
+    else:
+        monkeypatch.delenv("SPEECHQA_AUDIO_STORE", raising=False)
     if database_url:
         env["SPEECHQA_DATABASE_URL"] = database_url
     else:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +51,78 @@ def require_service(name: str, host: str, port: int) -> None:
     if IN_CI:
         pytest.fail(message + " (CI must provide it)")
     pytest.skip(message)
+
+
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+"""What boto3 needs to talk to the test S3 server (moto accepts any key)."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class S3Server:
+    """moto's standalone S3 server, a real HTTP server speaking the S3 protocol, on 127.0.0.1."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> S3Server:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not _reachable("127.0.0.1", self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"moto's S3 server did not start: {self.log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    @functools.cached_property
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+
+    def new_bucket(self) -> str:
+        name = f"speechqa-test-{uuid.uuid4().hex[:12]}"
+        self.client.create_bucket(Bucket=name)
+        return name
+
+
+def stored_audio(settings: Settings) -> list[str]:
+    """Every recording the settings' audio store holds, and any upload left in its spool folder."""
+    from speechqa.storage.audio import S3AudioStore, audio_store
+
+    store = audio_store(settings)
+    spooled = [str(p) for p in store.spool_dir.rglob("*") if p.is_file()]
+    if not isinstance(store, S3AudioStore):
+        return [str(p) for p in settings.audio_dir.rglob("*") if p.is_file()]
+    if not any(b["Name"] == store.bucket for b in store.client.list_buckets()["Buckets"]):
+        return spooled  # a test removed the bucket
+    pages = store.client.get_paginator("list_objects_v2").paginate(
+        Bucket=store.bucket, Prefix=store.prefix
+    )
+    return [o["Key"] for page in pages for o in page.get("Contents", [])] + spooled
 
 
 def shared_audio(relative: str) -> Path:

@@ -16,12 +16,13 @@ from rq.job import Job
 from sqlalchemy.orm import Session
 
 from speechqa.calls import repository
-from speechqa.errors import NotFound, SpeechQAError
+from speechqa.errors import NotFound, ServiceUnavailable, SpeechQAError
 from speechqa.pipeline.analysis import transcribe_call
 from speechqa.pipeline.transcription import Transcriber
 from speechqa.rules import store
 from speechqa.scoring import rescore, score_calls
 from speechqa.settings import Settings, get_settings
+from speechqa.storage.audio import audio_store
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import Call, CallStatus
 from speechqa.webhooks import events, outbox
@@ -39,7 +40,7 @@ def analyze_call(call_id: str) -> str:
                 return "already done"
             call.attempts += 1
             repository.set_status(session, call, CallStatus.TRANSCRIBING, progress=0.0)
-            audio_path = settings.audio_dir / call.audio_path
+            audio_key = call.audio_path
             channel_map = call.channels
             ruleset_name = call.ruleset or store.DEFAULT
     except NotFound:
@@ -51,15 +52,17 @@ def analyze_call(call_id: str) -> str:
         with session_scope(settings) as session:
             ruleset = store.get(session, ruleset_name)
         transcriber = Transcriber(settings)
-        transcript = transcribe_call(
-            audio_path,
-            settings,
-            channel_map=channel_map,
-            transcriber=transcriber,
-            progress=progress,
-            hotwords=ruleset.vocabulary(),
-            agent_phrases=ruleset.spec.agent_phrases,
-        )
+        # A bucket's recording is fetched to a temporary file here and removed afterwards.
+        with audio_store(settings).local_copy(audio_key) as audio_path:
+            transcript = transcribe_call(
+                audio_path,
+                settings,
+                channel_map=channel_map,
+                transcriber=transcriber,
+                progress=progress,
+                hotwords=ruleset.vocabulary(),
+                agent_phrases=ruleset.spec.agent_phrases,
+            )
         with session_scope(settings) as session:
             call = repository.get_call(session, call_id)
             repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
@@ -67,10 +70,11 @@ def analyze_call(call_id: str) -> str:
             score_calls(session, [call_id])
             repository.set_status(session, call, CallStatus.DONE, progress=1.0)
             outbox.emit(session, events.CALL_ANALYZED, events.call_data(session, call))
-    except SpeechQAError as exc:
-        _fail(settings, call_id, exc.message)
-        return "failed"
     except Exception as exc:
+        # Bad input fails the call at once; an outage (the audio store) is retried like a bug.
+        if isinstance(exc, SpeechQAError) and not isinstance(exc, ServiceUnavailable):
+            _fail(settings, call_id, exc.message)
+            return "failed"
         job = get_current_job()
         if job is not None and job.retries_left:
             _record(settings, call_id, CallStatus.QUEUED, f"retrying after an error: {exc!r}")

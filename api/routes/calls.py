@@ -8,13 +8,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from redis.exceptions import RedisError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from api.deps import Admin, Ingest, Reader, RedisDep, SessionDep, SettingsDep
+from api.recording import recording_response
 from api.schemas import (
     ERRORS,
     CallAccepted,
@@ -255,8 +256,7 @@ def get_audio(
             headers={"Content-Disposition": f'inline; filename="{call.id}-{lo:g}-{hi:g}.wav"'},
         )
     source = recordings.recording(settings, call)
-    recordings.check_range(request.headers.get("range"), source.size)
-    return FileResponse(source.path, media_type=source.media_type, filename=None)
+    return recording_response(source, request.headers.get("range"))
 
 
 @router.delete("/{call_id}", status_code=204, response_class=Response)

@@ -1,7 +1,8 @@
 """Ingest stage: validate a submitted recording and its metadata, store both, durably.
 
-The audio is streamed to the data dir with a size limit and hashed on the way; the call row is
-committed only after the file is in place, so an accepted recording is never lost. The same
+The audio is streamed to a local spool file with a size limit and hashed on the way, probed,
+then put in the audio store (the data dir's folder, or a bucket); the call row is committed only
+after the store holds the recording, so an accepted recording is never lost. The same
 ``external_id`` with the same audio is the same call (idempotent); with other audio, a conflict.
 """
 
@@ -11,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable
@@ -38,6 +38,7 @@ from speechqa.errors import (
 from speechqa.pipeline import audio
 from speechqa.rules import store
 from speechqa.settings import ROLES, Settings
+from speechqa.storage.audio import audio_store
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import Agent, Call, CallStatus, utcnow
 
@@ -136,7 +137,7 @@ def parse_metadata(raw: str | bytes | None) -> CallMetadata:
 
 @dataclass(frozen=True)
 class StoredUpload:
-    """An upload written to a temporary file in the data dir, not yet a call."""
+    """An upload written to a local spool file, not yet in the audio store nor a call."""
 
     path: Path
     sha256: str
@@ -165,9 +166,9 @@ def receive(
     filename: str | None = None,
     content_type: str | None = None,
 ) -> StoredUpload:
-    """Stream an upload into the data dir, enforcing the size limit, hashing as it goes."""
+    """Stream an upload to a spool file, enforcing the size limit, hashing as it goes."""
     check_content_type(content_type)
-    incoming = settings.audio_dir / "incoming"
+    incoming = audio_store(settings).spool_dir
     try:
         incoming.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=incoming, suffix=".part")
@@ -200,7 +201,7 @@ def receive(
 
 
 def _unwritable(exc: OSError) -> StorageUnavailable:
-    log.error("the audio store cannot be written: %s", exc)
+    log.error("the upload cannot be spooled: %s", exc)
     return StorageUnavailable(
         "The recording could not be stored (the audio store is full or not writable); "
         "nothing was kept. Try again later."
@@ -236,8 +237,8 @@ def submit(
 ) -> Submission:
     """Turn a stored upload into a call row (or find the existing one); the caller commits.
 
-    The audio file is moved to its final place before this returns, so committing the session
-    makes the call durable. An upload that is not used is removed.
+    The audio is in the store before this returns, so committing the session makes the call
+    durable. The upload's spool file is removed in every case.
     """
     try:
         existing = find_existing(session, meta.external_id, upload.sha256)
@@ -251,22 +252,19 @@ def submit(
 
     call_id = uuid.uuid4().hex
     suffix = _suffix(upload.filename, info.format_name)
-    final = settings.audio_dir / call_id[:2] / f"{call_id}{suffix}"
+    key = f"{call_id[:2]}/{call_id}{suffix}"
+    store = audio_store(settings)
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(upload.path, final)
-        _fsync_dir(final.parent)
-    except OSError as exc:
+        store.put(key, upload.path)
+    finally:
         upload.path.unlink(missing_ok=True)
-        final.unlink(missing_ok=True)
-        raise _unwritable(exc) from exc
     try:
         _ensure_agent(session, meta)
-        call = _call_row(call_id, meta, upload, info, final, settings)
+        call = _call_row(call_id, meta, upload, info, key)
         session.add(call)
         session.flush()
     except BaseException:
-        final.unlink(missing_ok=True)  # the row will not be committed
+        _delete_quietly(settings, key)  # the row will not be committed
         raise
     return Submission(call, created=True)
 
@@ -288,8 +286,7 @@ def _call_row(
     meta: CallMetadata,
     upload: StoredUpload,
     info: audio.AudioInfo,
-    final: Path,
-    settings: Settings,
+    key: str,
 ) -> Call:
     return Call(
         id=call_id,
@@ -304,7 +301,7 @@ def _call_row(
         tags=list(meta.tags),
         outcome=meta.outcome,
         extra=dict(meta.model_extra or {}),
-        audio_path=str(final.relative_to(settings.audio_dir)),
+        audio_path=key,
         audio_sha256=upload.sha256,
         audio_bytes=upload.size,
         content_type=upload.content_type,
@@ -320,7 +317,15 @@ def _call_row(
 
 def discard_audio(call: Call, settings: Settings) -> None:
     """Remove a call's stored audio (when its row could not be committed)."""
-    (settings.audio_dir / call.audio_path).unlink(missing_ok=True)
+    _delete_quietly(settings, call.audio_path)
+
+
+def _delete_quietly(settings: Settings, key: str) -> None:
+    """Remove audio whose call was not stored; an unreachable store leaves an orphan, logged."""
+    try:
+        audio_store(settings).delete(key)
+    except StorageUnavailable:
+        log.error("the audio %s has no call but could not be removed from the store", key)
 
 
 @dataclass(frozen=True)
@@ -369,11 +374,3 @@ def _suffix(filename: str | None, format_name: str) -> str:
         if ext and len(ext) <= 6 and ext[1:].isalnum():
             return ext
     return "." + format_name.split(",")[0]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -4,7 +4,8 @@ A reviewer's player asks for byte ranges as it seeks; a coach asks for a clip (`
 in seconds) which is cut from the recording and sent as 16-bit WAV at the recording's own rate
 and channels, so both parties stay audible. Deleting a call removes its audio and everything
 derived from it; retention deletes only the audio of calls older than N days and keeps the
-transcript, scores and KPIs (the call then says when its audio was removed).
+transcript, scores and KPIs (the call then says when its audio was removed). The recording is
+read from and removed through the audio store, a local folder or a bucket alike.
 """
 
 from __future__ import annotations
@@ -24,8 +25,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from speechqa.calls import repository
-from speechqa.errors import AudioDecodeError, Gone, InvalidInput, RangeNotSatisfiable
+from speechqa.errors import (
+    AudioDecodeError,
+    Gone,
+    InvalidInput,
+    RangeNotSatisfiable,
+    StorageUnavailable,
+)
 from speechqa.settings import Settings
+from speechqa.storage.audio import AudioStore, audio_store
 from speechqa.storage.tables import Call, utcnow
 
 log = logging.getLogger(__name__)
@@ -42,9 +50,13 @@ _RANGE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 
 @dataclass(frozen=True)
 class Recording:
-    path: Path
+    """A stored recording: its key in ``store``, and its own file when the store is local."""
+
+    store: AudioStore
+    key: str
     media_type: str
     size: int
+    path: Path | None
 
 
 def recording(settings: Settings, call: Call) -> Recording:
@@ -54,11 +66,25 @@ def recording(settings: Settings, call: Call) -> Recording:
             f"The recording of this call was removed on {call.audio_deleted_at:%Y-%m-%d}; "
             "its transcript and scores remain."
         )
-    path = settings.audio_dir / call.audio_path
-    if not path.is_file():
+    store = audio_store(settings)
+    size = store.size(call.audio_path)
+    if size is None:
         raise Gone("The recording of this call is no longer stored.")
     media_type = _MEDIA_TYPES.get(call.format_name or "", call.content_type or "audio/octet-stream")
-    return Recording(path, media_type, path.stat().st_size)
+    return Recording(store, call.audio_path, media_type, size, store.local_path(call.audio_path))
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first range of a checked ``Range`` header as (first, last) byte; None: the whole."""
+    if not header:
+        return None
+    match = _RANGE.match(header.partition("=")[2].split(",")[0])
+    if match is None:
+        return None
+    first, last = match.group(1), match.group(2)
+    if not first:  # a suffix: the last N bytes
+        return max(0, size - int(last)), size - 1
+    return int(first), min(size - 1, int(last)) if last else size - 1
 
 
 def check_range(header: str | None, size: int) -> None:
@@ -101,7 +127,10 @@ def clip(settings: Settings, call: Call, start_s: float, end_s: float) -> bytes:
         )
     source = recording(settings, call)
     try:
-        with av.open(str(source.path), metadata_errors="ignore") as container:
+        with (
+            source.store.open(source.key) as fileobj,
+            av.open(fileobj, "r", metadata_errors="ignore") as container,
+        ):
             stream = container.streams.audio[0]
             rate = stream.codec_context.sample_rate or stream.sample_rate
             channels = min(2, stream.codec_context.channels or 1)
@@ -138,10 +167,10 @@ def clip(settings: Settings, call: Call, start_s: float, end_s: float) -> bytes:
 def delete_call(session: Session, settings: Settings, call_id: str) -> None:
     """Remove a call, its audio and everything derived from it (transcript, scores, KPIs)."""
     call = repository.get_call(session, call_id)
-    path = settings.audio_dir / call.audio_path
+    key = call.audio_path
     session.delete(call)
     session.flush()
-    path.unlink(missing_ok=True)
+    audio_store(settings).delete(key)  # unreachable: 503 and the call stays
 
 
 def apply_retention(session: Session, settings: Settings, days: int) -> int:
@@ -154,9 +183,16 @@ def apply_retention(session: Session, settings: Settings, days: int) -> int:
             Call.status.in_(("done", "failed")),
         )
     ).all()
+    store = audio_store(settings)
+    removed = 0
     for call in calls:
-        (settings.audio_dir / call.audio_path).unlink(missing_ok=True)
+        try:
+            store.delete(call.audio_path)
+        except StorageUnavailable:
+            log.error("retention: the audio store cannot be reached; the rest waits for next time")
+            break
         call.audio_deleted_at = utcnow()
-    if calls:
-        log.info("retention: removed the audio of %d call(s) older than %d days", len(calls), days)
-    return len(calls)
+        removed += 1
+    if removed:
+        log.info("retention: removed the audio of %d call(s) older than %d days", removed, days)
+    return removed

@@ -6,8 +6,6 @@ same worker class ``speechqa worker`` runs.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from rq import Queue
@@ -18,15 +16,15 @@ from speechqa.calls import repository
 from speechqa.pipeline.wer import wer
 from speechqa.storage.database import session_scope
 from tests.audiofiles import corrupt_flac
-from tests.support import EXAMPLES, key_for, reference_text, submit, work
+from tests.support import EXAMPLES, key_for, reference_text, stored_audio, submit, work
 from workers.redis_server import connect
 from workers.worker import build_worker
 
 SAMPLE = EXAMPLES / "address_change.wav"
 
 
-def stored_audio_files(settings) -> list[Path]:
-    return [p for p in settings.audio_dir.rglob("*") if p.is_file()]
+def stored_audio_files(settings) -> list[str]:
+    return stored_audio(settings)
 
 
 def test_health_needs_no_key(client, settings):

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from tests.support import EXAMPLES, submit
+from tests.support import EXAMPLES, stored_audio, submit
 
 SAMPLE = EXAMPLES / "address_change.wav"
 BIG = "9223372036854775808"  # 2**63
@@ -105,7 +105,7 @@ def test_hostile_metadata_is_refused_and_nothing_is_stored(client, settings, adm
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "invalid_metadata"
     assert message in r.json()["error"]["message"]
-    assert [p for p in settings.audio_dir.rglob("*") if p.is_file()] == []
+    assert stored_audio(settings) == []
 
 
 def test_metadata_may_come_as_a_file_part(client, admin):
@@ -170,4 +170,4 @@ def test_a_chunked_upload_is_cut_off_at_the_limit(settings, admin, monkeypatch):
                 break
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < 8 << 20, f"{sent} bytes were sent before the 413"
-    assert [p for p in settings.audio_dir.rglob("*") if p.is_file()] == []
+    assert stored_audio(settings) == []

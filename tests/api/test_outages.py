@@ -2,6 +2,7 @@
 
 A PostgreSQL server of the test's own (never the machine's) is stopped and started again while
 the API runs: uploads in between get a 503 to retry, never a 202 for a call that was not stored.
+The same holds for an S3 server that stops, or a bucket that is not there.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from speechqa.apikeys import Scope
 from speechqa.settings import Settings
-from speechqa.storage.database import dispose_engines
-from tests.support import EXAMPLES, IN_CI, key_for, submit
+from speechqa.storage.database import dispose_engines, session_scope
+from speechqa.storage.tables import Call
+from tests.support import EXAMPLES, IN_CI, S3Server, key_for, stored_audio, submit
 
 SAMPLE = EXAMPLES / "address_change.wav"
 
@@ -119,3 +121,40 @@ def test_a_database_restart_during_ingest_gets_503_then_recovers(
         assert after.status_code == 202, after.text
         listed = client.get("/v1/calls", headers=admin).json()["calls"]
         assert sorted(c["external_id"] for c in listed) == ["after", "before"]
+
+
+@pytest.mark.parametrize("outage", ["no bucket", "server stopped"])
+def test_an_audio_store_that_cannot_be_written_gets_503_and_keeps_nothing(
+    s3_server, embedded_redis, tmp_path, outage
+):
+    """No call row, no spooled upload: the client retries and nothing is half stored."""
+    own = S3Server(tmp_path / "own-s3.log").start() if outage == "server stopped" else s3_server
+    store = f"s3://{own.new_bucket() if outage == 'server stopped' else 'not-a-bucket'}/audio"
+    settings = Settings(data_dir=tmp_path / "data", redis_url=embedded_redis, audio_store=store,
+                        s3_endpoint_url=own.url)  # fmt: skip
+    try:
+        with TestClient(create_app(settings)) as client:
+            admin = key_for(settings, Scope.ADMIN)
+            if outage == "server stopped":
+                first = submit(client, admin, SAMPLE, meta={"agent_id": "a", "external_id": "1"})
+                assert first.status_code == 202, first.text
+                own.stop()
+            r = submit(client, admin, SAMPLE, meta={"agent_id": "a", "external_id": "2"})
+            assert r.status_code == 503, r.text
+            assert r.json()["error"]["code"] == "storage_unavailable"
+            assert r.headers["retry-after"] == "5"
+            with session_scope(settings) as session:
+                assert [c.external_id for c in session.query(Call)] == (
+                    ["1"] if outage == "server stopped" else []
+                )
+            assert [p for p in (tmp_path / "data").rglob("*.part")] == []
+            if outage == "server stopped":  # nor can the recording be listened to until it is back
+                cid = first.json()["id"]
+                listen = client.get(f"/v1/calls/{cid}/audio", headers=admin)
+                assert listen.status_code == 503 and listen.headers["retry-after"] == "5"
+            else:
+                assert stored_audio(settings) == []
+    finally:
+        if own is not s3_server:
+            own.stop()
+        dispose_engines()

@@ -5,21 +5,21 @@ from __future__ import annotations
 import errno
 import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from speechqa.calls import ingest
 from speechqa.errors import StorageUnavailable
+from speechqa.storage.audio import S3AudioStore, audio_store
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import Agent, Call
-from tests.support import EXAMPLES, submit
+from tests.support import EXAMPLES, stored_audio, submit
 
 SAMPLE = EXAMPLES / "address_change.wav"
 
 
-def _files(settings) -> list[Path]:
-    return [p for p in settings.audio_dir.rglob("*") if p.is_file()]
+def _files(settings) -> list[str]:
+    return stored_audio(settings)
 
 
 def _upload(settings, external_id: str | None, agent_id: str) -> ingest.Accepted:
@@ -45,17 +45,20 @@ def test_parallel_uploads_for_a_new_agent_and_the_same_external_id(settings):
     assert len(_files(settings)) == calls  # no audio without a call
 
 
-@pytest.mark.parametrize("where", ["write", "move"])
+@pytest.mark.parametrize("where", ["write", "put"])
 def test_a_full_or_unwritable_store_is_a_503_and_leaves_nothing(
     client, settings, admin, monkeypatch, where
 ):
     def full(*_args, **_kw):
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    store = audio_store(settings)
     if where == "write":
         monkeypatch.setattr(os, "fsync", full)
+    elif isinstance(store, S3AudioStore):
+        store.client.delete_bucket(Bucket=store.bucket)  # the put fails for real
     else:
-        monkeypatch.setattr("speechqa.calls.ingest.shutil.move", full)
+        monkeypatch.setattr("speechqa.storage.audio.shutil.move", full)
     r = submit(client, admin, SAMPLE)
     assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "storage_unavailable"

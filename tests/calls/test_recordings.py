@@ -13,7 +13,7 @@ from speechqa.calls import recordings
 from speechqa.calls.recordings import apply_retention
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import Call, utcnow
-from tests.support import EXAMPLES, key_for, submit
+from tests.support import EXAMPLES, key_for, stored_audio, submit
 
 SAMPLE = EXAMPLES / "billing_refund.wav"
 
@@ -99,7 +99,7 @@ def test_deleting_a_call_removes_its_audio_and_everything_derived(client, settin
     assert client.delete(f"/v1/calls/{call_id}", headers=review).status_code == 403
     assert client.delete(f"/v1/calls/{call_id}", headers=admin).status_code == 204
     assert client.get(f"/v1/calls/{call_id}", headers=admin).status_code == 404
-    assert [p for p in settings.audio_dir.rglob("*") if p.is_file()] == []
+    assert stored_audio(settings) == []
     assert client.delete(f"/v1/calls/{call_id}", headers=admin).status_code == 404
 
 
@@ -114,4 +114,4 @@ def test_retention_removes_old_audio_and_keeps_the_call(client, settings, admin,
     gone = client.get(f"/v1/calls/{call_id}/audio", headers=admin)
     assert gone.status_code == 410 and gone.json()["error"]["code"] == "gone"
     assert client.get(f"/v1/calls/{call_id}", headers=admin).status_code == 200
-    assert [p for p in settings.audio_dir.rglob("*") if p.is_file()] == []
+    assert stored_audio(settings) == []

@@ -7,8 +7,8 @@ from typing import Any, Literal, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
 
+from api.recording import recording_response
 from speechqa import access
 from speechqa.calls import listing, recordings, repository
 from speechqa.calls.document import build_document
@@ -200,8 +200,7 @@ def call_audio(call_id: str, request: Request, who: SignedIn) -> Response:
                 raise InvalidInput("'start' and 'end' are seconds.") from None
             return Response(recordings.clip(settings, call, lo, hi), media_type="audio/wav")
         source = recordings.recording(settings, call)
-    recordings.check_range(request.headers.get("range"), source.size)
-    return FileResponse(source.path, media_type=source.media_type)
+    return recording_response(source, request.headers.get("range"))
 
 
 # -- review actions -------------------------------------------------------------------------
