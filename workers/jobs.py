@@ -15,11 +15,15 @@ from rq import get_current_job
 from rq.job import Job
 from sqlalchemy.orm import Session
 
-from speechqa.calls import repository
+from speechqa.calls import recordings, repository
+from speechqa.contracts import Transcript
 from speechqa.errors import NotFound, SpeechQAError
+from speechqa.pipeline import redaction
 from speechqa.pipeline.analysis import transcribe_call
+from speechqa.pipeline.redaction import Redaction
 from speechqa.pipeline.transcription import Transcriber
 from speechqa.rules import store
+from speechqa.rules.ruleset import Ruleset
 from speechqa.scoring import rescore, score_calls
 from speechqa.settings import Settings, get_settings
 from speechqa.storage.database import session_scope
@@ -39,7 +43,8 @@ def analyze_call(call_id: str) -> str:
                 return "already done"
             call.attempts += 1
             repository.set_status(session, call, CallStatus.TRANSCRIBING, progress=0.0)
-            audio_path = settings.audio_dir / call.audio_path
+            stored_audio = call.audio_path
+            audio_path = recordings.audio_file(settings, stored_audio)
             channel_map = call.channels
             ruleset_name = call.ruleset or store.DEFAULT
     except NotFound:
@@ -60,13 +65,19 @@ def analyze_call(call_id: str) -> str:
             hotwords=ruleset.vocabulary(),
             agent_phrases=ruleset.spec.agent_phrases,
         )
+        found, redacted_audio = _redact(settings, stored_audio, transcript, ruleset)
         with session_scope(settings) as session:
             call = repository.get_call(session, call_id)
             repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
-            repository.save_transcript(session, call, transcript, transcriber.spec.model)
+            repository.save_transcript(
+                session, call, transcript, transcriber.spec.model, redaction=found
+            )
+            call.redacted_audio_path = redacted_audio
             score_calls(session, [call_id])
             repository.set_status(session, call, CallStatus.DONE, progress=1.0)
             outbox.emit(session, events.CALL_ANALYZED, events.call_data(session, call))
+        if redacted_audio is not None and not settings.keep_original_audio:
+            recordings.remove_audio(settings, stored_audio)
     except SpeechQAError as exc:
         _fail(settings, call_id, exc.message)
         return "failed"
@@ -78,6 +89,37 @@ def analyze_call(call_id: str) -> str:
             _fail(settings, call_id, f"internal error: {exc!r}")
         raise
     return "done"
+
+
+def _redact(
+    settings: Settings, stored_audio: str, transcript: Transcript, ruleset: Ruleset
+) -> tuple[Redaction | None, str | None]:
+    """Redact the transcript (the ruleset's types, else the deployment's) and, when anything was
+    found, write the recording's redacted copy; return both (None, None when redaction is off)."""
+    types = ruleset.redaction_types(settings.redact)
+    if not types:
+        return None, None
+    started = time.perf_counter()
+    entities = None
+    if {"NAME", "ADDRESS"} & set(types):
+        entities = redaction.load_ner(settings.redaction_ner_model)
+    found = redaction.redact(transcript, types, entities)
+    text_s = time.perf_counter() - started
+    redacted_audio = None
+    if settings.redact_audio and found.spans:
+        redacted_audio = recordings.write_redacted(
+            settings,
+            stored_audio,
+            [(s.start, s.end) for s in found.spans],
+            settings.redaction_padding_s,
+        )
+    log.info(
+        "redacted %d span(s) in %.3f s (text) + %.3f s (audio)",
+        len(found.spans),
+        text_s,
+        time.perf_counter() - started - text_s,
+    )
+    return found, redacted_audio
 
 
 def on_analysis_failure(job: Job, connection: Any, exc_type: Any, value: Any, tb: Any) -> None:

@@ -13,6 +13,7 @@ import io
 import logging
 import re
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
@@ -47,18 +48,88 @@ class Recording:
     size: int
 
 
-def recording(settings: Settings, call: Call) -> Recording:
-    """The stored recording of a call (Gone once retention or deletion removed it)."""
+def audio_file(settings: Settings, relative: str) -> Path:
+    """Where a stored recording (original or redacted copy) lives: every read, write and delete
+    of one goes through here, so moving recordings to another store is a change in one place."""
+    return settings.audio_dir / relative
+
+
+def recording(settings: Settings, call: Call, *, original: bool = False) -> Recording:
+    """The recording a listener is served: the redacted copy when there is one; ``original``
+    (for admins) the unredacted one. Gone once retention or deletion removed it."""
     if call.audio_deleted_at is not None:
         raise Gone(
             f"The recording of this call was removed on {call.audio_deleted_at:%Y-%m-%d}; "
             "its transcript and scores remain."
         )
-    path = settings.audio_dir / call.audio_path
+    if call.redacted_audio_path and not original:
+        path = audio_file(settings, call.redacted_audio_path)
+        media_type = "audio/flac"
+    else:
+        path = audio_file(settings, call.audio_path)
+        media_type = _MEDIA_TYPES.get(
+            call.format_name or "", call.content_type or "audio/octet-stream"
+        )
     if not path.is_file():
+        if original and call.redacted_audio_path:
+            raise Gone("The unredacted recording of this call was deleted once redacted.")
         raise Gone("The recording of this call is no longer stored.")
-    media_type = _MEDIA_TYPES.get(call.format_name or "", call.content_type or "audio/octet-stream")
     return Recording(path, media_type, path.stat().st_size)
+
+
+def redacted_name(audio_path: str) -> str:
+    """The stored name of a recording's redacted copy, beside the original."""
+    return str(Path(audio_path).with_suffix("")) + ".redacted.flac"
+
+
+def write_redacted(
+    settings: Settings, audio_path: str, spans: Sequence[tuple[float, float]], padding_s: float
+) -> str:
+    """Write a copy of the recording with ``spans`` (seconds) silenced on every channel, as
+    lossless FLAC at the recording's own rate; return its stored name."""
+    source = audio_file(settings, audio_path)
+    name = redacted_name(audio_path)
+    target = audio_file(settings, name)
+    try:
+        with av.open(str(source), metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            rate = stream.codec_context.sample_rate or stream.sample_rate
+            channels = min(2, stream.codec_context.channels or 1)
+            layout = "stereo" if channels == 2 else "mono"
+            resampler = av.AudioResampler(format="s16", layout=layout, rate=rate)
+            pieces = [
+                r.to_ndarray().reshape(-1, channels)
+                for frame in container.decode(stream)
+                for r in resampler.resample(frame)
+            ]
+            pieces += [r.to_ndarray().reshape(-1, channels) for r in resampler.resample(None)]
+    except av.FFmpegError as exc:
+        raise AudioDecodeError(f"The recording could not be read: {exc}") from exc
+    samples = np.concatenate(pieces) if pieces else np.zeros((0, channels), np.int16)
+    for start, end in spans:
+        lo = max(0, int((start - padding_s) * rate))
+        hi = min(len(samples), int(np.ceil((end + padding_s) * rate)))
+        samples[lo:hi] = 0
+    partial = target.with_name(target.name + ".part")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(partial), "w", format="flac") as out:
+        encoder = out.add_stream("flac", rate=rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples.reshape(1, -1)), format="s16", layout=layout
+        )
+        frame.sample_rate = rate
+        for packet in encoder.encode(frame):
+            out.mux(packet)
+        for packet in encoder.encode(None):
+            out.mux(packet)
+    partial.replace(target)
+    return name
+
+
+def remove_audio(settings: Settings, relative: str | None) -> None:
+    """Delete a stored recording (original or redacted copy); a missing one is no error."""
+    if relative:
+        audio_file(settings, relative).unlink(missing_ok=True)
 
 
 def check_range(header: str | None, size: int) -> None:
@@ -138,10 +209,11 @@ def clip(settings: Settings, call: Call, start_s: float, end_s: float) -> bytes:
 def delete_call(session: Session, settings: Settings, call_id: str) -> None:
     """Remove a call, its audio and everything derived from it (transcript, scores, KPIs)."""
     call = repository.get_call(session, call_id)
-    path = settings.audio_dir / call.audio_path
+    stored = (call.audio_path, call.redacted_audio_path)
     session.delete(call)
     session.flush()
-    path.unlink(missing_ok=True)
+    for relative in stored:
+        remove_audio(settings, relative)
 
 
 def apply_retention(session: Session, settings: Settings, days: int) -> int:
@@ -155,7 +227,8 @@ def apply_retention(session: Session, settings: Settings, days: int) -> int:
         )
     ).all()
     for call in calls:
-        (settings.audio_dir / call.audio_path).unlink(missing_ok=True)
+        remove_audio(settings, call.audio_path)
+        remove_audio(settings, call.redacted_audio_path)
         call.audio_deleted_at = utcnow()
     if calls:
         log.info("retention: removed the audio of %d call(s) older than %d days", len(calls), days)
