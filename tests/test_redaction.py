@@ -78,7 +78,7 @@ def rms(samples: np.ndarray) -> float:
 
 
 def decode(data: bytes) -> np.ndarray:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="s16", layout="stereo", rate=8000)
         frames = [r.to_ndarray() for f in container.decode(stream) for r in resampler.resample(f)]
