@@ -8,7 +8,8 @@ left or redacted as another type a false negative. "Leaked" counts the marked sp
 word was left in the clear (whatever type it was given).
 
 The cost: the text stage on the example calls' reference transcripts, and writing the redacted
-copy of each example recording (decode, silence the spans, FLAC), per call.
+copy of each example recording (decode, silence the spans, FLAC), per call; and the text stage
+on one hour-long transcript.
 
     python bench/redaction.py
 """
@@ -181,6 +182,29 @@ def cost(repeat: int) -> list[dict[str, object]]:
     return rows
 
 
+def long_call(times: int = 60) -> dict[str, object]:
+    """The text stage on one long transcript: billing_refund's turns said ``times`` over."""
+    ref = json.loads((ROOT / "examples" / "billing_refund.json").read_text())
+    utterances, t = [], 0.0
+    for _ in range(times):
+        for turn in ref["turns"]:
+            tokens = turn["text"].split()
+            words = [Word(w, t + k * 0.3, t + k * 0.3 + 0.25, 0.9) for k, w in enumerate(tokens)]
+            utterances.append(
+                Utterance(len(utterances), turn["speaker"], t, words[-1].end, turn["text"], words)
+            )
+            t = words[-1].end + 1.5
+    transcript = Transcript(t, 2, None, "en", utterances)
+    started = time.perf_counter()
+    result = redaction.redact(transcript)
+    return {
+        "minutes": round(t / 60, 1),
+        "words": sum(len(u.words) for u in utterances),
+        "spans": len(result.spans),
+        "text_s": round(time.perf_counter() - started, 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -201,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\ncost per call (median of", args.repeat, "runs)")
     for row in cost(args.repeat):
         print(json.dumps(row))
+    print("one long call:", json.dumps(long_call()))
     return 0
 
 

@@ -100,10 +100,7 @@ def _redact(
     if not types:
         return None, None
     started = time.perf_counter()
-    entities = None
-    if {"NAME", "ADDRESS"} & set(types):
-        entities = redaction.load_ner(settings.redaction_ner_model)
-    found = redaction.redact(transcript, types, entities)
+    found = redaction.redact_with(transcript, types, settings.redaction_ner_model)
     text_s = time.perf_counter() - started
     redacted_audio = None
     if settings.redact_audio and found.spans:

@@ -226,6 +226,20 @@ _NOT_NAMES = {
 }  # fmt: skip
 
 
+def _by_first_word(phrases: Sequence[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases under their first word, longest first: a position tries only its word's phrases."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted(phrases, key=len, reverse=True):
+        out.setdefault(phrase[0], []).append(phrase)
+    return out
+
+
+_CUE_TYPES = {phrase: kind for phrase, kind in reversed(_CUES)}
+_CUE_PHRASES = _by_first_word(list(_CUE_TYPES))
+_NAME_CUE_INDEX = _by_first_word(_NAME_CUES)
+_NAME_QUESTION_INDEX = _by_first_word(_NAME_QUESTIONS)
+
+
 def _norm(word: str) -> str:
     return word.strip().strip(".,;:!?\"'()").lower()
 
@@ -378,17 +392,17 @@ class _Found:
 
 
 def _find_phrase(words: Sequence[_W], phrase: tuple[str, ...], at: int) -> bool:
-    if at + len(phrase) > len(words):
+    if words[at].norm != phrase[0] or at + len(phrase) > len(words):
         return False
     return all(words[at + k].norm == p for k, p in enumerate(phrase))
 
 
 def _cues(words: Sequence[_W]) -> list[tuple[float, int, str]]:
     """(time, position, type) of each cue phrase, the longest phrase at a position winning."""
-    ordered = sorted(_CUES, key=lambda c: -len(c[0]))
     out = []
     for i in range(len(words)):
-        for phrase, kind in ordered:
+        for phrase in _CUE_PHRASES.get(words[i].norm, ()):
+            kind = _CUE_TYPES[phrase]
             if _find_phrase(words, phrase, i):
                 out.append((words[i + len(phrase) - 1].end, i + len(phrase) - 1, kind))
                 break
@@ -456,8 +470,8 @@ def _number_spans(words: Sequence[_W], cues: Sequence[tuple[float, int, str]]) -
                 continue
             if 13 <= len(digits) <= 19 and luhn(digits):
                 kind: str | None = "CARD_NUMBER"
-            elif cue == "DOB" or (after_month and cue == "DOB"):
-                kind = "DOB"
+            elif cue == "DOB" and (len(digits) >= _MIN_DIGITS["DOB"] or after_month):
+                kind = "DOB"  # "three" alone is no date, "May 3" is
             elif cue is not None and len(digits) >= _MIN_DIGITS.get(cue, 99):
                 kind = cue
             elif len(digits) >= UNCUED_DIGITS:
@@ -468,7 +482,7 @@ def _number_spans(words: Sequence[_W], cues: Sequence[tuple[float, int, str]]) -
                 first, last = _date_span(words, _Num(digits, first, last), speaker)
             if kind is not None:
                 found.append(_Found(kind, first, last))
-        # A birth date said with the month first and one number ("May fifth").
+    # A birth date said with the month first and one number ("May fifth").
     for end, pos, kind in cues:
         if kind != "DOB":
             continue
@@ -618,7 +632,7 @@ def _address_spans(words: Sequence[_W]) -> list[_Found]:
 def _name_spans(words: Sequence[_W]) -> list[_Found]:
     found = []
     for i in range(len(words)):
-        for cue in _NAME_CUES:
+        for cue in _NAME_CUE_INDEX.get(words[i].norm, ()):
             if not _find_phrase(words, cue, i):
                 continue
             j = i + len(cue)
@@ -632,7 +646,7 @@ def _name_spans(words: Sequence[_W]) -> list[_Found]:
             if k > j:
                 found.append(_Found("NAME", j, k - 1))
             break
-        for question in _NAME_QUESTIONS:
+        for question in _NAME_QUESTION_INDEX.get(words[i].norm, ()):
             if not _find_phrase(words, question, i):
                 continue
             asker = words[i].speaker
@@ -804,6 +818,12 @@ def redact(
         return Redaction(transcript, [])
     spans = find(transcript.utterances, types, entities)
     return Redaction(replace(transcript, utterances=apply(transcript.utterances, spans)), spans)
+
+
+def redact_with(transcript: Transcript, types: Collection[str], ner_model: str) -> Redaction:
+    """:func:`redact`, with the NER pipeline ``ner_model`` when names or places are wanted."""
+    entities = load_ner(ner_model) if {"NAME", "ADDRESS"} & set(types) else None
+    return redact(transcript, types, entities)
 
 
 def text(sentence: str, types: Collection[str] = TYPES, entities: Entities | None = None) -> str:

@@ -74,6 +74,9 @@ def transcript(*utterances: Utterance) -> Transcript:
         ("it should be fixed by five o'clock today", None),
         ("sure it is four five six seven", None),
         ("the order number is seven seven one two", None),
+        ("what is your date of birth? sorry, I have two cards", None),
+        ("yes, my account is with you since 2015", None),
+        ("can you hold on a second", None),
     ],
 )  # fmt: skip
 def test_spoken_personal_data_is_replaced_by_its_type(said: str, expected: str | None) -> None:
@@ -122,7 +125,7 @@ def test_only_the_chosen_types_are_redacted_and_none_when_off() -> None:
     assert off.transcript == t and off.spans == []
 
 
-def test_a_ner_model_adds_names_and_places() -> None:
+def test_a_ner_model_adds_names_and_places(tmp_path: Path) -> None:
     import spacy
 
     nlp = spacy.blank("en")  # a real spaCy pipeline built by hand, as spaCy's own tests do
@@ -131,9 +134,9 @@ def test_a_ner_model_adds_names_and_places() -> None:
         {"label": "PERSON", "pattern": "Maria Lopez"},
         {"label": "GPE", "pattern": "Springfield"},
     ])  # fmt: skip
-
-    def entities(text: str) -> list[tuple[int, int, str]]:
-        return [(e.start_char, e.end_char, e.label_) for e in nlp(text).ents]
+    nlp.to_disk(tmp_path / "ner")
+    entities = redaction.load_ner(str(tmp_path / "ner"))  # loaded as a deployment names one
+    assert entities is not None
 
     t = transcript(
         utt(0, "agent", 0.0, "What is your address?"),
