@@ -185,7 +185,8 @@ def cost(repeat: int) -> list[dict[str, object]]:
 def long_call(times: int = 60) -> dict[str, object]:
     """The text stage on one long transcript: billing_refund's turns said ``times`` over."""
     ref = json.loads((ROOT / "examples" / "billing_refund.json").read_text())
-    utterances, t = [], 0.0
+    utterances: list[Utterance] = []
+    t = 0.0
     for _ in range(times):
         for turn in ref["turns"]:
             tokens = turn["text"].split()
