@@ -42,6 +42,29 @@ _NOISE = re.compile(
 )
 
 
+PAYMENTS = """
+name: payments
+redact: [card_number, account, dob, email]
+rules:
+  - id: card_asked_for
+    speaker: agent
+    match: '"card number" OR card'
+  - id: card_given
+    speaker: customer
+    match: '[CARD_NUMBER]'
+  - id: card_read_back
+    speaker: agent
+    match: '[CARD_NUMBER]'
+scorecard:
+  sections:
+    - name: Payment
+      items:
+        - {rule: card_given, points: 5, when: card_asked_for, within: 60}
+        - {rule: card_read_back, expect: absent, points: 10, critical: true}
+"""
+"""The call's ruleset: its own redaction types (no names), and rules on the card number's tag."""
+
+
 def leaks(*texts: str) -> list[str]:
     """What the customer said that is in ``texts`` (each one looked at by itself)."""
     found = []
@@ -104,7 +127,11 @@ def test_personal_data_reaches_no_table_file_or_answer_in_the_clear(
         endpoints.register(
             session, "https://hooks.acme.test/calls", ["call.analyzed"], None, "test"
         )
-    r = submit(client, key_for(settings, Scope.INGEST), CALL, {"agent_id": "a-1"})
+    put = client.put("/v1/rulesets/payments", headers=admin, content=PAYMENTS.encode())
+    assert put.status_code == 201, put.text
+    r = submit(
+        client, key_for(settings, Scope.INGEST), CALL, {"agent_id": "a-1", "ruleset": "payments"}
+    )
     assert r.status_code == 202, r.text
     call_id = r.json()["id"]
     work(settings)
@@ -115,6 +142,19 @@ def test_personal_data_reaches_no_table_file_or_answer_in_the_clear(
     customer = " ".join(u["text"] for u in doc["utterances"] if u["speaker"] == "customer")
     for tag in ("[CARD_NUMBER]", "[ACCOUNT]", "[DOB]", "[EMAIL]"):
         assert tag in customer, customer
+    # Scoring sees the tags: the customer gave the card number after the agent asked for it.
+    rules = {rule["id"]: rule for rule in doc["rules"]}
+    assert rules["card_asked_for"]["matched"] and not rules["card_read_back"]["matched"]
+    given = rules["card_given"]
+    assert given["matched"] and given["hits"][0]["text"].startswith("[CARD_NUMBER]")
+    assert given["hits"][0]["speaker"] == "customer"
+    assert doc["score"]["value"] == 100 and not doc["score"]["critical_fail"]
+    assert {span["type"] for span in doc_spans(settings, call_id)} <= {
+        "CARD_NUMBER",
+        "ACCOUNT",
+        "DOB",
+        "EMAIL",
+    }  # the ruleset's types, not the deployment's (all)
 
     answers = {"call document": json.dumps(doc)}
     for q in ("card", "lopez", "4539", "thank"):
