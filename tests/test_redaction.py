@@ -207,6 +207,7 @@ def test_personal_data_reaches_no_table_file_or_answer_in_the_clear(
         call = session.get(Call, call_id)
         assert call is not None and call.redacted_audio_path is not None
         original = settings.audio_dir / call.audio_path
+        redacted_path = call.redacted_audio_path
     served = client.get(f"/v1/calls/{call_id}/audio", headers=reviewer)
     assert served.status_code == 200 and served.headers["content-type"] == "audio/flac"
     audio = decode(served.content)
@@ -238,6 +239,11 @@ def test_personal_data_reaches_no_table_file_or_answer_in_the_clear(
         assert unredacted.status_code == 200 and unredacted.content == CALL.read_bytes()
     else:
         assert unredacted.status_code == 410 and not original.exists()
+    # Deleting the call removes both recordings.
+    copy = settings.audio_dir / redacted_path
+    assert copy.is_file()
+    assert client.delete(f"/v1/calls/{call_id}", headers=admin).status_code == 204
+    assert not copy.exists() and not original.exists()
 
 
 def doc_spans(settings: Settings, call_id: str) -> list[dict[str, Any]]:
