@@ -149,7 +149,26 @@ CALLS: dict[str, list[Turn]] = {
         Turn("customer", "No, that is everything. Thank you."),
         Turn("agent", "You are welcome. Thank you for banking with Acme. Goodbye."),
     ],
+    "card_payment": [
+        Turn("agent", "Thank you for calling Acme Energy, this is Tom. How can I help?", 0.6),
+        Turn("customer", "Hello. I would like to pay my bill by card."),
+        Turn("agent", "Of course. Can I have the long card number please?"),
+        Turn(
+            "customer",
+            "Yes, it is four five three nine, one four eight eight, zero three four three, "
+            "six four six seven.",
+        ),
+        Turn("agent", "Thank you. And what is your account number?"),
+        Turn("customer", "My account number is eight seven six five four three two one."),
+        Turn("agent", "For security, can you confirm your date of birth?"),
+        Turn("customer", "The fourteenth of July, nineteen eighty five."),
+        Turn("agent", "Which email address should we send the receipt to?"),
+        Turn("customer", "Maria dot lopez at example dot com."),
+        Turn("agent", "Thank you. The payment of sixty dollars is done. Goodbye."),
+    ],
 }
+"""``card_payment`` has a customer read out a card number, account number, date of birth and
+e-mail address: redaction's end-to-end test checks none of them is stored in the clear."""
 
 
 def speak(text: str, speaker: str, workdir: Path) -> np.ndarray:

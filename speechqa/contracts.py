@@ -8,6 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+REDACTION_TYPES = (
+    "CARD_NUMBER",
+    "SECURITY_CODE",
+    "ACCOUNT",
+    "DOB",
+    "SSN",
+    "PHONE",
+    "EMAIL",
+    "ADDRESS",
+    "NAME",
+)
+"""Kinds of personal data the redaction stage replaces by a ``[TYPE]`` word."""
+
 
 @dataclass(slots=True)
 class Word:

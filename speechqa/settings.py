@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from speechqa.contracts import REDACTION_TYPES
+
 ROLES = ("agent", "customer")
 
 
@@ -105,6 +107,34 @@ class Settings(BaseSettings):
         description="The S3 server's URL when it is not AWS (e.g. http://minio:9000); objects "
         "are then addressed by path. Unset: AWS_ENDPOINT_URL_S3 or AWS itself.",
     )
+
+    redact: Annotated[tuple[str, ...], NoDecode] = Field(
+        REDACTION_TYPES,
+        description=(
+            "Personal data replaced by its type before a transcript is stored, comma-separated "
+            f"among {','.join(REDACTION_TYPES)}; 'all' (default) or 'off' (raw text is kept). "
+            "A ruleset's 'redact' overrides it for its calls."
+        ),
+    )
+    redaction_ner_model: str = Field(
+        "en_core_web_sm",
+        description="spaCy pipeline (package or path) whose NER finds names and places to "
+        "redact; when it is not installed only the patterns find them (a warning says so).",
+    )
+    redact_audio: bool = Field(
+        True,
+        description="Write a copy of the recording with the redacted spans silenced; "
+        "reviewers, clips and downloads get that copy.",
+    )
+    redaction_padding_s: float = Field(
+        0.15, ge=0, le=2, description="Silence this much more audio on each side of a span."
+    )
+    keep_original_audio: bool = Field(
+        True,
+        description="Keep the unredacted recording for the admin role once the redacted copy "
+        "is written; false deletes it.",
+    )
+
     audio_retention_days: int | None = Field(
         None,
         ge=1,
@@ -181,6 +211,15 @@ class Settings(BaseSettings):
             return tuple(p.strip() for p in value.split(",") if p.strip())
         return value
 
+    @field_validator("redact", mode="before")
+    @classmethod
+    def _redaction_types(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [p.strip() for p in value.split(",") if p.strip()]
+        if isinstance(value, list | tuple):
+            return redaction_types([str(v) for v in value])
+        return value
+
     @field_validator("channel_map")
     @classmethod
     def _roles(cls, value: tuple[str, str]) -> tuple[str, str]:
@@ -221,6 +260,22 @@ class Settings(BaseSettings):
     @property
     def embedded_redis_file(self) -> Path:
         return self.data_dir / "redis" / "speechqa.rdb"
+
+
+def redaction_types(names: list[str]) -> tuple[str, ...]:
+    """``['card_number', 'EMAIL']`` -> the types, ``['off']`` -> none, ``['all']`` -> all."""
+    wanted = [n.strip().upper() for n in names if n.strip()]
+    if wanted in (["OFF"], ["NONE"], []):
+        return ()
+    if wanted == ["ALL"]:
+        return REDACTION_TYPES
+    unknown = [n for n in wanted if n not in REDACTION_TYPES]
+    if unknown:
+        raise ValueError(
+            f"unknown redaction type(s) {', '.join(unknown)}; use 'all', 'off' or some of "
+            + ", ".join(REDACTION_TYPES)
+        )
+    return tuple(t for t in REDACTION_TYPES if t in wanted)
 
 
 @lru_cache(maxsize=1)

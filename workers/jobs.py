@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from rq import get_current_job
 from rq.job import Job
 from sqlalchemy.orm import Session
 
-from speechqa.calls import repository
+from speechqa.calls import recordings, repository
+from speechqa.contracts import Transcript
 from speechqa.errors import NotFound, ServiceUnavailable, SpeechQAError
+from speechqa.pipeline import redaction
 from speechqa.pipeline.analysis import transcribe_call
+from speechqa.pipeline.redaction import Redaction
 from speechqa.pipeline.transcription import Transcriber
 from speechqa.rules import store
+from speechqa.rules.ruleset import Ruleset
 from speechqa.scoring import rescore, score_calls
 from speechqa.settings import Settings, get_settings
 from speechqa.storage.audio import audio_store
@@ -63,13 +68,19 @@ def analyze_call(call_id: str) -> str:
                 hotwords=ruleset.vocabulary(),
                 agent_phrases=ruleset.spec.agent_phrases,
             )
+            found, redacted_audio = _redact(settings, audio_path, audio_key, transcript, ruleset)
         with session_scope(settings) as session:
             call = repository.get_call(session, call_id)
             repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
-            repository.save_transcript(session, call, transcript, transcriber.spec.model)
+            repository.save_transcript(
+                session, call, transcript, transcriber.spec.model, redaction=found
+            )
+            call.redacted_audio_path = redacted_audio
             score_calls(session, [call_id])
             repository.set_status(session, call, CallStatus.DONE, progress=1.0)
             outbox.emit(session, events.CALL_ANALYZED, events.call_data(session, call))
+        if redacted_audio is not None and not settings.keep_original_audio:
+            recordings.remove_audio(settings, audio_key)
     except Exception as exc:
         # Bad input fails the call at once; an outage (the audio store) is retried like a bug.
         if isinstance(exc, SpeechQAError) and not isinstance(exc, ServiceUnavailable):
@@ -82,6 +93,35 @@ def analyze_call(call_id: str) -> str:
             _fail(settings, call_id, f"internal error: {exc!r}")
         raise
     return "done"
+
+
+def _redact(
+    settings: Settings, audio_path: Path, audio_key: str, transcript: Transcript, ruleset: Ruleset
+) -> tuple[Redaction | None, str | None]:
+    """Redact the transcript (the ruleset's types, else the deployment's) and, when anything was
+    found, write the recording's redacted copy; return both (None, None when redaction is off)."""
+    types = ruleset.redaction_types(settings.redact)
+    if not types:
+        return None, None
+    started = time.perf_counter()
+    found = redaction.redact_with(transcript, types, settings.redaction_ner_model)
+    text_s = time.perf_counter() - started
+    redacted_audio = None
+    if settings.redact_audio and found.spans:
+        redacted_audio = recordings.write_redacted(
+            settings,
+            audio_path,
+            audio_key,
+            [(s.start, s.end) for s in found.spans],
+            settings.redaction_padding_s,
+        )
+    log.info(
+        "redacted %d span(s) in %.3f s (text) + %.3f s (audio)",
+        len(found.spans),
+        text_s,
+        time.perf_counter() - started - text_s,
+    )
+    return found, redacted_audio
 
 
 def on_analysis_failure(job: Job, connection: Any, exc_type: Any, value: Any, tb: Any) -> None:

@@ -20,6 +20,7 @@ from rq.job import Job, JobStatus
 from speechqa.calls import repository
 from speechqa.calls.recordings import apply_retention
 from speechqa.logs import bind
+from speechqa.pipeline import redaction
 from speechqa.pipeline.transcription import ModelSpec, load_model
 from speechqa.settings import Settings
 from speechqa.storage.database import migrate, session_scope
@@ -152,6 +153,8 @@ def run_worker(settings: Settings, *, burst: bool = False, heartbeat_s: int = 60
     """Migrate, load the ASR model, re-queue lost calls, then work the queue."""
     migrate(settings)
     load_model(ModelSpec.from_settings(settings))
+    if {"NAME", "ADDRESS"} & set(settings.redact):
+        redaction.load_ner(settings.redaction_ner_model)  # says at start-up when there is none
     requeued = requeue_orphans(settings)
     if requeued:
         log.info("re-queued %d call(s) that had no job", len(requeued))

@@ -26,6 +26,7 @@ from api.schemas import (
     ErrorResponse,
 )
 from speechqa import access
+from speechqa.apikeys import Scope
 from speechqa.calls import ingest, listing, recordings, repository
 from speechqa.calls.document import build_document
 from speechqa.errors import InvalidInput, InvalidMetadata, SpeechQAError, UploadTooLarge
@@ -241,11 +242,19 @@ def get_audio(
     principal: Reader,
     start: Annotated[float | None, Query(ge=0, le=1e6, description="Clip start (s)")] = None,
     end: Annotated[float | None, Query(gt=0, le=1e6, description="Clip end (s)")] = None,
+    original: Annotated[
+        bool, Query(description="The unredacted recording (admin only), where it is kept")
+    ] = False,
 ) -> Response:
-    """The call's recording. Players seek with ``Range: bytes=...`` (206); ``start`` and ``end``
-    (seconds) cut a clip, sent as 16-bit WAV with the recording's rate and channels."""
+    """The call's recording, with personal data silenced where it was redacted. Players seek with
+    ``Range: bytes=...`` (206); ``start`` and ``end`` (seconds) cut a clip, sent as 16-bit WAV
+    with the recording's rate and channels."""
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
+    if original:
+        principal.require(Scope.ADMIN)
+        source = recordings.recording(settings, call, original=True)
+        return recording_response(source, request.headers.get("range"))
     if start is not None or end is not None:
         lo = start or 0.0
         hi = end if end is not None else lo + recordings.MAX_CLIP_S

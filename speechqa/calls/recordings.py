@@ -13,7 +13,9 @@ from __future__ import annotations
 import io
 import logging
 import re
+import uuid
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
@@ -59,19 +61,28 @@ class Recording:
     path: Path | None
 
 
-def recording(settings: Settings, call: Call) -> Recording:
-    """The stored recording of a call (Gone once retention or deletion removed it)."""
+def recording(settings: Settings, call: Call, *, original: bool = False) -> Recording:
+    """The recording a listener is served: the redacted copy when there is one; ``original``
+    (for admins) the unredacted one. Gone once retention or deletion removed it."""
     if call.audio_deleted_at is not None:
         raise Gone(
             f"The recording of this call was removed on {call.audio_deleted_at:%Y-%m-%d}; "
             "its transcript and scores remain."
         )
     store = audio_store(settings)
-    size = store.size(call.audio_path)
+    if call.redacted_audio_path and not original:
+        key, media_type = call.redacted_audio_path, "audio/flac"
+    else:
+        key = call.audio_path
+        media_type = _MEDIA_TYPES.get(
+            call.format_name or "", call.content_type or "audio/octet-stream"
+        )
+    size = store.size(key)
     if size is None:
+        if original and call.redacted_audio_path:
+            raise Gone("The unredacted recording of this call was deleted once redacted.")
         raise Gone("The recording of this call is no longer stored.")
-    media_type = _MEDIA_TYPES.get(call.format_name or "", call.content_type or "audio/octet-stream")
-    return Recording(store, call.audio_path, media_type, size, store.local_path(call.audio_path))
+    return Recording(store, key, media_type, size, store.local_path(key))
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -85,6 +96,73 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not first:  # a suffix: the last N bytes
         return max(0, size - int(last)), size - 1
     return int(first), min(size - 1, int(last)) if last else size - 1
+
+
+def redacted_name(audio_path: str) -> str:
+    """The stored name of a recording's redacted copy, beside the original."""
+    return str(Path(audio_path).with_suffix("")) + ".redacted.flac"
+
+
+def write_redacted(
+    settings: Settings,
+    source: Path,
+    audio_key: str,
+    spans: Sequence[tuple[float, float]],
+    padding_s: float,
+) -> str:
+    """Store a copy of the recording ``audio_key`` (read from its local file ``source``) with
+    ``spans`` (seconds) silenced on every channel, as lossless FLAC at the recording's own rate,
+    through the audio store; return its key."""
+    store = audio_store(settings)
+    name = redacted_name(audio_key)
+    try:
+        with av.open(str(source), metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            rate = stream.codec_context.sample_rate or stream.sample_rate
+            channels = min(2, stream.codec_context.channels or 1)
+            layout = "stereo" if channels == 2 else "mono"
+            resampler = av.AudioResampler(format="s16", layout=layout, rate=rate)
+            pieces = [
+                r.to_ndarray().reshape(-1, channels)
+                for frame in container.decode(stream)
+                for r in resampler.resample(frame)
+            ]
+            pieces += [r.to_ndarray().reshape(-1, channels) for r in resampler.resample(None)]
+    except av.FFmpegError as exc:
+        raise AudioDecodeError(f"The recording could not be read: {exc}") from exc
+    samples = np.concatenate(pieces) if pieces else np.zeros((0, channels), np.int16)
+    for start, end in spans:
+        lo = max(0, int((start - padding_s) * rate))
+        hi = min(len(samples), int(np.ceil((end + padding_s) * rate)))
+        samples[lo:hi] = 0
+    spool = store.spool_dir
+    spool.mkdir(parents=True, exist_ok=True)
+    partial = spool / f"{Path(name).name}.{uuid.uuid4().hex}.part"
+    try:
+        _write_flac(partial, samples, rate, layout)
+        store.put(name, partial)
+    finally:
+        partial.unlink(missing_ok=True)
+    return name
+
+
+def _write_flac(path: Path, samples: np.ndarray, rate: int, layout: str) -> None:
+    with av.open(str(path), "w", format="flac") as out:
+        encoder = out.add_stream("flac", rate=rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples.reshape(1, -1)), format="s16", layout=layout
+        )
+        frame.sample_rate = rate
+        for packet in encoder.encode(frame):
+            out.mux(packet)
+        for packet in encoder.encode(None):
+            out.mux(packet)
+
+
+def remove_audio(settings: Settings, key: str | None) -> None:
+    """Delete a stored recording (original or redacted copy); a missing one is no error."""
+    if key:
+        audio_store(settings).delete(key)
 
 
 def check_range(header: str | None, size: int) -> None:
@@ -167,10 +245,11 @@ def clip(settings: Settings, call: Call, start_s: float, end_s: float) -> bytes:
 def delete_call(session: Session, settings: Settings, call_id: str) -> None:
     """Remove a call, its audio and everything derived from it (transcript, scores, KPIs)."""
     call = repository.get_call(session, call_id)
-    key = call.audio_path
+    stored = (call.audio_path, call.redacted_audio_path)
     session.delete(call)
     session.flush()
-    audio_store(settings).delete(key)  # unreachable: 503 and the call stays
+    for key in stored:  # unreachable store: 503 and the call stays
+        remove_audio(settings, key)
 
 
 def apply_retention(session: Session, settings: Settings, days: int) -> int:
@@ -187,7 +266,9 @@ def apply_retention(session: Session, settings: Settings, days: int) -> int:
     removed = 0
     for call in calls:
         try:
-            store.delete(call.audio_path)
+            for key in (call.audio_path, call.redacted_audio_path):
+                if key:
+                    store.delete(key)
         except StorageUnavailable:
             log.error("retention: the audio store cannot be reached; the rest waits for next time")
             break

@@ -14,6 +14,7 @@ from speechqa.calls.document import CallHeader
 from speechqa.contracts import Sentiment, Transcript, Utterance, Word
 from speechqa.errors import NotFound
 from speechqa.pipeline.conversation import conversation
+from speechqa.pipeline.redaction import Redaction
 from speechqa.storage.tables import Call, CallStatus, UtteranceRow, utcnow
 
 
@@ -38,8 +39,23 @@ def set_status(
         call.progress = progress
 
 
-def save_transcript(session: Session, call: Call, transcript: Transcript, asr_model: str) -> None:
-    """Replace the call's utterances with ``transcript`` (idempotent: no duplicates on rerun)."""
+def save_transcript(
+    session: Session,
+    call: Call,
+    transcript: Transcript,
+    asr_model: str,
+    *,
+    redaction: Redaction | None = None,
+) -> None:
+    """Replace the call's utterances with ``transcript`` (idempotent: no duplicates on rerun).
+
+    With a ``redaction``, its redacted transcript is what is stored, with where the redacted
+    spans were said; the talk measures (words per minute) still count the words that were said.
+    """
+    measured = transcript
+    if redaction is not None:
+        transcript = redaction.transcript
+        call.redactions = [s.as_dict() for s in redaction.spans]
     session.execute(delete(UtteranceRow).where(UtteranceRow.call_id == call.id))
     session.add_all(
         UtteranceRow(
@@ -61,7 +77,7 @@ def save_transcript(session: Session, call: Call, transcript: Transcript, asr_mo
     call.duration_s = transcript.duration_s
     call.speech = transcript.speech_lists()
     call.roles_estimated = transcript.roles_estimated
-    call.metrics = conversation(call.speech, transcript.utterances, transcript.duration_s)
+    call.metrics = conversation(call.speech, measured.utterances, transcript.duration_s)
     call.source_channels = transcript.source_channels
     if transcript.channels is not None:
         call.channels = transcript.channels

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from speechqa.contracts import Utterance
+from speechqa.pipeline.redaction import NUMERIC_TYPES, tag_type
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,15 @@ def language() -> _Language:
 
 @lru_cache(maxsize=200_000)
 def word_tokens(word: str) -> tuple[tuple[str, str, bool], ...]:
-    """(lower, lemma, is_number) of each token of one transcript word, punctuation dropped."""
+    """(lower, lemma, is_number) of each token of one transcript word, punctuation dropped.
+
+    A redaction tag (``[CARD_NUMBER]``) is one token, ``[card_number]``, that a rule names as
+    written; the tags of numbers (card, account, date of birth...) are also numbers to ``[num]``.
+    """
+    kind = tag_type(word.strip())
+    if kind is not None:
+        tag = f"[{kind.lower()}]"
+        return ((tag, tag, kind in NUMERIC_TYPES),)
     lang = language()
     return tuple(
         (t.lower_, lang.lemma(t.lower_), bool(t.like_num) or t.lower_.strip("$%").isdigit())
@@ -74,6 +83,8 @@ def word_tokens(word: str) -> tuple[tuple[str, str, bool], ...]:
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens of a phrase, split as transcripts are (punctuation dropped)."""
+    if tag_type(text.strip().upper()) is not None:
+        return [text.strip().lower()]
     return [t.lower_ for t in language().nlp.make_doc(text) if not (t.is_punct or t.is_space)]
 
 

@@ -10,14 +10,17 @@ Grammar (operators are upper case; precedence from loosest to tightest)::
     atom     := "(" expr ")" | '"phrase"' | "'phrase'" | word | word* | [num]
 
 A bare word or a quoted phrase matches words in order inside one utterance. ``word*`` is a
-prefix wildcard and ``[num]`` any spoken or written number, also inside phrases. Errors carry
-the 1-based column where the problem is, so a ruleset validator can point at it.
+prefix wildcard and ``[num]`` any spoken or written number, also inside phrases; a redaction
+tag (``[CARD_NUMBER]``, ``[DOB]``...) matches where the redaction stage replaced such data.
+Errors carry the 1-based column where the problem is, so a ruleset validator can point at it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from speechqa.contracts import REDACTION_TYPES
 
 OPERATORS = ("AND", "OR", "NOT", "BEFORE")
 
@@ -138,6 +141,14 @@ def _terms(text: str, column: int) -> tuple[Term, ...]:
     for word in words:
         if word == "[num]":
             terms.append(Term("[num]", "number"))
+        elif word.startswith("[") and word.endswith("]"):
+            if word[1:-1].upper() not in REDACTION_TYPES:
+                raise MatchSyntaxError(
+                    f"unknown tag {word!r}: use [num] or a redaction type "
+                    f"({', '.join(f'[{t}]' for t in REDACTION_TYPES)})",
+                    column,
+                )
+            terms.append(Term(word.lower()))
         elif word.endswith("*"):
             stem = word.rstrip("*").lower()
             if len(stem) < 2:

@@ -15,11 +15,19 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from speechqa.errors import InvalidInput
 from speechqa.rules.language import MatchSyntaxError
 from speechqa.rules.matching import CompiledRule, Window
+from speechqa.settings import redaction_types
 
 KPIS: dict[str, str] = {
     "duration_s": "call duration in seconds",
@@ -122,9 +130,25 @@ class RulesetSpec(_Model):
     description: str | None = None
     hotwords: list[str] = Field(default_factory=list)
     agent_phrases: list[str] = Field(default_factory=list)
+    redact: list[str] | Literal["off", "all"] | None = None
+    """Personal data redacted in this ruleset's calls (overrides the deployment's setting)."""
     rules: list[RuleSpec] = Field(min_length=1)
     script: ScriptSpec | None = None
     scorecard: ScorecardSpec | None = None
+
+    @field_validator("redact", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        if isinstance(value, bool):  # YAML reads a bare off/on as false/true
+            return "all" if value else "off"
+        return value
+
+    @field_validator("redact")
+    @classmethod
+    def _known_types(cls, value: list[str] | str | None) -> list[str] | str | None:
+        if isinstance(value, list):
+            redaction_types(value)  # raises ValueError naming the unknown ones
+        return value
 
 
 @dataclass(frozen=True)
@@ -147,6 +171,13 @@ class Ruleset:
         worse in our measurements, while a short list of rare names helped (bench/).
         """
         return list(dict.fromkeys(t for t in self.spec.hotwords if t.strip()))
+
+    def redaction_types(self, default: tuple[str, ...]) -> tuple[str, ...]:
+        """The types to redact in this ruleset's calls: its own ``redact``, else ``default``."""
+        value = self.spec.redact
+        if value is None:
+            return default
+        return redaction_types([value] if isinstance(value, str) else value)
 
     def counts(self) -> dict[str, int]:
         """How much the ruleset holds, as validation reports it."""

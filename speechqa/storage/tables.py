@@ -112,6 +112,10 @@ class Call(Base):
     analyzed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     audio_deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """When retention removed the recording (the transcript and scores stay)."""
+    redactions: Mapped[list[Any] | None] = mapped_column(JSON)
+    """Where personal data was said (type, speaker, start, end): never the data itself."""
+    redacted_audio_path: Mapped[str | None] = mapped_column(Text)
+    """The recording with those spans silenced, which everyone but an admin is served."""
 
     agent: Mapped[Agent] = relationship()
     utterances: Mapped[list[UtteranceRow]] = relationship(

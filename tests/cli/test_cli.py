@@ -56,6 +56,8 @@ def test_analyze_prints_the_call_document_as_json(env):
     agent = " ".join(u["text"] for u in doc["utterances"] if u["speaker"] == "agent")
     assert wer(reference_text("address_change", "agent"), agent) < 0.45
     assert doc["utterances"][0]["words"]
+    customer = " ".join(u["text"] for u in doc["utterances"] if u["speaker"] == "customer")
+    assert "[DOB]" in customer and "1980" not in customer  # redacted as the worker does
 
 
 @pytest.mark.slow

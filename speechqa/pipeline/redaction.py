@@ -1,0 +1,835 @@
+"""Redaction stage: personal data in the words is replaced by its type before anything is stored.
+
+PCI DSS forbids keeping card numbers in transcripts and recordings, and GDPR asks to keep no more
+personal data than needed, so the worker runs this stage between transcription and storage:
+search, the call document, exports, clips and webhooks then only ever see ``[CARD_NUMBER]``.
+
+It works on what ASR writes when people read numbers out: digits written as numbers or as words
+("four one one one", "double five", "oh"), teens, tens and hundreds ("nineteen eighty"), groups
+that run over pauses and turns. A digit run is a card number when Luhn says so; otherwise its type
+comes from the nearest cue before it, said by either party ("can I have your account number",
+"date of birth", "security code", "the last four digits"). Spoken e-mail addresses
+("john dot smith at gmail dot com"), street addresses ("forty two Maple Avenue") and names after
+"my name is" are found by patterns; a spaCy NER model adds names and places when one is installed.
+
+Each span becomes one word, ``[TYPE]``, from the first redacted word's start to the last one's
+end, so the transcript stays aligned with the audio, and the spans (type, speaker, times) are
+returned for the audio stage to silence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from speechqa.contracts import REDACTION_TYPES, Transcript, Utterance, Word
+
+log = logging.getLogger(__name__)
+
+TYPES = REDACTION_TYPES
+"""What can be redacted; settings and rulesets pick among these (all by default)."""
+
+NUMERIC_TYPES = frozenset({"CARD_NUMBER", "SECURITY_CODE", "ACCOUNT", "DOB", "SSN", "PHONE"})
+"""Types that stand for a number: rules' ``[num]`` still matches their tags."""
+
+TAG = re.compile(r"^\[([A-Z_]+)\]([.,;:!?]*)$")
+"""A redacted word as stored: ``[CARD_NUMBER]``, possibly with the sentence's punctuation."""
+
+
+@dataclass(frozen=True)
+class RedactedSpan:
+    """Where personal data was said: its type, who said it, when, and in which utterance."""
+
+    type: str
+    speaker: str
+    start: float
+    end: float
+    utterance: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "type": self.type,
+            "speaker": self.speaker,
+            "start": self.start,
+            "end": self.end,
+            "utterance": self.utterance,
+        }
+
+
+@dataclass(frozen=True)
+class Redaction:
+    transcript: Transcript
+    spans: list[RedactedSpan]
+
+
+Entities = Callable[[str], list[tuple[int, int, str]]]
+"""An NER model as this stage uses it: text in, ``(start_char, end_char, label)`` out."""
+
+
+def tag_type(word: str) -> str | None:
+    """The type of a redacted word (``"[DOB]."`` -> ``"DOB"``), None for any other word."""
+    m = TAG.match(word)
+    return m.group(1) if m and m.group(1) in TYPES else None
+
+
+# -- numbers as ASR writes them ------------------------------------------------------------------
+
+_UNITS = {
+    "zero": 0, "oh": 0, "o": 0, "nought": 0, "one": 1, "two": 2, "three": 3, "four": 4,
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+}  # fmt: skip
+_TEENS = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 2, "thirty": 3, "forty": 4, "fifty": 5, "sixty": 6, "seventy": 7, "eighty": 8,
+    "ninety": 9,
+}  # fmt: skip
+_REPEAT = {"double": 2, "triple": 3}
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+    "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+}  # fmt: skip
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+}  # fmt: skip
+_JOINERS = {"dash", "hyphen", "-", "/", "slash"}
+"""Said between groups of a number without ending it."""
+_YEAR_WORDS = {"in", "since", "from", "until", "till", "of", "year", "by", "before", "after"}
+"""Words before a year ("since 2015"): a four-digit number after them is no account number."""
+_DATE_FILLERS = {"of", "the", "slash", "/", "and", "st", "nd", "rd", "th"}
+
+_DIGITS = re.compile(r"^[-.#(]?\d[\d\-./,() ]*\d?[)]?(st|nd|rd|th)?$")
+"""A word of digits as ASR writes them: "4111", "4111-1111", "-3" and ".5" (read one by one)."""
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.IGNORECASE)
+_TLDS = {
+    "com", "net", "org", "edu", "gov", "io", "co", "uk", "us", "de", "fr", "ca", "au", "info",
+    "biz", "me", "ie", "nl", "es", "it", "in",
+}  # fmt: skip
+
+_STREET = {
+    "street", "st", "avenue", "ave", "road", "rd", "lane", "ln", "drive", "dr", "boulevard",
+    "blvd", "court", "ct", "way", "place", "close", "crescent", "terrace", "square", "highway",
+    "parkway", "circle", "gardens", "grove", "hill", "row", "walk",
+}  # fmt: skip
+
+_CUES: list[tuple[tuple[str, ...], str]] = [
+    (("card", "number"), "CARD_NUMBER"),
+    (("credit", "card"), "CARD_NUMBER"),
+    (("debit", "card"), "CARD_NUMBER"),
+    (("long", "number"), "CARD_NUMBER"),
+    (("front", "of", "the", "card"), "CARD_NUMBER"),
+    (("card",), "CARD_NUMBER"),
+    (("security", "code"), "SECURITY_CODE"),
+    (("cvv",), "SECURITY_CODE"),
+    (("cvc",), "SECURITY_CODE"),
+    (("cv2",), "SECURITY_CODE"),
+    (("three", "digit", "code"), "SECURITY_CODE"),
+    (("back", "of", "the", "card"), "SECURITY_CODE"),
+    (("pin",), "SECURITY_CODE"),
+    (("account",), "ACCOUNT"),
+    (("account", "number"), "ACCOUNT"),
+    (("member", "number"), "ACCOUNT"),
+    (("customer", "number"), "ACCOUNT"),
+    (("membership", "number"), "ACCOUNT"),
+    (("policy", "number"), "ACCOUNT"),
+    (("sort", "code"), "ACCOUNT"),
+    (("routing", "number"), "ACCOUNT"),
+    (("iban",), "ACCOUNT"),
+    (("last", "four"), "ACCOUNT"),
+    (("last", "4"), "ACCOUNT"),
+    (("date", "of", "birth"), "DOB"),
+    (("birth", "date"), "DOB"),
+    (("birthday",), "DOB"),
+    (("born",), "DOB"),
+    (("birth",), "DOB"),
+    (("dob",), "DOB"),
+    (("social", "security"), "SSN"),
+    (("social",), "SSN"),
+    (("ssn",), "SSN"),
+    (("phone",), "PHONE"),
+    (("telephone",), "PHONE"),
+    (("mobile",), "PHONE"),
+    (("cell",), "PHONE"),
+    (("callback", "number"), "PHONE"),
+    (("call", "back", "number"), "PHONE"),
+    (("reach", "you"), "PHONE"),
+    (("reach", "me"), "PHONE"),
+    (("number", "to", "call"), "PHONE"),
+    (("contact", "number"), "PHONE"),
+    (("zip",), "ADDRESS"),
+    (("postcode",), "ADDRESS"),
+    (("post", "code"), "ADDRESS"),
+    (("address",), "ADDRESS"),
+    (("email",), "EMAIL"),
+    (("e-mail",), "EMAIL"),
+]
+"""Words that say what the next number is, said by either party; longest phrase wins."""
+
+_MIN_DIGITS = {
+    "CARD_NUMBER": 4,
+    "SECURITY_CODE": 3,
+    "ACCOUNT": 4,
+    "DOB": 2,
+    "SSN": 4,
+    "PHONE": 7,
+    "ADDRESS": 3,
+    "EMAIL": 99,
+}
+"""The fewest digits a number needs to take its cue's type (a postcode, the last four...)."""
+
+CUE_WINDOW_S = 25.0
+"""A cue types the numbers said up to this long after it."""
+RUN_GAP_S = 2.5
+"""Digits said closer together than this (pauses between groups) form one number."""
+UNCUED_DIGITS = 7
+"""A number this long is redacted (as ``ACCOUNT``) even when nothing said what it is."""
+
+_NAME_CUES: list[tuple[str, ...]] = [
+    ("my", "name", "is"),
+    ("name", "is"),
+    ("name's",),
+    ("this", "is"),
+    ("speaking", "with"),
+    ("mister",),
+    ("mr",),
+    ("mrs",),
+    ("ms",),
+    ("miss",),
+    ("doctor",),
+    ("dr",),
+    ("my", "wife"),
+    ("my", "husband"),
+    ("my", "son"),
+    ("my", "daughter"),
+    ("my", "colleague"),
+    ("my", "manager"),
+    ("spoke", "to"),
+    ("spoke", "with"),
+    ("speak", "to"),
+    ("talked", "to"),
+]
+_NAME_QUESTIONS: list[tuple[str, ...]] = [("your", "name"), ("full", "name"), ("who", "am", "i")]
+_NOT_NAMES = {
+    "i", "yes", "yeah", "no", "sure", "okay", "ok", "it", "it's", "its", "my", "the", "that",
+    "this", "hi", "hello", "thank", "thanks", "well", "so", "oh", "um", "uh", "and", "is", "of",
+    "a", "an", "sorry", "please", "good", "great", "yep", "right", "alright", "of course",
+    "certainly", "speaking", "calling", "here", "just", "mister", "mrs", "ms", "miss", "mr",
+}  # fmt: skip
+
+
+def _by_first_word(phrases: Sequence[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases under their first word, longest first: a position tries only its word's phrases."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted(phrases, key=len, reverse=True):
+        out.setdefault(phrase[0], []).append(phrase)
+    return out
+
+
+_CUE_TYPES = {phrase: kind for phrase, kind in reversed(_CUES)}
+_CUE_PHRASES = _by_first_word(list(_CUE_TYPES))
+_NAME_CUE_INDEX = _by_first_word(_NAME_CUES)
+_NAME_QUESTION_INDEX = _by_first_word(_NAME_QUESTIONS)
+
+
+def _norm(word: str) -> str:
+    return word.strip().strip(".,;:!?\"'()").lower()
+
+
+@dataclass
+class _W:
+    """A word of the call in time order, with where it sits in the transcript."""
+
+    utt: int
+    idx: int
+    speaker: str
+    text: str
+    norm: str
+    start: float
+    end: float
+
+
+@dataclass
+class _Num:
+    digits: str
+    first: int
+    last: int
+    cardinal: bool = True
+    """False when only ordinals were said ("a second", "the 14th"): a date's day at most."""
+
+
+def _ordinal(w: _W) -> bool:
+    return w.norm in _ORDINALS or bool(re.fullmatch(r"\d{1,2}(st|nd|rd|th)", w.norm))
+
+
+def _number_value(words: Sequence[_W], i: int) -> tuple[str, int] | None:
+    """The digits that words[i:] start with, and how many words they take; None if no number."""
+    n = words[i].norm
+    raw = words[i].text.strip().rstrip(".,;:!?")
+    if n in _REPEAT and i + 1 < len(words) and words[i + 1].norm in _UNITS:
+        return str(_UNITS[words[i + 1].norm]) * _REPEAT[n], 2
+    if n in _UNITS:
+        return str(_UNITS[n]), 1
+    if n in _TEENS:
+        return str(_TEENS[n]), 1
+    if n in _TENS:
+        if (
+            i + 1 < len(words)
+            and words[i + 1].norm in _UNITS
+            and words[i + 1].norm
+            not in (
+                "zero",
+                "oh",
+                "o",
+                "nought",
+            )
+        ):
+            return f"{_TENS[n]}{_UNITS[words[i + 1].norm]}", 2
+        if (
+            i + 1 < len(words)
+            and words[i + 1].norm in _ORDINALS
+            and _ORDINALS[words[i + 1].norm] < 10
+        ):
+            return f"{_TENS[n]}{_ORDINALS[words[i + 1].norm]}", 2
+        return f"{_TENS[n]}0", 1
+    if n in _ORDINALS:
+        return str(_ORDINALS[n]), 1
+    if re.fullmatch(r"\d+-\w+", n) and not n.split("-")[1].isdigit():
+        return None  # "2-for-1", "3-day"
+    if _DIGITS.match(raw) and not raw.startswith("$") and "%" not in raw:
+        digits = re.sub(r"\D", "", re.sub(r"(st|nd|rd|th)$", "", raw))
+        if digits:
+            return digits, 1
+    return None
+
+
+def _numbers(words: Sequence[_W]) -> list[_Num]:
+    """Runs of digits one speaker said, across pauses and turns, with their word positions."""
+    runs: list[_Num] = []
+    i = 0
+    current: _Num | None = None
+    while i < len(words):
+        w = words[i]
+        if current is not None and w.start - words[current.last].end > RUN_GAP_S:
+            runs.append(current)
+            current = None
+        if w.norm in ("hundred", "thousand") and current is not None:
+            zeros = 2 if w.norm == "hundred" else 3
+            following = _number_value(words, i + 1) if i + 1 < len(words) else None
+            if following is not None and words[i + 1].norm == "and" and i + 2 < len(words):
+                following = _number_value(words, i + 2)
+            if following is not None and len(following[0]) <= zeros:
+                current.digits += following[0].rjust(zeros, "0")
+                step = following[1] + (2 if words[i + 1].norm == "and" else 1)
+                current.last = i + step - 1
+                i += step
+            else:
+                current.digits += "0" * zeros
+                current.last = i
+                i += 1
+            continue
+        value = _number_value(words, i)
+        if value is not None:
+            digits, used = value
+            cardinal = not (used == 1 and _ordinal(w))
+            if current is None:
+                current = _Num(digits, i, i + used - 1, cardinal)
+            else:
+                current.digits += digits
+                current.last = i + used - 1
+                current.cardinal = current.cardinal or cardinal
+            i += used
+            continue
+        if current is not None and (w.norm in _JOINERS or w.norm == ""):
+            i += 1
+            continue
+        if current is not None:
+            runs.append(current)
+            current = None
+        i += 1
+    if current is not None:
+        runs.append(current)
+    runs = [r for r in runs if r.cardinal]
+    # Trailing joiners are not part of the number.
+    for run in runs:
+        while run.last > run.first and _number_value(words, run.last) is None:
+            run.last -= 1
+    return runs
+
+
+def luhn(digits: str) -> bool:
+    """The Luhn check every payment card number passes."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for k, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if k % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+# -- finding spans -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Found:
+    type: str
+    first: int
+    """Position in the call's word list (time order)."""
+    last: int
+
+
+def _find_phrase(words: Sequence[_W], phrase: tuple[str, ...], at: int) -> bool:
+    if words[at].norm != phrase[0] or at + len(phrase) > len(words):
+        return False
+    return all(words[at + k].norm == p for k, p in enumerate(phrase))
+
+
+def _cues(words: Sequence[_W]) -> list[tuple[float, int, str]]:
+    """(time, position, type) of each cue phrase, the longest phrase at a position winning."""
+    out = []
+    for i in range(len(words)):
+        for phrase in _CUE_PHRASES.get(words[i].norm, ()):
+            kind = _CUE_TYPES[phrase]
+            if _find_phrase(words, phrase, i):
+                out.append((words[i + len(phrase) - 1].end, i + len(phrase) - 1, kind))
+                break
+    return out
+
+
+def _cue_for(cues: Sequence[tuple[float, int, str]], first: int, start: float) -> str | None:
+    best = None
+    for end, pos, kind in cues:
+        if pos < first and start - end <= CUE_WINDOW_S:
+            best = kind
+    return best
+
+
+def _date_span(words: Sequence[_W], run: _Num, speaker: str) -> tuple[int, int]:
+    """Widen a number said after a birth-date cue to the whole date ("March third, 1980")."""
+    first, last = run.first, run.last
+
+    def datey(q: int) -> bool:
+        w = words[q]
+        return w.speaker == speaker and (
+            w.norm in _MONTHS
+            or w.norm in _ORDINALS
+            or w.norm in _UNITS
+            or w.norm in _TEENS
+            or w.norm in _TENS
+            or w.norm in ("hundred", "thousand")
+            or _number_value(words, q) is not None
+        )
+
+    while first > 0 and (
+        datey(first - 1)
+        or (words[first - 1].norm in _DATE_FILLERS and first > 1 and datey(first - 2))
+    ):
+        first -= 1
+    while last + 1 < len(words) and (
+        datey(last + 1)
+        or (words[last + 1].norm in _DATE_FILLERS and last + 2 < len(words) and datey(last + 2))
+    ):
+        last += 1
+    while words[first].norm in _DATE_FILLERS and first < last:
+        first += 1
+    return first, last
+
+
+def _number_spans(words: Sequence[_W], cues: Sequence[tuple[float, int, str]]) -> list[_Found]:
+    found: list[_Found] = []
+    by_speaker: dict[str, list[int]] = {}
+    for pos, w in enumerate(words):
+        by_speaker.setdefault(w.speaker, []).append(pos)
+    for speaker, positions in by_speaker.items():
+        stream = [words[p] for p in positions]
+        for run in _numbers(stream):
+            first, last = positions[run.first], positions[run.last]
+            digits = run.digits
+            cue = _cue_for(cues, first, words[first].start)
+            after_month = first > 0 and words[first - 1].norm in _MONTHS
+            year = (
+                len(digits) == 4
+                and 1900 <= int(digits) <= 2039
+                and first > 0
+                and words[first - 1].norm in _YEAR_WORDS
+            )
+            if year and cue != "DOB":
+                continue
+            if 13 <= len(digits) <= 19 and luhn(digits):
+                kind: str | None = "CARD_NUMBER"
+            elif cue == "DOB" and (len(digits) >= _MIN_DIGITS["DOB"] or after_month):
+                kind = "DOB"  # "three" alone is no date, "May 3" is
+            elif cue is not None and len(digits) >= _MIN_DIGITS.get(cue, 99):
+                kind = cue
+            elif len(digits) >= UNCUED_DIGITS:
+                kind = "ACCOUNT"
+            else:
+                kind = None
+            if kind == "DOB":
+                first, last = _date_span(words, _Num(digits, first, last), speaker)
+            if kind is not None:
+                found.append(_Found(kind, first, last))
+    # A birth date said with the month first and one number ("May fifth").
+    for end, pos, kind in cues:
+        if kind != "DOB":
+            continue
+        for q in range(pos + 1, min(pos + 12, len(words))):
+            if words[q].norm in _MONTHS and words[q].start - end <= CUE_WINDOW_S:
+                if any(f.first <= q <= f.last for f in found):
+                    break
+                last = q
+                while last + 1 < len(words) and _number_value(words, last + 1) is not None:
+                    last += 1
+                if last > q:
+                    found.append(
+                        _Found("DOB", *_date_span(words, _Num("", q, last), words[q].speaker))
+                    )
+                break
+    return found
+
+
+def _email_spans(words: Sequence[_W]) -> list[_Found]:
+    found = []
+    for i, w in enumerate(words):
+        if _EMAIL.search(w.text):
+            found.append(_Found("EMAIL", i, i))
+            continue
+        if w.norm not in ("at", "@") or i == 0 or i + 1 >= len(words):
+            continue
+        speaker = w.speaker
+        # domain: "gmail dot com", "gmail.com", "acme dash shop dot co dot uk"
+        j = i + 1
+        if words[j].speaker != speaker:
+            continue
+        dotted = "." in words[j].norm and words[j].norm.rsplit(".", 1)[-1] in _TLDS
+        last = j
+        while (
+            last + 2 < len(words)
+            and words[last + 1].norm in ("dot", ".", "dash", "hyphen")
+            and words[last + 2].speaker == speaker
+            and words[last + 2].norm.isalnum()
+        ):
+            last += 2
+            if words[last - 1].norm in ("dot", ".") and words[last].norm in _TLDS:
+                dotted = True
+        if not dotted:
+            continue
+        # local part: "john dot smith", "j smith", "john underscore smith 42"
+        first = i - 1
+        if not words[first].norm or words[first].speaker != speaker:
+            continue
+        if words[first].norm in _NOT_NAMES | {"me", "us", "is", "address", "email", "e-mail"}:
+            continue
+        while (
+            first - 2 >= 0
+            and words[first - 1].norm in ("dot", ".", "underscore", "dash", "hyphen")
+            and words[first - 2].speaker == speaker
+            and words[first - 2].norm not in ("is", "email", "address", "e-mail")
+        ):
+            first -= 2
+        while (
+            first - 1 >= 0 and len(words[first - 1].norm) == 1 and words[first - 1].norm.isalpha()
+        ):
+            if words[first - 1].norm in ("a", "i"):
+                break
+            first -= 1
+        found.append(_Found("EMAIL", first, last))
+    return found
+
+
+def _answered_emails(
+    words: Sequence[_W], cues: Sequence[tuple[float, int, str]], said: Sequence[_Found]
+) -> list[_Found]:
+    """After an e-mail cue, the words up to a domain ending ("... dot com", "gmail.com"): ASR
+    often mishears the "at" of a spoken address, but the asked-for answer is the address."""
+    found = []
+    for end, pos, kind in cues:
+        if kind != "EMAIL":
+            continue
+        for q in range(pos + 1, min(pos + 25, len(words))):
+            w = words[q]
+            if w.start - end > CUE_WINDOW_S:
+                break
+            raw = w.text.strip().lower().rstrip(".,;:!?")
+            tld = raw.rsplit(".", 1)[-1] if "." in raw else None
+            ends = (tld in _TLDS) or (
+                w.norm in _TLDS and q > 0 and words[q - 1].norm in ("dot", ".")
+            )
+            if not ends:
+                continue
+            if any(f.first <= q <= f.last for f in said):
+                break  # the address was heard whole
+            # the answer: this speaker's words since the cue, leading "sure, it's" left out
+            speaker = w.speaker
+            first = q
+            while first - 1 > pos and words[first - 1].speaker == speaker and q - first < 12:
+                first -= 1
+            while first < q and words[first].norm in _NOT_NAMES | {"email", "address", "at"}:
+                first += 1
+            found.append(_Found("EMAIL", first, q))
+            break
+    return found
+
+
+def _capitalised(w: _W) -> bool:
+    t = w.text.strip().strip("\"'(")
+    return bool(t) and t[0].isupper() and w.norm not in _NOT_NAMES and w.norm.isalpha()
+
+
+def _address_spans(words: Sequence[_W]) -> list[_Found]:
+    """A house number, up to three capitalised words and a street word, and the town after it."""
+    found = []
+    i = 0
+    while i < len(words):
+        value = _number_value(words, i)
+        if value is None:
+            i += 1
+            continue
+        start = i
+        j = i + value[1]
+        while j < len(words) and _number_value(words, j) is not None and j - start < 6:
+            j += _number_value(words, j)[1]  # type: ignore[index]
+        k = j
+        while (
+            k < len(words) and k - j < 3 and _capitalised(words[k]) and words[k].norm not in _STREET
+        ):
+            k += 1
+        if (
+            k > j
+            and k < len(words)
+            and words[k].norm in _STREET
+            and words[k].speaker == words[i].speaker
+        ):
+            last = k
+            # ", Springfield" (and a postcode) in the same turn
+            while (
+                last + 1 < len(words)
+                and words[last + 1].utt == words[k].utt
+                and (_capitalised(words[last + 1]) or _number_value(words, last + 1) is not None)
+                and last - k < 4
+            ):
+                last += 1
+            found.append(_Found("ADDRESS", start, last))
+            i = last + 1
+            continue
+        i += 1
+    return found
+
+
+def _name_spans(words: Sequence[_W]) -> list[_Found]:
+    found = []
+    for i in range(len(words)):
+        for cue in _NAME_CUE_INDEX.get(words[i].norm, ()):
+            if not _find_phrase(words, cue, i):
+                continue
+            j = i + len(cue)
+            k = j
+            while k < len(words) and k - j < 3 and words[k].speaker == words[i].speaker:
+                if not _capitalised(words[k]):
+                    break
+                k += 1
+                if words[k - 1].text.rstrip()[-1:] in ".,?!;":
+                    break  # "my name is Sarah. How..."
+            if k > j:
+                found.append(_Found("NAME", j, k - 1))
+            break
+        for question in _NAME_QUESTION_INDEX.get(words[i].norm, ()):
+            if not _find_phrase(words, question, i):
+                continue
+            asker = words[i].speaker
+            # the other party's next few words: "Sure, it is John Smith."
+            answer = [
+                p
+                for p in range(i + len(question), min(i + 20, len(words)))
+                if words[p].speaker != asker
+            ][:6]
+            run: list[int] = []
+            for p in answer:
+                if _capitalised(words[p]) and (not run or p == run[-1] + 1):
+                    run.append(p)
+                elif run:
+                    break
+            if run:
+                found.append(_Found("NAME", run[0], run[-1]))
+            break
+    return found
+
+
+def _ner_spans(
+    words: Sequence[_W], entities: Entities, cues: Sequence[tuple[float, int, str]]
+) -> list[_Found]:
+    """PERSON as NAME; places and facilities as ADDRESS (places only after an address cue)."""
+    found = []
+    by_utt: dict[int, list[int]] = {}
+    for pos, w in enumerate(words):
+        by_utt.setdefault(w.utt, []).append(pos)
+    for positions in by_utt.values():
+        text_parts, offsets, at = [], [], 0
+        for p in positions:
+            piece = words[p].text.strip()
+            offsets.append((at, at + len(piece)))
+            text_parts.append(piece)
+            at += len(piece) + 1
+        for start, end, label in entities(" ".join(text_parts)):
+            if label == "PERSON":
+                kind = "NAME"
+            elif label == "FAC" or (
+                label in ("GPE", "LOC")
+                and _cue_for(cues, positions[0] + 1, words[positions[0]].start) == "ADDRESS"
+            ):
+                kind = "ADDRESS"
+            else:
+                continue
+            hit = [p for p, (a, b) in zip(positions, offsets, strict=True) if a < end and b > start]
+            if hit:
+                found.append(_Found(kind, hit[0], hit[-1]))
+    return found
+
+
+@lru_cache(maxsize=4)
+def load_ner(name: str) -> Entities | None:
+    """A spaCy pipeline with an ``ner`` component, by package name or path; None if missing.
+
+    spaCy's trained pipelines (``en_core_web_sm``, MIT) are not on PyPI: a deployment installs
+    one from spaCy's releases and names it in ``SPEECHQA_REDACTION_NER_MODEL``.
+    """
+    if not name:
+        return None
+    try:
+        import spacy
+
+        nlp = spacy.load(name, exclude=["lemmatizer", "parser", "tagger", "attribute_ruler"])
+    except (OSError, ImportError) as exc:
+        log.warning(
+            "redaction: no NER model %r (%s); names and addresses are found by patterns only "
+            "(install spaCy's en_core_web_sm to redact every name and place)",
+            name,
+            str(exc).splitlines()[0][:120],
+        )
+        return None
+
+    def entities(text: str) -> list[tuple[int, int, str]]:
+        return [(e.start_char, e.end_char, e.label_) for e in nlp(text).ents]
+
+    log.info("redaction: names and places by the NER model %r", name)
+    return entities
+
+
+def find(
+    utterances: Sequence[Utterance],
+    types: Collection[str] = TYPES,
+    entities: Entities | None = None,
+) -> list[RedactedSpan]:
+    """The spans of personal data of ``types`` in the utterances, in time order, not overlapping."""
+    words = [
+        _W(ui, wi, u.speaker, w.word, _norm(w.word), w.start, w.end)
+        for ui, u in enumerate(utterances)
+        for wi, w in enumerate(u.words)
+    ]
+    words.sort(key=lambda w: (w.start, w.utt, w.idx))
+    if not words:
+        return []
+    cues = _cues(words)
+    emails = _email_spans(words)
+    found = _number_spans(words, cues) + emails + _address_spans(words)
+    found += _answered_emails(words, cues, emails)
+    found += _name_spans(words)
+    if entities is not None:
+        found += _ner_spans(words, entities, cues)
+    # Longer spans first, then the more specific (numbers and e-mail before names and places).
+    rank = {t: k for k, t in enumerate(TYPES)}
+    found.sort(key=lambda f: (-(f.last - f.first), rank[f.type]))
+    taken: set[int] = set()
+    kept: list[_Found] = []
+    for f in found:
+        if f.type not in types:
+            continue
+        span = set(range(f.first, f.last + 1))
+        if span & taken:
+            continue
+        taken |= span
+        kept.append(f)
+    spans = []
+    for f in sorted(kept, key=lambda f: f.first):
+        # A span may run over turns of one speaker: one entry per utterance it touches.
+        groups: dict[int, list[_W]] = {}
+        for p in range(f.first, f.last + 1):
+            w = words[p]
+            if w.speaker == words[f.first].speaker:
+                groups.setdefault(w.utt, []).append(w)
+        for utt, ws in groups.items():
+            spans.append(
+                RedactedSpan(f.type, utterances[utt].speaker, ws[0].start, ws[-1].end, utt)
+            )
+    return spans
+
+
+def apply(utterances: Sequence[Utterance], spans: Sequence[RedactedSpan]) -> list[Utterance]:
+    """The utterances with each span's words replaced by one ``[TYPE]`` word over their times."""
+    by_utt: dict[int, list[RedactedSpan]] = {}
+    for s in spans:
+        by_utt.setdefault(s.utterance, []).append(s)
+    out = []
+    for ui, u in enumerate(utterances):
+        mine = by_utt.get(ui)
+        if not mine:
+            out.append(u)
+            continue
+        words: list[Word] = []
+        for w in u.words:
+            span = next((s for s in mine if s.start <= w.start and w.end <= s.end), None)
+            if span is None:
+                words.append(w)
+                continue
+            tail = re.search(r"[.,;:!?]*$", w.word.strip())
+            punct = tail.group(0) if tail else ""
+            tag = f"[{span.type}]"
+            if words and words[-1].word.startswith(tag) and words[-1].start >= span.start:
+                prev = words[-1]
+                words[-1] = Word(
+                    tag + punct, prev.start, w.end, min(prev.probability, w.probability)
+                )
+            else:
+                words.append(Word(tag + punct, w.start, w.end, w.probability))
+        out.append(replace(u, text=" ".join(w.word for w in words), words=words))
+    return out
+
+
+def redact(
+    transcript: Transcript,
+    types: Collection[str] = TYPES,
+    entities: Entities | None = None,
+) -> Redaction:
+    """The transcript with personal data of ``types`` replaced by tags, and where it was said."""
+    if not types:
+        return Redaction(transcript, [])
+    spans = find(transcript.utterances, types, entities)
+    return Redaction(replace(transcript, utterances=apply(transcript.utterances, spans)), spans)
+
+
+def redact_with(transcript: Transcript, types: Collection[str], ner_model: str) -> Redaction:
+    """:func:`redact`, with the NER pipeline ``ner_model`` when names or places are wanted."""
+    entities = load_ner(ner_model) if {"NAME", "ADDRESS"} & set(types) else None
+    return redact(transcript, types, entities)
+
+
+def text(sentence: str, types: Collection[str] = TYPES, entities: Entities | None = None) -> str:
+    """Redact one sentence (words spaced evenly), for the bench and quick checks."""
+    tokens = sentence.split()
+    words = [Word(t, k * 0.3, k * 0.3 + 0.25, 1.0) for k, t in enumerate(tokens)]
+    utt = Utterance(0, "customer", 0.0, len(tokens) * 0.3, sentence, words)
+    spans = find([utt], types, entities)
+    return apply([utt], spans)[0].text
