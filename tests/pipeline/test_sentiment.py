@@ -16,6 +16,7 @@ from speechqa.pipeline.analysis import transcribe_call
 from speechqa.pipeline.sentiment import (
     DEFAULT_MODEL,
     SentimentModel,
+    courtesy,
     load_model,
     summary,
 )
@@ -133,6 +134,16 @@ def test_a_customer_who_starts_angry_and_ends_satisfied(angry_call):
     assert result["customer_sentiment_shift"] > 0.5  # measured +1.01
     first = next(x for x in angry_call.utterances if x.speaker == "customer")
     assert first.sentiment is not None and first.sentiment.label == "negative"
+
+
+@pytest.mark.slow
+def test_the_agents_empathy_in_the_call_is_not_read_as_negative(angry_call):
+    # "I am very sorry about that. I understand how frustrating this is. May I have ..."
+    empathy = [x for x in angry_call.utterances if courtesy(x.text, x.speaker) == "empathy"]
+    assert empathy and all(x.speaker == "agent" for x in empathy)
+    alone = load_model().predict([x.text for x in empathy])
+    assert any(s.label == "negative" for s in alone)  # what the model alone says
+    assert all(x.sentiment and x.sentiment.label != "negative" for x in empathy), empathy
 
 
 @pytest.mark.slow
