@@ -171,6 +171,20 @@ def test_sentiment_command_reads_lines_and_keeps_their_order():
     assert [o["label"] for o in out] == ["negative", "neutral", "positive"]
 
 
+def test_sentiment_command_reads_courtesy_by_speaker():
+    lines = ["I'm so sorry about the trouble this has caused.", "No, that's fine."]
+    labels = {}
+    for speaker in ([], ["--speaker", "agent"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "cli.main", "sentiment", *speaker], input="\n".join(lines) + "\n",
+            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        labels[bool(speaker)] = [json.loads(line)["label"] for line in result.stdout.splitlines()]
+    assert labels[False][0] == "negative"  # the model alone
+    assert "negative" not in labels[True]
+
+
 @pytest.mark.parametrize(
     ("rule", "matched", "hit_ids"),
     [
