@@ -60,7 +60,7 @@ def test_agents_empathy_and_apologies_come_out_neutral_or_positive(model):
     after = scored(model, lines)
     negative_before = sum(s.label == "negative" for s in before)
     wrong = [(r["text"], s) for r, s in zip(lines, after, strict=True) if s.label == "negative"]
-    assert negative_before >= 45  # measured 49 of 60: the model alone punishes empathy
+    assert negative_before >= 45  # measured 59 of 60: the model alone punishes empathy
     assert len(wrong) <= 2, wrong  # measured 0
 
 
@@ -69,7 +69,7 @@ def test_clear_customer_complaints_stay_negative(model):
     after = scored(model, lines)
     assert after == scored(model, lines, courtesy_aware=False)  # the correction leaves them alone
     negative = sum(s.label == "negative" for s in after)
-    assert negative / len(lines) >= 0.75, negative  # measured 33 of 39
+    assert negative / len(lines) >= 0.75, negative  # measured 32 of 39
     # A complaint that opens like courtesy stays negative.
     tricky = [
         r
