@@ -129,9 +129,16 @@ def sentiment(
     model: Annotated[
         Path | None, typer.Option(help="Model directory (default: the shipped model).")
     ] = None,
+    speaker: Annotated[
+        str | None,
+        typer.Option(
+            help="Who says the lines (agent, customer): reads their courtesy as the pipeline does."
+        ),
+    ] = None,
 ) -> None:
     """Read lines of text on stdin; write one JSON object per line: {"label", "score"}."""
-    from speechqa.pipeline.sentiment import load_model
+    from speechqa.contracts import Utterance
+    from speechqa.pipeline.sentiment import load_model, score_utterances
 
     settings = load_settings()
     try:
@@ -141,7 +148,12 @@ def sentiment(
     batch: list[str] = []
 
     def flush() -> None:
-        for result in classifier.predict(batch):
+        if speaker:
+            lines = [Utterance(i, speaker, 0.0, 0.0, text) for i, text in enumerate(batch)]
+            results = [u.sentiment for u in score_utterances(classifier, lines) if u.sentiment]
+        else:
+            results = classifier.predict(batch)
+        for result in results:
             sys.stdout.write(json.dumps(result.as_dict()) + "\n")
         sys.stdout.flush()
         batch.clear()

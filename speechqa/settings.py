@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         ),
     )
     sentiment_threads: int = Field(1, ge=1, description="CPU threads for the sentiment model.")
+    sentiment_courtesy: bool = Field(
+        True,
+        description="Read agents' apologies and empathy, and anyone's polite refusals, as neutral "
+        "where the model reads them as negative (see speechqa/pipeline/sentiment.py).",
+    )
 
     audio_store: str = Field(
         "",

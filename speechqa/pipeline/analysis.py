@@ -81,7 +81,7 @@ def transcribe_call(
     utterances = merge_words(channels, pause_s=settings.utterance_pause_s)
     report("sentiment", 0.98)
     model = sentiment.load_model(settings.sentiment_model, settings.sentiment_threads)
-    utterances = sentiment.score_utterances(model, utterances)
+    utterances = sentiment.score_utterances(model, utterances, settings.sentiment_courtesy)
     report("done", 1.0)
     languages = [c.language for c in channels if c.words] or [c.language for c in channels]
     return Transcript(

@@ -6,11 +6,21 @@ directory holding ``model.onnx``, ``tokenizer.json`` and a Hugging Face ``config
 ``id2label`` names the classes); any such directory can replace the shipped model (setting
 ``SPEECHQA_SENTIMENT_MODEL``). A missing or corrupt file is a clear error when the model is
 loaded, never a crash in the middle of a call. The score is p(positive) - p(negative).
+
+The model was trained on tweets and Reddit comments, where "sorry", "frustrating" and "no" mark
+a writer's own bad mood. In a call an agent's apology or empathy ("I'm so sorry about the
+trouble this has caused") and anyone's polite refusal ("No, that's fine") are courtesy, and the
+model reads the customer's trouble in them as the speaker's negativity. The stage knows who
+speaks, so ``courtesy`` recognises those lines and ``score_utterances`` moves the model's
+negative probability onto neutral for them (measured on the team's call-centre set in
+``data/sentiment/``, ``scripts/evaluate_sentiment.py``). Hostile words block the correction, and
+customers' complaints are never touched: only polite refusals and clarifying apologies are.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -83,7 +93,19 @@ class SentimentModel:
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[Sentiment]:
         """Label and score each text; empty or symbol-only texts are neutral."""
-        results: list[Sentiment] = [NEUTRAL] * len(texts)
+        return [self.sentiment(row) for row in self.probabilities(texts, batch_size)]
+
+    def sentiment(self, row: np.ndarray | None) -> Sentiment:
+        """The label and score of one row of class probabilities (None: no words, neutral)."""
+        if row is None:
+            return NEUTRAL
+        return Sentiment(
+            self.labels[int(row.argmax())], round(float(row[self.pos] - row[self.neg]), 4)
+        )
+
+    def probabilities(self, texts: Sequence[str], batch_size: int = 32) -> list[np.ndarray | None]:
+        """Class probabilities of each text, in ``labels`` order; None for a text without words."""
+        results: list[np.ndarray | None] = [None] * len(texts)
         todo = [i for i, t in enumerate(texts) if any(ch.isalnum() for ch in t)]
         # Sort by length so each batch pads little.
         todo.sort(key=lambda i: len(texts[i]))
@@ -99,9 +121,7 @@ class SentimentModel:
             probs = np.exp(logits - logits.max(axis=1, keepdims=True))
             probs /= probs.sum(axis=1, keepdims=True)
             for row, i in zip(probs, idx, strict=True):
-                results[i] = Sentiment(
-                    self.labels[int(row.argmax())], round(float(row[self.pos] - row[self.neg]), 4)
-                )
+                results[i] = row
         return results
 
 
@@ -121,10 +141,92 @@ def load_model(directory: Path | None = None, threads: int = 1) -> SentimentMode
         return model
 
 
-def score_utterances(model: SentimentModel, utterances: Sequence[Utterance]) -> list[Utterance]:
-    """The utterances with their sentiment, scored in batches."""
-    sentiments = model.predict([u.text for u in utterances])
-    return [replace(u, sentiment=s) for u, s in zip(utterances, sentiments, strict=True)]
+# An agent's apology, empathy or regret about the customer's situation (a superset of the
+# default ruleset's empathy rule).
+_EMPATHY = re.compile(
+    r"\b(sorry|apologi[sz]\w*|apologies|regret|frustrat\w*|unfortunately|i'?m afraid"
+    r"|i (completely |totally |really |do |fully |can )?(understand|get (it|how|why|that))"
+    r"|i (can )?(hear|see|tell) (you|how|why|that)|i know (how|it'?s|that'?s|what)"
+    r"|i can (only )?imagine|that (must|sounds)|must (be|have been))\b",
+    re.IGNORECASE,
+)
+# A polite refusal or "no need" answer, said by anyone ("No, that's fine", "No worries"): a "no"
+# with a reassuring word after it (a bare "No." or "Nope, not again" is not courtesy).
+_REFUSAL = re.compile(
+    r"^\W*(no|nope|nah)\b.*\b(fine|ok|okay|alright|all right|all good|no problem|not a problem"
+    r"|no worries|no need|thanks|thank you|that'?s (all|everything|it)|covers|necessary"
+    r"|don'?t worry|take your time|don'?t (need|have)|won'?t|nothing|no charge)\b"
+    r"|^\W*(not (right )?now|not at the moment|not today|no need|no worries|no problem)\b",
+    re.IGNORECASE,
+)
+# A clarifying apology, said by anyone ("Sorry, could you say that again?").
+_CLARIFY = re.compile(
+    r"^\W*(i'?m )?sorry\W+(could|can|would|what|which|who|where|when|how|say|one|go on"
+    r"|go ahead|i missed|i didn'?t (catch|hear|get)|i couldn'?t hear)\b",
+    re.IGNORECASE,
+)
+# Hostility towards the other party: never courtesy.
+_HOSTILE = re.compile(
+    r"not my problem|calm down|stupid|idiot|shut up|whatever|\bdumb\b|your (own )?fault"
+    r"|waste of (my|your) time|already told you|go elsewhere|stop interrupting",
+    re.IGNORECASE,
+)
+# A complaint, which a refusal or clarifying "sorry" may open ("No, that's not good enough").
+_COMPLAINT = re.compile(
+    r"\bnot (fine|ok|okay|good|happy|acceptable|alright|all right|on|right(?! now))\b|unacceptable"
+    r"|ridiculous|disgrac|terrible|awful|useless|rubbish|pathetic|joke|scam|incompeten"
+    r"|furious|angry|livid|fed up|sick (of|and tired)|had enough|complain|disappoint|worst"
+    r"|\bwhy\b|\bstill\b|\bnever\b",
+    re.IGNORECASE,
+)
+
+
+def courtesy(text: str, speaker: str) -> str | None:
+    """Why ``text`` said by ``speaker`` is courtesy, not negativity: its kind, or None.
+
+    ``empathy``: an agent's apology, empathy or regret; ``refusal``: a polite "no" from anyone;
+    ``clarification``: "sorry, could you ..." from anyone. Hostile words rule all three out, and
+    complaint words rule out a refusal or clarification (customers' complaints stay negative).
+    """
+    if _HOSTILE.search(text):
+        return None
+    if speaker == "agent" and _EMPATHY.search(text):
+        return "empathy"
+    if _COMPLAINT.search(text):
+        return None
+    if _REFUSAL.search(text):
+        return "refusal"
+    if _CLARIFY.search(text):
+        return "clarification"
+    return None
+
+
+def score_utterances(
+    model: SentimentModel, utterances: Sequence[Utterance], courtesy_aware: bool = True
+) -> list[Utterance]:
+    """The utterances with their sentiment, scored in batches.
+
+    With ``courtesy_aware``, a courteous line (``courtesy``) has its negative probability moved
+    onto neutral: the negativity the model hears there is the customer's trouble, not the
+    speaker's mood. A model without a neutral class is left as it is.
+    """
+    rows = model.probabilities([u.text for u in utterances])
+    out = []
+    for u, row in zip(utterances, rows, strict=True):
+        if courtesy_aware and row is not None and courtesy(u.text, u.speaker):
+            row = neutralise(model, row)
+        out.append(replace(u, sentiment=model.sentiment(row)))
+    return out
+
+
+def neutralise(model: SentimentModel, row: np.ndarray) -> np.ndarray:
+    """``row`` with its negative probability moved onto neutral (unchanged without neutral)."""
+    if "neutral" not in model.labels:
+        return row
+    moved = row.copy()
+    moved[model.labels.index("neutral")] += moved[model.neg]
+    moved[model.neg] = 0.0
+    return moved
 
 
 def summary(utterances: Sequence[Utterance], duration_s: float) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from speechqa.pipeline.analysis import transcribe_call
 from speechqa.pipeline.sentiment import (
     DEFAULT_MODEL,
     SentimentModel,
+    courtesy,
     load_model,
     summary,
 )
@@ -136,6 +137,16 @@ def test_a_customer_who_starts_angry_and_ends_satisfied(angry_call):
 
 
 @pytest.mark.slow
+def test_the_agents_empathy_in_the_call_is_not_read_as_negative(angry_call):
+    # "I am very sorry about that. I understand how frustrating this is. May I have ..."
+    empathy = [x for x in angry_call.utterances if courtesy(x.text, x.speaker) == "empathy"]
+    assert empathy and all(x.speaker == "agent" for x in empathy)
+    alone = load_model().predict([x.text for x in empathy])
+    assert any(s.label == "negative" for s in alone)  # what the model alone says
+    assert all(x.sentiment and x.sentiment.label != "negative" for x in empathy), empathy
+
+
+@pytest.mark.slow
 def test_sentiment_feeds_scorecard_kpis(angry_call):
     ruleset = load_ruleset(
         "name: s\nrules:\n  - id: hi\n    match: hello\nscorecard:\n  sections:\n    - name: Outcome\n"
@@ -158,6 +169,20 @@ def test_sentiment_command_reads_lines_and_keeps_their_order():
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["label"] for o in out] == ["negative", "neutral", "positive"]
+
+
+def test_sentiment_command_reads_courtesy_by_speaker():
+    lines = ["I'm so sorry about the trouble this has caused.", "No, that's fine."]
+    labels = {}
+    for speaker in ([], ["--speaker", "agent"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "cli.main", "sentiment", *speaker], input="\n".join(lines) + "\n",
+            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        labels[bool(speaker)] = [json.loads(line)["label"] for line in result.stdout.splitlines()]
+    assert labels[False][0] == "negative"  # the model alone
+    assert "negative" not in labels[True]
 
 
 @pytest.mark.parametrize(
