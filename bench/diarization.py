@@ -71,15 +71,10 @@ def recordings(out: Path) -> list[tuple[str, Path]]:
 
 
 def similar_voices_call(path: Path) -> None:
-    """Two men of about the same pitch (under 2 semitones apart), both real recordings from
-    pocketsphinx-testdata: the LibriVox reader as the agent, the CMU "cards" speaker as the
-    customer; 16 turns, 8 kHz, built like ``bench/real_calls.py``'s calls."""
+    """Two men of about the same pitch, real recordings (``real_calls.similar_voices_call``)."""
     from bench import real_calls
 
-    sentences = real_calls.customer_sentences()
-    reader = [c for c in sentences[:5]]
-    cards = [c for c in sentences[5:10]]
-    stereo, _ = real_calls.build_call(reader, cards, np.random.default_rng(7), 16)
+    stereo, _ = real_calls.similar_voices_call()
     real_calls.write(path, stereo)
 
 
