@@ -8,8 +8,9 @@ the speaker model is unavailable:
    (:mod:`speechqa.pipeline.voices`); the windows are split into two groups by cosine (k-means
    on the unit sphere, seeded starts). Two speakers are accepted when the groups' centroids
    are far enough apart (``MIN_VOICE_DISTANCE``, tuned on mono mixes of real two-party
-   recordings and on one-voice recordings) and the smaller group is not a sliver. Each word
-   takes the group its overlapping windows lean to, so a turn change needs no pause.
+   recordings and on one-voice recordings), the smaller group is not a sliver and there is
+   enough speech (``MIN_WINDOWS``). Each word takes the group its overlapping windows lean to,
+   so a turn change needs no pause.
 2. Voice prints (:func:`voice_print_labels`, the fallback): the words are cut into segments at
    pauses and sentence ends; each segment gets the mean and spread of 19 MFCCs over the
    telephone band and its median pitch; standardised prints are split by k-means, and a pitch
@@ -71,14 +72,14 @@ _JOIN_S = 0.3  # words closer than this are one stretch of speech
 _MIN_WINDOW_S = 0.5  # shorter stretches of speech get no embedding of their own
 MIN_VOICE_DISTANCE = 0.12
 """Cosine distance between the two groups' centroids from which a mono call has two voices.
-Measured by ``bench/diarization.py``: one voice split in two groups 0.068-0.108 (8 recordings,
+Measured by ``bench/diarization.py``: one voice split in two groups 0.068-0.108 (11 channels,
 real and generated, 20-55 windows); two parties 0.216-0.347, and 0.134 for two men of about the
-same pitch (real recordings)."""
+same pitch (real recordings): the margin there is small."""
 MIN_GROUP_SHARE = 0.1
 """The smaller group must hold this share of the windows, or the call is one voice."""
 MIN_WINDOWS = 16
 """Fewer windows (about 12 s of speech) are too few to tell one voice from two: with 5-13
-windows one voice split in two groups reached distances of 0.21-0.25."""
+windows one voice split in two groups reached distances of 0.13-0.27."""
 
 
 @dataclass(frozen=True)
@@ -339,6 +340,20 @@ def _spherical_two_means(
     return best[1], best[2]
 
 
+def window_embeddings(
+    samples: np.ndarray, windows: Sequence[tuple[float, float, int]], encoder: SpeakerEncoder
+) -> np.ndarray:
+    """The embedding (unit vector) of each window; full windows are embedded in batches."""
+    stretches = [samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b, _ in windows]
+    full = [i for i, (a, b, _) in enumerate(windows) if b - a >= WINDOW_S - 1e-6]
+    x = np.zeros((len(windows), 256), dtype=np.float64)
+    if full:
+        x[full] = encoder.embed([stretches[i] for i in full])
+    for i in sorted(set(range(len(windows))) - set(full)):
+        x[i] = encoder.embed([stretches[i]])[0]  # unequal lengths: padding changes embeddings
+    return x
+
+
 def embedding_labels(
     samples: np.ndarray, words: Sequence[Word], encoder: SpeakerEncoder
 ) -> tuple[np.ndarray | None, float]:
@@ -356,14 +371,7 @@ def embedding_labels(
     windows = speech_windows(words, len(samples) / SAMPLE_RATE)
     if len(windows) < MIN_WINDOWS:
         return None, 0.0
-    stretches = [samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b, _ in windows]
-    full = [i for i, (a, b, _) in enumerate(windows) if b - a >= WINDOW_S - 1e-6]
-    short = sorted(set(range(len(windows))) - set(full))
-    x = np.zeros((len(windows), 256), dtype=np.float64)
-    if full:
-        x[full] = encoder.embed([stretches[i] for i in full])
-    for i in short:  # unequal lengths: padding would change the embedding
-        x[i] = encoder.embed([stretches[i]])[0]
+    x = window_embeddings(samples, windows, encoder)
     labels, centres = _spherical_two_means(x, np.ones(len(x)))
     distance = float(1.0 - centres[0] @ centres[1])
     share = min(float(np.mean(labels == 0)), float(np.mean(labels == 1)))
