@@ -55,19 +55,22 @@ def asterisk_prompts() -> list[tuple[np.ndarray, str]]:
     return prompts
 
 
-def customer_sentences() -> list[tuple[np.ndarray, str]]:
+def pocketsphinx_sentences(folder: str) -> list[tuple[np.ndarray, str]]:
+    """The sentences one reader recorded in pocketsphinx-testdata (``librivox`` or ``cards``)."""
+    transcript = (
+        POCKETSPHINX / folder / ("transcription" if folder == "librivox" else "cards.transcription")
+    )
     sentences = []
-    for folder in ("librivox", "cards"):
-        transcript = (
-            POCKETSPHINX
-            / folder
-            / ("transcription" if folder == "librivox" else "cards.transcription")
-        )
-        for line in transcript.read_text().splitlines():
-            m = re.match(r"<s>(.*)</s>\s*\((.*)\)", line.strip())
-            if m:
-                path = POCKETSPHINX / folder / f"{m.group(2)}.wav"
-                sentences.append((audio.decode(path).channels[0], m.group(1).strip()))
+    for line in transcript.read_text().splitlines():
+        m = re.match(r"<s>(.*)</s>\s*\((.*)\)", line.strip())
+        if m:
+            path = POCKETSPHINX / folder / f"{m.group(2)}.wav"
+            sentences.append((audio.decode(path).channels[0], m.group(1).strip()))
+    return sentences
+
+
+def customer_sentences() -> list[tuple[np.ndarray, str]]:
+    sentences = pocketsphinx_sentences("librivox") + pocketsphinx_sentences("cards")
     jfk = SHARED / "jfk.flac"
     if jfk.exists():
         sentences.append(
@@ -122,6 +125,17 @@ def build_call(
         at = int(p["start"] * RATE)
         stereo[channel, at : at + len(samples)] += samples
     return np.clip(stereo, -1, 1), placed
+
+
+def similar_voices_call(seed: int = 7, turns: int = 16) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """A call between two men of about the same pitch (under 2 semitones apart), both real
+    recordings: the LibriVox reader as the agent, the CMU "cards" speaker as the customer."""
+    return build_call(
+        pocketsphinx_sentences("librivox"),
+        pocketsphinx_sentences("cards"),
+        np.random.default_rng(seed),
+        turns,
+    )
 
 
 def write(path: Path, samples: np.ndarray) -> None:

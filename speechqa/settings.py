@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     separate_mono_speakers: bool = Field(
         True, description="Split a mono call into agent and customer turns (roles estimated)."
     )
+    speaker_model: Path | None = Field(
+        None,
+        description=(
+            "Directory of the ONNX speaker-embedding model (model.onnx, mel_filters.npy) that "
+            "separates mono calls; default: the model shipped in models/speaker. If it cannot be "
+            "loaded, mono calls are separated by voice prints and pitch (two similar voices "
+            "then stay one speaker)."
+        ),
+    )
     utterance_pause_s: float = Field(
         1.0, gt=0, description="A pause this long between words starts a new utterance."
     )

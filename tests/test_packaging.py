@@ -64,6 +64,13 @@ def test_the_wheel_installs_and_analyses_a_call_outside_the_checkout(tmp_path):
         cwd=elsewhere, env=env, text=True,
     )  # fmt: skip
     assert Path(where.strip()).is_relative_to(site), where
+    # The speaker-embedding model ships too (mono calls are separated with it).
+    where = subprocess.check_output(
+        [python, "-c", "import speechqa.pipeline.voices as v; v.load_encoder(); "
+         "print(v.default_model())"],
+        cwd=elsewhere, env=env, text=True,
+    )  # fmt: skip
+    assert Path(where.strip()).is_relative_to(site), where
 
     lines = "I am so angry, this is the third time you cut me off.\nThank you, that was great!\n"
     out = subprocess.run(

@@ -7,16 +7,19 @@ both call :func:`transcribe_call`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from speechqa.contracts import ChannelTranscript, Transcript
-from speechqa.errors import NoSpeech
-from speechqa.pipeline import audio, sentiment
+from speechqa.errors import ModelUnavailable, NoSpeech
+from speechqa.pipeline import audio, sentiment, voices
 from speechqa.pipeline.speakers import diarize
 from speechqa.pipeline.transcription import Transcriber
 from speechqa.pipeline.utterances import merge_words
 from speechqa.settings import Settings
+
+log = logging.getLogger(__name__)
 
 StageProgress = Callable[[str, float], None]
 """Called with a stage name and the fraction (0..1) of the whole analysis done."""
@@ -31,6 +34,16 @@ def speakers_for(
             return [channel_map["left"], channel_map["right"]]
         return [channel_map[0], channel_map[1]]
     return ["speaker_1"]
+
+
+def speaker_encoder(settings: Settings) -> voices.SpeakerEncoder | None:
+    """The speaker-embedding model, or None (with a warning) when it cannot be loaded: mono
+    calls are then separated by voice prints, which keep two similar voices as one speaker."""
+    try:
+        return voices.load_encoder(settings.speaker_model)
+    except ModelUnavailable as exc:
+        log.warning("speaker model unavailable, separating by voice prints: %s", exc)
+        return None
 
 
 def transcribe_call(
@@ -75,7 +88,12 @@ def transcribe_call(
     roles_estimated = False
     if n == 1 and settings.separate_mono_speakers and channels[0].words:
         report("separating speakers", 0.96)
-        separated = diarize(decoded.channels[0], channels[0], agent_phrases=agent_phrases)
+        separated = diarize(
+            decoded.channels[0],
+            channels[0],
+            agent_phrases=agent_phrases,
+            encoder=speaker_encoder(settings),
+        )
         channels, roles_estimated = separated.channels, separated.roles_estimated
 
     utterances = merge_words(channels, pause_s=settings.utterance_pause_s)
