@@ -1,6 +1,7 @@
 """Batched decoding: windows cut in pauses, words mapped back to their channel and time."""
 
 import itertools
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -141,7 +142,8 @@ def test_batched_words_lie_in_their_channels_speech_and_speaker(batched):
 @pytest.mark.slow
 def test_batched_wer_on_the_sample_calls_is_within_001_of_sequential(batched, sequential):
     totals = {"batched": [0, 0], "sequential": [0, 0]}
-    for name in ("address_change", "angry_to_satisfied", "billing_refund", "internet_outage"):
+    # Every sample call: on a few hundred words one word is 0.002, so the more the better.
+    for name in sorted(p.stem for p in Path("examples").glob("*.wav")):
         for label, transcriber in (("batched", batched), ("sequential", sequential)):
             t = transcribe_call(f"examples/{name}.wav", Settings(), transcriber=transcriber)
             for speaker in ("agent", "customer"):

@@ -11,7 +11,7 @@ from speechqa.pipeline.audio import SAMPLE_RATE
 from speechqa.pipeline.transcription import Transcriber
 from speechqa.settings import Settings
 from tests.audiofiles import write_audio
-from tests.support import EXAMPLES, reference
+from tests.support import EXAMPLES, IN_CI, reference
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,10 @@ def similar_voices(tmp_path_factory):
     from bench import real_calls
 
     if not (real_calls.POCKETSPHINX / "librivox").exists():
-        pytest.skip("pocketsphinx-testdata is not installed (scripts/system-deps.sh installs it)")
+        message = "pocketsphinx-testdata is not installed (scripts/system-deps.sh installs it)"
+        if IN_CI:
+            pytest.fail(message + "; CI must have it")
+        pytest.skip(message)
     stereo, turns = real_calls.similar_voices_call()
     path = tmp_path_factory.mktemp("similar") / "similar_voices.wav"
     real_calls.write(path, stereo)  # 16-bit PCM at 8 kHz
