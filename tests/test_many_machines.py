@@ -7,6 +7,7 @@ listened to through the API, and no recording ever lands in a data folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -37,6 +38,14 @@ from tests.support import (
 pytestmark = pytest.mark.slow  # two workers run the real ASR model
 
 SAMPLES = sorted(EXAMPLES.glob("*.wav"))
+
+
+def digest(data: bytes) -> str:
+    """Compared instead of the bytes: a failing comparison of two recordings would take ages
+    to print."""
+    return hashlib.sha256(data).hexdigest()
+
+
 AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a", ".part"}
 
 
@@ -161,21 +170,30 @@ def test_calls_are_analysed_by_either_worker_with_nothing_shared_but_the_service
             ids.append(r.json()["id"])
 
         def all_done() -> bool:
-            states = [client.get(f"/v1/calls/{i}/status").json()["status"] for i in ids]
+            answers = [client.get(f"/v1/calls/{i}/status").json() for i in ids]
+            states = [a.get("status") for a in answers]
+            assert None not in states, answers
             assert "failed" not in states, states
             return all(s == "done" for s in states)
 
         _wait("the calls to be analysed", all_done, machines, 480)
 
+        redacted: set[str] = set()
         for cid, sample in zip(ids, SAMPLES, strict=True):
             doc = client.get(f"/v1/calls/{cid}").json()
             words = " ".join(u["text"] for u in doc["utterances"]).split()
             assert len(words) > 20, doc["utterances"]
             assert 0 <= doc["score"]["value"] <= 100, doc["score"]
             audio = client.get(f"/v1/calls/{cid}/audio")
-            assert audio.status_code == 200 and audio.content == sample.read_bytes()
+            assert audio.status_code == 200
+            if audio.headers["content-type"] == "audio/flac":  # personal data silenced
+                redacted.add(sample.stem)
+                served = audio.content
+            else:
+                served = sample.read_bytes()
+                assert digest(audio.content) == digest(served)
             part = client.get(f"/v1/calls/{cid}/audio", headers={"Range": "bytes=44-1043"})
-            assert part.status_code == 206 and part.content == sample.read_bytes()[44:1044]
+            assert part.status_code == 206 and digest(part.content) == digest(served[44:1044])
 
     # Either worker took calls: each logged the analyses it ran, and together they ran all.
     by_worker = {
@@ -187,5 +205,7 @@ def test_calls_are_analysed_by_either_worker_with_nothing_shared_but_the_service
     assert all(by_worker.values()), by_worker
     assert set().union(*by_worker.values()) == set(ids)
     # The recordings are in the bucket only: no data folder holds one, not even a temporary copy.
-    assert len(stored_audio(shared_services)) == len(SAMPLES)
+    stored = stored_audio(shared_services)
+    assert "card_payment" in redacted  # its customer reads out a card number
+    assert len(stored) == len(SAMPLES) + len(redacted), stored
     assert {name: m.audio_files() for name, m in machines.items()} == {n: [] for n in machines}

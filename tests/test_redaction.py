@@ -5,6 +5,7 @@ everyone but an admin hears is silent where it was said."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -234,7 +235,9 @@ def test_personal_data_reaches_no_table_file_or_answer_in_the_clear(
         f"/v1/calls/{call_id}/audio", params={"original": "true"}, headers=admin
     )
     if keep_original:
-        assert unredacted.status_code == 200 and unredacted.content == CALL.read_bytes()
+        assert unredacted.status_code == 200 and hashlib.sha256(unredacted.content).digest() == (
+            hashlib.sha256(CALL.read_bytes()).digest()
+        )
     else:
         assert unredacted.status_code == 410 and not original.exists()
     # Deleting the call removes both recordings.
