@@ -15,7 +15,8 @@ process (model load and a warm-up first, then the best of ``--repeat`` timed run
 peak memory printed (max RSS) is that run's. The sets are calls of five minutes or more, made by
 joining recordings with 2 s of silence and keeping their reference texts:
 
-- ``sample``: the generated calls in ``examples/``, joined twice over (8 kHz espeak-ng voices);
+- ``sample``: the generated calls in ``examples/`` (8 kHz espeak-ng voices), joined, repeated
+  until five minutes;
 - ``real``: the two-party calls from real recordings (``python bench/real_calls.py
   bench/out/real`` builds them), joined;
 - ``ivr``: ``bench/out/real/ivr.wav``, 25 minutes of real telephone prompts, one channel.
@@ -29,8 +30,8 @@ Measured on 2 CPU cores (tiny.en int8, beam 5, ``--batch-size 8``; see README, F
 audio-s per wall-s and WER:
 
     set              bare seq      bare batched  speechqa (8)  speechqa seq
-    sample, 497 s    9.8  0.263    18.4  0.291   14.3  0.270   9.4  0.263
-    real, 357 s      14.3 0.053    28.9  0.161   19.6  0.065   12.8 0.053
+    sample, 301 s    11.8 0.272    22.9  0.279   18.6  0.276   12.2 0.272
+    real, 357 s      15.9 0.044    30.4  0.144   22.0  0.041   14.0 0.044
 """
 
 from __future__ import annotations
