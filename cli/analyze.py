@@ -36,7 +36,7 @@ def analyze(
     from speechqa.calls.document import CallHeader, build_document
     from speechqa.pipeline.analysis import transcribe_call
     from speechqa.pipeline.conversation import conversation
-    from speechqa.pipeline.redaction import redact_with
+    from speechqa.pipeline.redaction import redact_call
     from speechqa.rules.ruleset import default_ruleset_text, load_ruleset
     from speechqa.scoring import score_transcript
 
@@ -88,10 +88,9 @@ def analyze(
         language=transcript.language,
     )
     measured = conversation(transcript.speech_lists(), transcript.utterances, transcript.duration_s)
-    # The same redaction as the worker's, so the scores and the printed words are the same.
-    types = ruleset.redaction_types(settings.redact)
-    if types:
-        transcript = redact_with(transcript, types, settings.redaction_ner_model).transcript
+    redacted = redact_call(transcript, ruleset, settings)  # as the worker stores it
+    if redacted is not None:
+        transcript = redacted.transcript
     scored = score_transcript(ruleset, transcript.utterances, transcript.duration_s, measured)
     doc = build_document(header, transcript.utterances, scored.evaluation.as_dict(), measured)
     if as_json:

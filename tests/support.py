@@ -224,3 +224,23 @@ def store_call(
     session.flush()
     repository.save_transcript(session, call, transcript, "reference")
     return call.id
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+"""Prometheus samples by (name, labels)."""
+
+
+def metric_samples(exposition: str) -> Samples:
+    """The samples of a ``/metrics`` answer."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+    }
+
+
+def metric_value(samples: Samples, name: str, **labels: str) -> float:
+    """One sample's value; 0 where it has not been counted yet."""
+    return float(samples.get((name, frozenset(labels.items())), 0.0))

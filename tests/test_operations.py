@@ -15,25 +15,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import EXAMPLES, ROOT
+from tests.support import EXAMPLES, ROOT, Samples, metric_samples, metric_value
 
 pytestmark = pytest.mark.slow  # it runs the speech model on a call
 
 
-def scrape(base: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+def scrape(base: str) -> Samples:
     r = httpx.get(f"{base}/metrics")
     assert r.status_code == 200
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(r.text)
-        for s in family.samples
-    }
-
-
-def value(samples, name: str, **labels: str) -> float:
-    return float(samples.get((name, frozenset(labels.items())), 0.0))
+    return metric_samples(r.text)
 
 
 def wait(check, what: str, limit_s: float = 180):
@@ -92,7 +83,7 @@ def test_metrics_and_logs_follow_a_call_through_serve(tmp_path: Path):
         server.wait(60)
 
     def moved(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
+        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
 
     # Job metrics come from the worker process, request counts from both API processes.
     assert moved("speechqa_job_duration_seconds_count", function="analyze_call") == 1
@@ -103,11 +94,11 @@ def test_metrics_and_logs_follow_a_call_through_serve(tmp_path: Path):
     assert (
         moved("speechqa_http_requests_total", method="POST", route="/v1/calls", status="202") == 1
     )
-    polls = value(after, "speechqa_http_requests_total", method="GET",
+    polls = metric_value(after, "speechqa_http_requests_total", method="GET",
                   route="/v1/calls/{call_id}/status", status="200")  # fmt: skip
     assert polls >= 2
-    assert value(after, "speechqa_workers", queue="speechqa") == 1
-    assert value(after, "speechqa_jobs_running", function="analyze_call") == 0
+    assert metric_value(after, "speechqa_workers", queue="speechqa") == 1
+    assert metric_value(after, "speechqa_jobs_running", function="analyze_call") == 0
 
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     upload = [line for line in lines if line.get("request_id") == "ops-upload"]

@@ -100,11 +100,10 @@ def _redact(
 ) -> tuple[Redaction | None, str | None]:
     """Redact the transcript (the ruleset's types, else the deployment's) and, when anything was
     found, write the recording's redacted copy; return both (None, None when redaction is off)."""
-    types = ruleset.redaction_types(settings.redact)
-    if not types:
-        return None, None
     started = time.perf_counter()
-    found = redaction.redact_with(transcript, types, settings.redaction_ner_model)
+    found = redaction.redact_call(transcript, ruleset, settings)
+    if found is None:
+        return None, None
     text_s = time.perf_counter() - started
     redacted_audio = None
     if settings.redact_audio and found.spans:

@@ -24,8 +24,13 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from speechqa.contracts import REDACTION_TYPES, Transcript, Utterance, Word
+
+if TYPE_CHECKING:  # the rules import this module for its tags
+    from speechqa.rules.ruleset import Ruleset
+    from speechqa.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -824,6 +829,14 @@ def redact_with(transcript: Transcript, types: Collection[str], ner_model: str) 
     """:func:`redact`, with the NER pipeline ``ner_model`` when names or places are wanted."""
     entities = load_ner(ner_model) if {"NAME", "ADDRESS"} & set(types) else None
     return redact(transcript, types, entities)
+
+
+def redact_call(transcript: Transcript, ruleset: Ruleset, settings: Settings) -> Redaction | None:
+    """Redact a call's transcript as its ruleset says (its ``redact:``, else the deployment's
+    ``SPEECHQA_REDACT``); None when redaction is off for it. The worker and ``speechqa analyze``
+    both redact through here, so they store and print the same words."""
+    types = ruleset.redaction_types(settings.redact)
+    return redact_with(transcript, types, settings.redaction_ner_model) if types else None
 
 
 def text(sentence: str, types: Collection[str] = TYPES, entities: Entities | None = None) -> str:

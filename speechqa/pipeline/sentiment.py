@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 
 from speechqa.contracts import NEUTRAL, Sentiment, Utterance
 from speechqa.errors import ModelUnavailable
+from speechqa.pipeline.warm import Loaded
 
 
 def _shipped(name: str) -> Path:
@@ -125,20 +125,12 @@ class SentimentModel:
         return results
 
 
-_models: dict[tuple[str, int], SentimentModel] = {}
-_lock = threading.Lock()
+_models: Loaded[tuple[Path, int], SentimentModel] = Loaded(lambda key: SentimentModel(*key))
 
 
 def load_model(directory: Path | None = None, threads: int = 1) -> SentimentModel:
     """The sentiment model in ``directory`` (default: the shipped one), loaded once per process."""
-    path = Path(directory) if directory else DEFAULT_MODEL
-    key = (str(path.resolve()), threads)
-    with _lock:
-        model = _models.get(key)
-        if model is None:
-            model = SentimentModel(path, threads)
-            _models[key] = model
-        return model
+    return _models.get((Path(directory or DEFAULT_MODEL).resolve(), threads))
 
 
 # An agent's apology, empathy or regret about the customer's situation (a superset of the

@@ -10,7 +10,6 @@ sequentially, as bare faster-whisper does.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from speechqa.pipeline.batching import (
     untranscribed,
 )
 from speechqa.pipeline.vad import VadOptions, asr_chunks, speech_intervals
+from speechqa.pipeline.warm import Loaded
 from speechqa.settings import Settings
 
 Progress = Callable[[float], None]
@@ -96,19 +96,6 @@ HOTWORD_REPETITION_PENALTY = 1.1
 TAIL_ROUNDS = 2
 """Batched decoding: how many times the untranscribed ends of windows are decoded again."""
 
-_models: dict[ModelSpec, object] = {}
-_lock = threading.Lock()
-
-
-def load_model(spec: ModelSpec) -> object:
-    """Load (once per process) and return the faster-whisper model for ``spec``."""
-    with _lock:
-        model = _models.get(spec)
-        if model is None:
-            model = _load(spec)
-            _models[spec] = model
-        return model
-
 
 def _load(spec: ModelSpec) -> object:
     from faster_whisper import WhisperModel
@@ -125,6 +112,14 @@ def _load(spec: ModelSpec) -> object:
         )
     except Exception as exc:  # CTranslate2 and huggingface_hub raise many kinds
         raise ModelUnavailable(f"The ASR model {spec.model!r} could not be loaded: {exc}") from exc
+
+
+_models: Loaded[ModelSpec, object] = Loaded(_load)
+
+
+def load_model(spec: ModelSpec) -> object:
+    """Load (once per process) and return the faster-whisper model for ``spec``."""
+    return _models.get(spec)
 
 
 class Transcriber:

@@ -15,13 +15,13 @@ The model is loaded lazily, once per process, from a directory holding ``model.o
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from speechqa.errors import ModelUnavailable
+from speechqa.pipeline.warm import Loaded
 
 RATE = 16_000
 N_FFT = 400  # 25 ms
@@ -136,17 +136,9 @@ class SpeakerEncoder:
         return np.concatenate(out)
 
 
-_encoders: dict[tuple[str, int], SpeakerEncoder] = {}
-_lock = threading.Lock()
+_encoders: Loaded[tuple[Path, int], SpeakerEncoder] = Loaded(lambda key: SpeakerEncoder(*key))
 
 
 def load_encoder(directory: Path | None = None, threads: int = 1) -> SpeakerEncoder:
     """The speaker encoder in ``directory`` (default: the shipped one), loaded once per process."""
-    path = Path(directory) if directory else default_model()
-    key = (str(path.resolve()), threads)
-    with _lock:
-        encoder = _encoders.get(key)
-        if encoder is None:
-            encoder = SpeakerEncoder(path, threads)
-            _encoders[key] = encoder
-        return encoder
+    return _encoders.get((Path(directory or default_model()).resolve(), threads))

@@ -9,26 +9,24 @@ import logging
 import re
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from speechqa.logs import bind, configure_logging
 from speechqa.storage.database import session_scope
-from tests.support import reference_transcript, store_call, submit
+from tests.support import (
+    Samples,
+    metric_samples,
+    metric_value,
+    reference_transcript,
+    store_call,
+    submit,
+)
 
 
-def scrape(client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+def scrape(client) -> Samples:
     r = client.get("/metrics")  # no API key
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/plain")
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(r.text)
-        for s in family.samples
-    }
-
-
-def value(samples, name: str, **labels: str) -> float:
-    return float(samples.get((name, frozenset(labels.items())), 0.0))
+    return metric_samples(r.text)
 
 
 def test_requests_are_counted_by_route_template_method_and_status(client, admin):
@@ -41,7 +39,7 @@ def test_requests_are_counted_by_route_template_method_and_status(client, admin)
 
     def moved(**labels: str) -> float:
         name = "speechqa_http_requests_total"
-        return value(after, name, **labels) - value(before, name, **labels)
+        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
 
     assert moved(method="GET", route="/v1/calls/{call_id}", status="404") == 2
     assert moved(method="GET", route="/v1/calls/{call_id}", status="401") == 1
@@ -50,8 +48,8 @@ def test_requests_are_counted_by_route_template_method_and_status(client, admin)
     assert not any("no-such-call" in str(labels) for _, labels in after)  # never a raw path
     latency = "speechqa_http_request_duration_seconds_count"
     assert (
-        value(after, latency, method="GET", route="/v1/calls/{call_id}")
-        - value(before, latency, method="GET", route="/v1/calls/{call_id}")
+        metric_value(after, latency, method="GET", route="/v1/calls/{call_id}")
+        - metric_value(before, latency, method="GET", route="/v1/calls/{call_id}")
         == 3
     )
 
@@ -60,8 +58,8 @@ def test_calls_by_status_audio_and_queue_depth_come_from_the_database_and_redis(
     settings, client, admin
 ):
     before = scrape(client)
-    assert value(before, "speechqa_state_up", source="database") == 1
-    assert value(before, "speechqa_state_up", source="redis") == 1
+    assert metric_value(before, "speechqa_state_up", source="database") == 1
+    assert metric_value(before, "speechqa_state_up", source="redis") == 1
     assert {"queued", "transcribing", "analyzing", "done", "failed"} <= {
         dict(labels)["status"] for name, labels in before if name == "speechqa_calls"
     }
@@ -72,15 +70,15 @@ def test_calls_by_status_audio_and_queue_depth_come_from_the_database_and_redis(
     after = scrape(client)
 
     def moved(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
+        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
 
     assert moved("speechqa_calls", status="done") == 1
     assert moved("speechqa_calls", status="queued") == 1
     assert moved("speechqa_audio_analysed_seconds") == pytest.approx(transcript.duration_s)
     assert moved("speechqa_queue_jobs", queue=settings.queue_name) == 1
-    assert value(after, "speechqa_queue_jobs", queue=f"{settings.queue_name}-webhooks") == 0
-    assert value(after, "speechqa_queue_failed_jobs", queue=settings.queue_name) == 0
-    assert value(after, "speechqa_workers", queue=settings.queue_name) == 0
+    assert metric_value(after, "speechqa_queue_jobs", queue=f"{settings.queue_name}-webhooks") == 0
+    assert metric_value(after, "speechqa_queue_failed_jobs", queue=settings.queue_name) == 0
+    assert metric_value(after, "speechqa_workers", queue=settings.queue_name) == 0
 
 
 def test_metrics_need_no_key_and_stay_out_of_the_api_schema(client):
