@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from speechqa.contracts import REDACTION_TYPES, Transcript, Utterance, Word
+from speechqa.pipeline.numbers import DIGITS, TEENS, TENS
 
 if TYPE_CHECKING:  # the rules import this module for its tags
     from speechqa.rules.ruleset import Ruleset
@@ -82,18 +83,8 @@ def tag_type(word: str) -> str | None:
 
 # -- numbers as ASR writes them ------------------------------------------------------------------
 
-_UNITS = {
-    "zero": 0, "oh": 0, "o": 0, "nought": 0, "one": 1, "two": 2, "three": 3, "four": 4,
-    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-}  # fmt: skip
-_TEENS = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}  # fmt: skip
-_TENS = {
-    "twenty": 2, "thirty": 3, "forty": 4, "fifty": 5, "sixty": 6, "seventy": 7, "eighty": 8,
-    "ninety": 9,
-}  # fmt: skip
+_UNITS = DIGITS | {"oh": 0, "o": 0, "nought": 0}  # a digit read out: "four oh one"
+_TENS = {word: value // 10 for word, value in TENS.items()}  # the tens digit
 _REPEAT = {"double": 2, "triple": 3}
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
@@ -283,8 +274,8 @@ def _number_value(words: Sequence[_W], i: int) -> tuple[str, int] | None:
         return str(_UNITS[words[i + 1].norm]) * _REPEAT[n], 2
     if n in _UNITS:
         return str(_UNITS[n]), 1
-    if n in _TEENS:
-        return str(_TEENS[n]), 1
+    if n in TEENS:
+        return str(TEENS[n]), 1
     if n in _TENS:
         if (
             i + 1 < len(words)
@@ -432,7 +423,7 @@ def _date_span(words: Sequence[_W], run: _Num, speaker: str) -> tuple[int, int]:
             w.norm in _MONTHS
             or w.norm in _ORDINALS
             or w.norm in _UNITS
-            or w.norm in _TEENS
+            or w.norm in TEENS
             or w.norm in _TENS
             or w.norm in ("hundred", "thousand")
             or _number_value(words, q) is not None

@@ -10,6 +10,8 @@ import re
 
 from rapidfuzz.distance import Levenshtein
 
+from speechqa.pipeline.numbers import DIGITS, TEENS, TENS
+
 _CONTRACTIONS = {
     "i'm": "i am", "you're": "you are", "we're": "we are", "they're": "they are",
     "it's": "it is", "that's": "that is", "there's": "there is", "what's": "what is",
@@ -21,35 +23,7 @@ _CONTRACTIONS = {
     "o'clock": "oclock", "mr": "mister", "mrs": "missus",
 }  # fmt: skip
 _WORD = re.compile(r"[a-z0-9']+")
-_UNITS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = {
-    w: 10 * i
-    for i, w in enumerate(
-        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2
-    )
-}
-_NUMBERS = {w: i for i, w in enumerate(_UNITS)} | _TENS
+_NUMBERS = DIGITS | TEENS | TENS
 
 
 def normalize(text: str) -> list[str]:
@@ -75,7 +49,7 @@ def _digits(words: list[str]) -> list[str]:
             out[-1] = str(int(out[-1]) + value)
         else:
             out.append(word if value is None else str(value))
-        after_tens = word in _TENS
+        after_tens = word in TENS
     return out
 
 
