@@ -305,35 +305,28 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _spherical_two_means(
-    x: np.ndarray, weights: np.ndarray, seeds: int = 8
-) -> tuple[np.ndarray, np.ndarray]:
-    """Split weighted unit vectors into two groups by cosine (k-means on the sphere, seeded
-    starts, the tightest kept). Returns the labels and the two unit-length centroids."""
+def _spherical_two_means(x: np.ndarray, seeds: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Split unit vectors into two groups by cosine (k-means on the sphere, seeded starts, the
+    tightest kept): :func:`_two_means` for embeddings. Returns the labels and the two unit-length
+    centroids."""
     rng = np.random.default_rng(0)
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     for _ in range(seeds):
         first = int(rng.integers(len(x)))
-        far = np.clip(1.0 - x @ x[first], 0.0, None) * weights
+        far = np.clip(1.0 - x @ x[first], 0.0, None)
         second = int(rng.choice(len(x), p=far / far.sum())) if far.sum() > 0 else first
         centres = x[[first, second]]
         labels = np.zeros(len(x), dtype=int)
         for _ in range(50):
             labels = (x @ centres.T).argmax(axis=1)
             new = _unit(
-                np.array(
-                    [
-                        (x[labels == k] * weights[labels == k, None]).sum(axis=0)
-                        if (labels == k).any()
-                        else centres[k]
-                        for k in (0, 1)
-                    ]
-                )
-            )
+                np.array([x[labels == k].sum(axis=0) if (labels == k).any() else centres[k]
+                          for k in (0, 1)])
+            )  # fmt: skip
             if np.allclose(new, centres):
                 break
             centres = new
-        spread = float(((1.0 - (x * centres[labels]).sum(axis=1)) * weights).sum())
+        spread = float((1.0 - (x * centres[labels]).sum(axis=1)).sum())
         if best is None or spread < best[0]:
             best = (spread, labels, centres)
     assert best is not None
@@ -372,7 +365,7 @@ def embedding_labels(
     if len(windows) < MIN_WINDOWS:
         return None, 0.0
     x = window_embeddings(samples, windows, encoder)
-    labels, centres = _spherical_two_means(x, np.ones(len(x)))
+    labels, centres = _spherical_two_means(x)
     distance = float(1.0 - centres[0] @ centres[1])
     share = min(float(np.mean(labels == 0)), float(np.mean(labels == 1)))
     if distance < MIN_VOICE_DISTANCE or share < MIN_GROUP_SHARE:
