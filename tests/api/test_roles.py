@@ -759,3 +759,23 @@ def test_users_over_http_and_a_key_for_a_user(api_world: World) -> None:
     assert api_world.calls[OTHER] in {c["id"] for c in listed}
     assert api_world.calls[OWN] not in {c["id"] for c in listed}
     assert client.post("/v1/apikeys", headers=admin, json={"user": "nobody"}).status_code == 404
+
+
+def test_the_core_services_check_without_an_edge(api_world: World) -> None:
+    """Called directly (a script, a future edge), the services that change state still ask
+    speechqa.access: an agent cannot settle a dispute or keep clips, a limited lead cannot
+    sample another team's queue or read its calibration."""
+    from speechqa.errors import Forbidden
+
+    who, w = api_world.principals, api_world
+    with session_scope(w.settings) as s:
+        with pytest.raises(Forbidden):
+            workflow.resolve(s, w.disputed[OWN], who["agent"], "adjusted", "mine", {})
+        with pytest.raises(Forbidden):
+            workflow.start(s, w.calls[OWN], who["ingest"])
+        with pytest.raises(Forbidden):
+            library.create(s, who["agent"], "mine", None)
+        with pytest.raises(NotFound):
+            queues.sample(s, who["lead"], w.queues[OTHER])
+        with pytest.raises(NotFound):
+            calibration.report(s, who["lead"], w.calibrations[OTHER])
