@@ -15,7 +15,9 @@ from redis import Redis
 from sqlalchemy.orm import Session
 
 from api.throttle import FailureLimiter
-from speechqa.apikeys import Principal, Scope, authenticate
+from speechqa import access
+from speechqa.access import Action
+from speechqa.apikeys import Principal, authenticate
 from speechqa.errors import Unauthorized
 from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
@@ -52,8 +54,9 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 
-def require(*scopes: Scope) -> Callable[..., Principal]:
-    """A dependency that authenticates the caller and checks it holds one of ``scopes``."""
+def require(action: Action) -> Callable[..., Principal]:
+    """A dependency that authenticates the caller and checks it may do ``action``
+    (:mod:`speechqa.access` decides)."""
 
     def dependency(request: Request, settings: SettingsDep, credentials: Credentials) -> Principal:
         limiter: FailureLimiter = request.app.state.auth_failures
@@ -67,18 +70,29 @@ def require(*scopes: Scope) -> Callable[..., Principal]:
             limiter.failed(client)
             raise
         request.state.key_id = principal.key_id  # for the request's log line
-        principal.require_any(*scopes)
+        access.require(principal, action)
         return principal
 
     return dependency
 
 
-Ingest = Annotated[Principal, Depends(require(Scope.INGEST))]
-Reader = Annotated[Principal, Depends(require(Scope.REVIEW, Scope.AGENT))]
+# One alias per action (speechqa.access.Action); a route names what it does.
+Ingest = Annotated[Principal, Depends(require(Action.SUBMIT_CALLS))]
+Reader = Annotated[Principal, Depends(require(Action.READ_CALLS))]
 """Reviewers and up, and agents (who see only their own calls)."""
-Review = Annotated[Principal, Depends(require(Scope.REVIEW))]
-Coach = Annotated[Principal, Depends(require(Scope.COACH))]
-CoachOrAgent = Annotated[Principal, Depends(require(Scope.COACH, Scope.AGENT))]
+OriginalAudio = Annotated[Principal, Depends(require(Action.READ_ORIGINAL_AUDIO))]
+Reviewing = Annotated[Principal, Depends(require(Action.REVIEW_CALLS))]
+AnswerReview = Annotated[Principal, Depends(require(Action.ANSWER_REVIEW))]
+Resolve = Annotated[Principal, Depends(require(Action.RESOLVE_DISPUTES))]
+TeamReports = Annotated[Principal, Depends(require(Action.READ_TEAM_REPORTS))]
+WorkQueue = Annotated[Principal, Depends(require(Action.WORK_QUEUE))]
+ManageQueues = Annotated[Principal, Depends(require(Action.MANAGE_QUEUES))]
+Calibrate = Annotated[Principal, Depends(require(Action.CALIBRATE))]
+ManageCalibrations = Annotated[Principal, Depends(require(Action.MANAGE_CALIBRATIONS))]
+ReadRulesets = Annotated[Principal, Depends(require(Action.READ_RULESETS))]
+ManageRulesets = Annotated[Principal, Depends(require(Action.MANAGE_RULESETS))]
+Coach = Annotated[Principal, Depends(require(Action.COACH))]
+ReadCoaching = Annotated[Principal, Depends(require(Action.READ_COACHING))]
 """Coaches and up, and agents (who see only their own coaching)."""
-Lead = Annotated[Principal, Depends(require(Scope.LEAD))]
-Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
+AcknowledgeCoaching = Annotated[Principal, Depends(require(Action.ACKNOWLEDGE_COACHING))]
+Admin = Annotated[Principal, Depends(require(Action.ADMINISTER))]

@@ -16,6 +16,8 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from speechqa import access
+from speechqa.access import Action
 from speechqa.apikeys import Principal, authenticate, principal_of
 from speechqa.errors import Forbidden, Unauthorized
 from speechqa.storage.tables import ApiKey, WebSession, utcnow
@@ -34,6 +36,7 @@ def _hash(token: str) -> str:
 def sign_in(session: Session, key: str, hours: float) -> tuple[str, SignedIn]:
     """A new browser session for ``key`` (Unauthorized for a wrong key): (token, who)."""
     principal = authenticate(session, key.strip())
+    _may_use_web(principal)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     now = utcnow()
@@ -54,7 +57,15 @@ def resume(session: Session, token: str | None) -> SignedIn:
     if row.expires_at <= utcnow():
         raise Unauthorized("Your session has expired. Sign in again.")
     principal = principal_of(session, session.get(ApiKey, row.key_id))
+    _may_use_web(principal)
     return SignedIn(principal, row.csrf)
+
+
+def _may_use_web(principal: Principal) -> None:
+    """The web app is for people: an ingest key (an upstream system's) gets no session."""
+    if not access.may(principal, Action.USE_WEB):
+        raise Forbidden("This key is for submitting calls (ingest): it cannot sign in to the "
+                        "web app. Sign in with your own key.")  # fmt: skip
 
 
 def sign_out(session: Session, token: str | None) -> None:

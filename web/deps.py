@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.errors import status_for
-from speechqa import signin
+from speechqa import access, signin
+from speechqa.access import Action
 from speechqa.apikeys import Scope
 from speechqa.errors import SpeechQAError, Unauthorized
 from speechqa.settings import Settings
@@ -87,6 +88,10 @@ class Viewer:
     def can(self, scope: str) -> bool:
         return Scope(scope) in self.principal.scopes
 
+    def may(self, action: str) -> bool:
+        """Whether the page should offer ``action`` (an :class:`Action` name)."""
+        return access.may(self.principal, Action[action])
+
     @property
     def agent_id(self) -> str | None:
         return self.principal.agent_id
@@ -98,6 +103,20 @@ def viewer(request: Request) -> Viewer:
 
 
 SignedIn = Annotated[Viewer, Depends(viewer)]
+"""Anyone signed in (signing out, for one); every other page names its action with
+:func:`allowed`."""
+
+
+def allowed(action: Action) -> Callable[[Request], Viewer]:
+    """A dependency: the signed-in person, if they may do ``action`` (else a 403 page);
+    :mod:`speechqa.access` decides, as for the API."""
+
+    def dependency(request: Request) -> Viewer:
+        who = viewer(request)
+        access.require(who.principal, action)
+        return who
+
+    return dependency
 
 
 async def form_of(request: Request, who: Viewer) -> FormData:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from api.deps import MAX_ID, Lead, Review, SessionDep
+from api.deps import MAX_ID, Calibrate, ManageCalibrations, SessionDep
 from api.schemas import (
     ERRORS,
     CalibrationCreate,
@@ -29,7 +29,9 @@ SessionId = Path(ge=1, le=MAX_ID)
     response_model=CalibrationRead,
     responses={409: {"model": ErrorResponse, "description": "A session with that name exists"}},
 )
-def create_session(body: CalibrationCreate, session: SessionDep, principal: Lead) -> Any:
+def create_session(
+    body: CalibrationCreate, session: SessionDep, principal: ManageCalibrations
+) -> Any:
     """A calibration session: calls every named reviewer scores on their own."""
     return asdict(calibration.create(session, body.name, body.calls, body.reviewers, principal))
 
@@ -41,7 +43,7 @@ def create_session(body: CalibrationCreate, session: SessionDep, principal: Lead
     responses={200: {"model": ReviewRead, "description": "Your open draft"}},
 )
 def start_calibration_review(
-    call_id: str, session: SessionDep, principal: Review, session_id: int = SessionId
+    call_id: str, session: SessionDep, principal: Calibrate, session_id: int = SessionId
 ) -> JSONResponse:
     """Start (or get) your calibration review of a call; answer and submit it with the usual
     review routes. It never counts for the call's KPIs."""
@@ -51,7 +53,9 @@ def start_calibration_review(
 
 
 @router.get("/v1/calibrations/{session_id}", response_model=CalibrationReport)
-def calibration_report(session: SessionDep, _: Lead, session_id: int = SessionId) -> Any:
+def calibration_report(
+    session: SessionDep, principal: ManageCalibrations, session_id: int = SessionId
+) -> Any:
     """Answers side by side, percent agreement, Fleiss' kappa, each reviewer against the
     consensus, and the machine against the consensus (precision and recall per item)."""
-    return asdict(calibration.report(session, session_id))
+    return asdict(calibration.report(session, principal, session_id))

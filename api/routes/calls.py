@@ -26,7 +26,7 @@ from api.schemas import (
     ErrorResponse,
 )
 from speechqa import access
-from speechqa.apikeys import Scope
+from speechqa.access import Action
 from speechqa.calls import ingest, listing, recordings, repository
 from speechqa.calls.document import build_document
 from speechqa.errors import InvalidInput, InvalidMetadata, SpeechQAError, UploadTooLarge
@@ -252,7 +252,7 @@ def get_audio(
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
     if original:
-        principal.require(Scope.ADMIN)
+        access.require(principal, Action.READ_ORIGINAL_AUDIO)
         source = recordings.recording(settings, call, original=True)
         return recording_response(source, request.headers.get("range"))
     if start is not None or end is not None:

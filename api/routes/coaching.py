@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import MAX_ID, Coach, CoachOrAgent, SessionDep, SettingsDep
+from api.deps import MAX_ID, AcknowledgeCoaching, Coach, ReadCoaching, SessionDep, SettingsDep
 from api.schemas import (
     ERRORS,
     ClipCreate,
@@ -147,7 +147,7 @@ def create_session(body: CoachingSessionCreate, session: SessionDep, principal: 
 @router.get("/sessions", response_model=list[CoachingSessionRead])
 def list_sessions(
     session: SessionDep,
-    principal: CoachOrAgent,
+    principal: ReadCoaching,
     agent_id: Name = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
@@ -160,7 +160,7 @@ def list_sessions(
 def get_session(
     session: SessionDep,
     settings: SettingsDep,
-    principal: CoachOrAgent,
+    principal: ReadCoaching,
     session_id: int = _id(),
     before_days: Annotated[int | None, Query(ge=1, le=365)] = None,
     after_days: Annotated[int | None, Query(ge=1, le=365)] = None,
@@ -176,7 +176,7 @@ def get_session(
 @router.post("/sessions/{session_id}/acknowledge", response_model=CoachingSessionRead,
              responses=CONFLICT)  # fmt: skip
 def acknowledge_session(
-    session: SessionDep, principal: CoachOrAgent, session_id: int = _id()
+    session: SessionDep, principal: AcknowledgeCoaching, session_id: int = _id()
 ) -> Any:
     """The coached agent acknowledges the session."""
     return _session(sessions.acknowledge(session, principal, session_id))

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import MAX_ID, Reader, Review, SessionDep
+from api.deps import MAX_ID, Reader, SessionDep, TeamReports
 from api.schemas import ERRORS, AgentKpis, KpiJournal, Leaderboard, SummaryReport, TeamKpis
 from speechqa import access
 from speechqa.kpis import aggregates, reports
@@ -70,7 +70,7 @@ def team_kpis(
     team: str,
     request: Request,
     session: SessionDep,
-    principal: Review,
+    principal: TeamReports,
     from_: From = None,
     to: str | None = None,
     bucket: str | None = None,
@@ -88,7 +88,7 @@ def team_kpis(
 @router.get("/v1/leaderboard", response_model=Leaderboard)
 def leaderboard(
     session: SessionDep,
-    principal: Review,
+    principal: TeamReports,
     metric: str = "qa_score",
     from_: From = None,
     to: str | None = None,
@@ -110,7 +110,7 @@ def leaderboard(
 def kpi_journal(
     request: Request,
     session: SessionDep,
-    principal: Review,
+    principal: TeamReports,
     from_: From = None,
     to: str | None = None,
     agent_id: str | None = None,
@@ -122,6 +122,8 @@ def kpi_journal(
     """Every counter that fired (rule hits, critical fails, long silences, sentiment drops)."""
     start, end, _bucket = parse_period(from_, to, None)
     team = access.check_team(principal, team)
+    if agent_id is not None:
+        access.agent_for(session, principal, agent_id)
     limit = min(limit, 10_000 if _wants_csv(request) else 1000)
     events = reports.journal(
         session,
@@ -148,7 +150,7 @@ def kpi_journal(
 def summary_report(
     request: Request,
     session: SessionDep,
-    principal: Review,
+    principal: TeamReports,
     from_: From = None,
     to: str | None = None,
     bucket: str | None = None,

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path
 
-from api.deps import MAX_ID, Lead, Review, SessionDep
+from api.deps import MAX_ID, ManageQueues, SessionDep, WorkQueue
 from api.schemas import ERRORS, ErrorResponse, MyQueue, QueueCreate, QueueRead, Sampled
 from speechqa.reviews import queues
 
@@ -20,23 +20,26 @@ router = APIRouter(tags=["reviews"], responses=ERRORS)
     response_model=QueueRead,
     responses={409: {"model": ErrorResponse, "description": "A queue with that name exists"}},
 )
-def create_queue(body: QueueCreate, session: SessionDep, principal: Lead) -> Any:
+def create_queue(body: QueueCreate, session: SessionDep, principal: ManageQueues) -> Any:
     """A queue: a sampling rule and the reviewers its calls are dealt to, in turn."""
     return asdict(queues.create(session, body.name, body.rule, body.reviewers, principal))
 
 
 @router.get("/v1/queues", response_model=list[QueueRead])
-def list_queues(session: SessionDep, _: Review) -> Any:
-    return [asdict(q) for q in queues.list_queues(session)]
+def list_queues(session: SessionDep, principal: WorkQueue) -> Any:
+    """The queues over the caller's teams."""
+    return [asdict(q) for q in queues.list_queues(session, principal)]
 
 
 @router.post("/v1/queues/{queue_id}/sample", response_model=Sampled)
-def sample_queue(session: SessionDep, _: Lead, queue_id: int = Path(ge=1, le=MAX_ID)) -> Any:
+def sample_queue(
+    session: SessionDep, principal: ManageQueues, queue_id: int = Path(ge=1, le=MAX_ID)
+) -> Any:
     """Pick calls by the queue's rule, never one it picked before, and deal them out."""
-    return {"sampled": [asdict(a) for a in queues.sample(session, queue_id)]}
+    return {"sampled": [asdict(a) for a in queues.sample(session, principal, queue_id)]}
 
 
 @router.get("/v1/me/queue", response_model=MyQueue)
-def my_queue(session: SessionDep, principal: Review) -> Any:
+def my_queue(session: SessionDep, principal: WorkQueue) -> Any:
     """The calls dealt to you that you have not reviewed yet, oldest first."""
     return {"items": [asdict(a) for a in queues.my_queue(session, principal)]}

@@ -8,7 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from api.deps import MAX_ID, Lead, Reader, Review, SessionDep, SettingsDep
+from api.deps import (
+    MAX_ID,
+    AnswerReview,
+    Reader,
+    Resolve,
+    Reviewing,
+    SessionDep,
+    SettingsDep,
+    TeamReports,
+)
 from api.schemas import (
     ERRORS,
     CommentCreate,
@@ -38,7 +47,7 @@ def _read(review: workflow.ReviewView) -> dict[str, Any]:
     response_model=ReviewRead,
     responses={200: {"model": ReviewRead, "description": "Your open draft"}, **CONFLICT},
 )
-def start_review(call_id: str, session: SessionDep, principal: Reader) -> JSONResponse:
+def start_review(call_id: str, session: SessionDep, principal: Reviewing) -> JSONResponse:
     """Start a draft review of an analysed call (or get your open draft on it). An agent's
     review of their own call is a self-review: it never counts for KPIs."""
     review, created = workflow.start(session, call_id, principal)
@@ -58,7 +67,7 @@ def get_review(session: SessionDep, principal: Reader, review_id: int = ReviewId
 
 @router.put("/v1/reviews/{review_id}/items/{key}", response_model=ReviewRead, responses=CONFLICT)
 def answer_item(
-    key: str, body: ItemAnswer, session: SessionDep, principal: Reader, review_id: int = ReviewId
+    key: str, body: ItemAnswer, session: SessionDep, principal: Reviewing, review_id: int = ReviewId
 ) -> Any:
     """Accept the automatic answer of an item, or override it with a reason."""
     review = workflow.answer(session, review_id, principal, key, body.decision, body.reason)
@@ -67,7 +76,7 @@ def answer_item(
 
 @router.post("/v1/reviews/{review_id}/comments", response_model=ReviewRead, responses=CONFLICT)
 def add_comment(
-    body: CommentCreate, session: SessionDep, principal: Reader, review_id: int = ReviewId
+    body: CommentCreate, session: SessionDep, principal: Reviewing, review_id: int = ReviewId
 ) -> Any:
     """Comment on the call, an utterance (its id) or a span (start, end in seconds)."""
     review = workflow.comment(session, review_id, principal, body.text,
@@ -76,13 +85,15 @@ def add_comment(
 
 
 @router.post("/v1/reviews/{review_id}/submit", response_model=ReviewRead, responses=CONFLICT)
-def submit_review(session: SessionDep, principal: Reader, review_id: int = ReviewId) -> Any:
+def submit_review(session: SessionDep, principal: Reviewing, review_id: int = ReviewId) -> Any:
     """Submit: the final score is added up and counts for the call's KPIs from now on."""
     return _read(workflow.submit(session, review_id, principal))
 
 
 @router.post("/v1/reviews/{review_id}/acknowledge", response_model=ReviewRead, responses=CONFLICT)
-def acknowledge_review(session: SessionDep, principal: Reader, review_id: int = ReviewId) -> Any:
+def acknowledge_review(
+    session: SessionDep, principal: AnswerReview, review_id: int = ReviewId
+) -> Any:
     """The call's agent accepts the submitted review."""
     return _read(workflow.acknowledge(session, review_id, principal))
 
@@ -92,7 +103,7 @@ def dispute_review(
     body: DisputeCreate,
     session: SessionDep,
     settings: SettingsDep,
-    principal: Reader,
+    principal: AnswerReview,
     review_id: int = ReviewId,
 ) -> Any:
     """The call's agent disputes items, within ``SPEECHQA_DISPUTE_DAYS`` of submission."""
@@ -103,7 +114,7 @@ def dispute_review(
 
 @router.post("/v1/reviews/{review_id}/resolve", response_model=ReviewRead, responses=CONFLICT)
 def resolve_dispute(
-    body: Resolution, session: SessionDep, principal: Lead, review_id: int = ReviewId
+    body: Resolution, session: SessionDep, principal: Resolve, review_id: int = ReviewId
 ) -> Any:
     """A lead upholds the review or adjusts items, with a reason."""
     answers = {k: (a.decision, a.reason) for k, a in body.answers.items()}
@@ -112,7 +123,7 @@ def resolve_dispute(
 
 
 @router.get("/v1/rules/quality", response_model=RuleQuality)
-def rule_quality(session: SessionDep, principal: Review, ruleset: str | None = None) -> Any:
+def rule_quality(session: SessionDep, principal: TeamReports, ruleset: str | None = None) -> Any:
     """Each scorecard item's automatic answers judged by reviewers: agreement, precision and
     recall over the submitted reviews the caller may see."""
     items = quality.item_quality(session, principal, ruleset)

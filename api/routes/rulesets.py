@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.deps import Lead, RedisDep, Review, SessionDep, SettingsDep, Version
+from api.deps import ManageRulesets, ReadRulesets, RedisDep, SessionDep, SettingsDep, Version
 from api.schemas import (
     ERRORS,
     RescoreAccepted,
@@ -60,13 +60,13 @@ async def _source(request: Request) -> str:
 
 
 @router.get("", response_model=RulesetList)
-def list_rulesets(session: SessionDep, _: Review) -> dict[str, Any]:
+def list_rulesets(session: SessionDep, _: ReadRulesets) -> dict[str, Any]:
     """Every ruleset with its newest version."""
     return {"rulesets": store.names(session)}
 
 
 @router.post("/validate", openapi_extra=_YAML_BODY, response_model=RulesetValid)
-async def validate_ruleset(request: Request, _: Review) -> dict[str, Any]:
+async def validate_ruleset(request: Request, _: ReadRulesets) -> dict[str, Any]:
     """Check a draft ruleset without storing it; a 422 lists every problem."""
     ruleset = await run_in_threadpool(load_ruleset, await _source(request))
     return {"valid": True, "name": ruleset.name, **ruleset.counts()}
@@ -79,7 +79,7 @@ async def validate_ruleset(request: Request, _: Review) -> dict[str, Any]:
     responses={201: {"model": RulesetStored, "description": "A new version was stored"}},
 )
 async def put_ruleset(
-    name: str, request: Request, session: SessionDep, principal: Lead
+    name: str, request: Request, session: SessionDep, principal: ManageRulesets
 ) -> JSONResponse:
     """Store a new version of a ruleset (unchanged text keeps the current version)."""
     source = await _source(request)
@@ -89,7 +89,7 @@ async def put_ruleset(
 
 @router.get("/{name}", response_model=RulesetRead)
 def get_ruleset(
-    name: str, session: SessionDep, _: Review, version: Version = None
+    name: str, session: SessionDep, _: ReadRulesets, version: Version = None
 ) -> dict[str, Any]:
     """A ruleset version (default: the newest) with its source and the list of versions."""
     return store.describe(session, name, version)
@@ -102,7 +102,7 @@ def rescore(
     session: SessionDep,
     settings: SettingsDep,
     redis: RedisDep,
-    _: Lead,
+    _: ManageRulesets,
     version: Version = None,
 ) -> RescoreAccepted:
     """Re-evaluate this ruleset's calls from their stored transcripts, in the background.

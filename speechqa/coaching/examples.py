@@ -29,6 +29,8 @@ from typing import Any, Literal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from speechqa import access
+from speechqa.access import Action
 from speechqa.apikeys import Principal
 from speechqa.calls import repository
 from speechqa.contracts import NEUTRAL, Utterance
@@ -99,7 +101,13 @@ class _Target:
 
 
 def find(session: Session, principal: Principal, query: ExampleQuery) -> list[Example]:
-    """The clearest examples for ``query`` among the newest calls the principal may see."""
+    """The clearest examples for ``query`` among the newest calls the principal may see; an
+    agent or team named that the principal does not see is unknown (NotFound)."""
+    access.require(principal, Action.COACH)
+    if query.team is not None:
+        access.see_team(principal, query.team)
+    if query.agent_id is not None:
+        access.agent_for(session, principal, query.agent_id)
     needs_hit = _check(session, query)
     candidates = _candidates(session, principal, query, needs_hit)
     if query.kpi is not None:
@@ -171,17 +179,11 @@ def _candidates(
         .join(CallStats, CallStats.call_id == Call.id)
         .where(Call.status == CallStatus.DONE)
     )
-    agent_id = principal.agent_id or query.agent_id
-    if principal.agent_id and query.agent_id not in (None, principal.agent_id):
-        return []
-    if agent_id is not None:
-        stmt = stmt.where(CallStats.agent_id == agent_id)
+    stmt = stmt.where(access.visible(principal, agent_id=CallStats.agent_id, team=CallStats.team))
+    if query.agent_id is not None:
+        stmt = stmt.where(CallStats.agent_id == query.agent_id)
     if query.team is not None:
-        if principal.teams is not None and query.team not in principal.teams:
-            return []
         stmt = stmt.where(CallStats.team == query.team)
-    elif principal.teams is not None:
-        stmt = stmt.where(CallStats.team.in_(sorted(principal.teams)))
     if query.ruleset is not None:
         named = Call.ruleset == query.ruleset
         default = query.ruleset == store.DEFAULT

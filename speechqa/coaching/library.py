@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from speechqa import access
+from speechqa.access import Action
 from speechqa.apikeys import Principal
 from speechqa.calls import repository
 from speechqa.errors import Conflict, InvalidInput, NotFound
@@ -52,6 +53,7 @@ class CollectionView:
 def create(
     session: Session, principal: Principal, name: str, description: str | None
 ) -> CollectionView:
+    access.require(principal, Action.COACH)
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise InvalidInput("A collection's name is 1 to 200 characters.",
@@ -70,29 +72,31 @@ def create(
 
 
 def list_all(session: Session, principal: Principal) -> list[CollectionView]:
-    counts = dict(
-        session.execute(select(Clip.collection_id, func.count()).group_by(Clip.collection_id))
-        .tuples()
-        .all()
+    """Every collection, each counting the clips the caller may see."""
+    access.require(principal, Action.COACH)
+    counted = (
+        select(Clip.collection_id, func.count())
+        .join(Call, Call.id == Clip.call_id)
+        .where(access.visible(principal, agent_id=Call.agent_id, team=Call.team))
+        .group_by(Clip.collection_id)
     )
+    counts = dict(session.execute(counted).tuples().all())
     rows = session.scalars(select(ClipCollection).order_by(ClipCollection.name))
     return [CollectionView(r.id, r.name, r.description, r.created_by, r.created_at,
                            counts.get(r.id, 0), None) for r in rows]  # fmt: skip
 
 
 def get(session: Session, principal: Principal, collection_id: int) -> CollectionView:
+    access.require(principal, Action.COACH)
     row = _collection(session, collection_id)
     query = (
         select(Clip, Call.agent_id, Call.team)
         .join(Call, Call.id == Clip.call_id)
         .where(Clip.collection_id == row.id)
+        .where(access.visible(principal, agent_id=Call.agent_id, team=Call.team))
         .order_by(Clip.added_at, Clip.id)
     )
-    clips = [
-        _clip_view(clip, agent_id)
-        for clip, agent_id, team in session.execute(query)
-        if access.may_see(principal, agent_id=agent_id, team=team)
-    ]
+    clips = [_clip_view(clip, agent_id) for clip, agent_id, _team in session.execute(query)]
     return CollectionView(row.id, row.name, row.description, row.created_by, row.created_at,
                           len(clips), clips)  # fmt: skip
 
@@ -102,6 +106,7 @@ def add(
     end: float, speaker: str | None = None, note: str | None = None,
 ) -> ClipView:  # fmt: skip
     """Save a span of a call into a collection, with the words said in it."""
+    access.require(principal, Action.COACH)
     collection = _collection(session, collection_id)
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
@@ -124,6 +129,7 @@ def add(
 
 
 def remove(session: Session, principal: Principal, collection_id: int, clip_id: int) -> None:
+    access.require(principal, Action.COACH)
     clip = session.get(Clip, clip_id)
     if clip is None or clip.collection_id != collection_id:
         raise NotFound(f"No clip {clip_id} in collection {collection_id}.")

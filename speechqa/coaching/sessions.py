@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from speechqa import access
-from speechqa.apikeys import Principal, Scope
+from speechqa.access import Action
+from speechqa.apikeys import Principal
 from speechqa.calls import repository
 from speechqa.coaching.impact import Focus, FocusImpact, measure
 from speechqa.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -83,7 +84,7 @@ def create(
     goals: list[Goal] | None = None,
 ) -> SessionView:
     """Record a session; announces ``coaching.session.created`` to webhooks."""
-    principal.require(Scope.COACH)
+    access.require(principal, Action.COACH)
     agent = session.get(Agent, agent_id)
     if agent is None:
         raise NotFound(f"No agent with id {agent_id!r}.")
@@ -155,19 +156,20 @@ def list_sessions(
     session: Session, principal: Principal, *, agent_id: str | None = None, limit: int = 50
 ) -> list[SessionView]:
     """Sessions the principal may see, newest first (an agent sees their own)."""
+    access.require(principal, Action.READ_COACHING)
     query = select(CoachingSession).order_by(CoachingSession.held_at.desc(),
                                              CoachingSession.id.desc())  # fmt: skip
-    if principal.agent_id is not None:
-        query = query.where(CoachingSession.agent_id == principal.agent_id)
+    query = query.where(
+        access.visible(principal, agent_id=CoachingSession.agent_id, team=CoachingSession.team)
+    )
     if agent_id is not None:
         query = query.where(CoachingSession.agent_id == agent_id)
-    if principal.teams is not None:
-        query = query.where(CoachingSession.team.in_(sorted(principal.teams)))
     return [_view(row, None) for row in session.scalars(query.limit(limit))]
 
 
 def acknowledge(session: Session, principal: Principal, session_id: int) -> SessionView:
     """The agent confirms the session took place and they read its notes and goals."""
+    access.require(principal, Action.ACKNOWLEDGE_COACHING)
     row = _visible(session, principal, session_id)
     if principal.agent_id != row.agent_id:
         raise Forbidden("Only the coached agent acknowledges a session.")
@@ -179,6 +181,7 @@ def acknowledge(session: Session, principal: Principal, session_id: int) -> Sess
 
 
 def _visible(session: Session, principal: Principal, session_id: int) -> CoachingSession:
+    access.require(principal, Action.READ_COACHING)
     row = session.get(CoachingSession, session_id)
     if row is None or not access.may_see(principal, agent_id=row.agent_id, team=row.team):
         raise NotFound(f"No coaching session {session_id}.")

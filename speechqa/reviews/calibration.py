@@ -21,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from speechqa.apikeys import Principal, Scope
-from speechqa.errors import Conflict, InvalidInput, NotFound
+from speechqa import access
+from speechqa.access import Action
+from speechqa.apikeys import Principal
+from speechqa.errors import Conflict, Forbidden, InvalidInput, NotFound
 from speechqa.reviews import workflow
 from speechqa.rules.scorecard import item_key
 from speechqa.scoring.evaluations import FINAL
@@ -77,10 +79,18 @@ class Report:
 def create(
     session: Session, name: str, call_ids: list[str], reviewers: list[str], by: Principal
 ) -> SessionInfo:
+    """A session over calls ``by`` may see (others are unknown to them: 422)."""
+    access.require(by, Action.MANAGE_CALIBRATIONS)
     if len(set(reviewers)) < 2:
         raise InvalidInput("A calibration session needs at least two reviewers.")
     known = set(session.scalars(select(User.name).where(User.name.in_(reviewers))))
-    calls = set(session.scalars(select(Call.id).where(Call.id.in_(call_ids))))
+    calls = {
+        row.id
+        for row in session.execute(
+            select(Call.id, Call.agent_id, Call.team).where(Call.id.in_(call_ids))
+        )
+        if access.may_see(by, agent_id=row.agent_id, team=row.team)
+    }
     missing = sorted(set(reviewers) - known) + sorted(set(call_ids) - calls)
     if missing or not call_ids:
         raise InvalidInput("Name existing calls and users.", details={"unknown": missing})
@@ -96,18 +106,35 @@ def create(
 
 
 def visible_sessions(session: Session, principal: Principal) -> list[SessionInfo]:
-    """The sessions a reviewer takes part in; every session for a lead."""
+    """The sessions a reviewer takes part in; every session for a lead; either way only
+    sessions over calls of the caller's teams."""
+    access.require(principal, Action.CALIBRATE)
     rows = session.scalars(
         select(CalibrationSession).order_by(CalibrationSession.created_at.desc())
     )
-    lead = Scope.LEAD in principal.scopes
-    return [_info(r) for r in rows if lead or principal.who in r.reviewers]
+    lead = access.may(principal, Action.MANAGE_CALIBRATIONS)
+    return [
+        _info(r)
+        for r in rows
+        if (lead or principal.who in r.reviewers) and _sees(session, principal, r)
+    ]
+
+
+def get_visible(session: Session, principal: Principal, session_id: int) -> SessionInfo:
+    """A session the caller takes part in (or, for a lead, any over calls of their teams):
+    NotFound when it is over other teams' calls, Forbidden when they are not in it."""
+    access.require(principal, Action.CALIBRATE)
+    row = _get(session, session_id, principal)
+    if not access.may(principal, Action.MANAGE_CALIBRATIONS) and principal.who not in row.reviewers:
+        raise Forbidden("You do not take part in this calibration session.")
+    return _info(row)
 
 
 def start_review(
     session: Session, session_id: int, call_id: str, principal: Principal
 ) -> tuple[workflow.ReviewView, bool]:
-    row = _get(session, session_id)
+    access.require(principal, Action.CALIBRATE)
+    row = _get(session, session_id, principal)
     if principal.who not in row.reviewers:
         raise NotFound(f"No calibration session {session_id} of yours.")
     if call_id not in row.call_ids:
@@ -115,8 +142,9 @@ def start_review(
     return workflow.start(session, call_id, principal, calibration=session_id)
 
 
-def report(session: Session, session_id: int) -> Report:
-    row = _get(session, session_id)
+def report(session: Session, principal: Principal, session_id: int) -> Report:
+    access.require(principal, Action.MANAGE_CALIBRATIONS)
+    row = _get(session, session_id, principal)
     reviews = session.execute(
         select(Review, EvaluationRow.result)
         .join(EvaluationRow, EvaluationRow.id == Review.evaluation_id)
@@ -214,11 +242,16 @@ def _pairwise(answers: list[str]) -> float | None:
     return round(sum(a == b for a, b in pairs) / len(pairs), 4) if pairs else None
 
 
-def _get(session: Session, session_id: int) -> CalibrationSession:
+def _get(session: Session, session_id: int, principal: Principal) -> CalibrationSession:
     row = session.get(CalibrationSession, session_id)
-    if row is None:
+    if row is None or not _sees(session, principal, row):
         raise NotFound(f"No calibration session {session_id}.")
     return row
+
+
+def _sees(session: Session, principal: Principal, row: CalibrationSession) -> bool:
+    """A session is seen by those who see every call in it."""
+    return access.may_see_calls(session, principal, row.call_ids)
 
 
 def _info(row: CalibrationSession) -> SessionInfo:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from speechqa import access
+from speechqa.access import Action
 from speechqa.apikeys import Principal
 from speechqa.rules.scorecard import item_key
 from speechqa.scoring.evaluations import FINAL
@@ -52,6 +54,7 @@ def item_quality(
     session: Session, principal: Principal, ruleset: str | None = None
 ) -> list[ItemQuality]:
     """Every scorecard item that submitted reviews answered, with agreement, precision, recall."""
+    access.require(principal, Action.READ_TEAM_REPORTS)
     query = (
         select(Review, EvaluationRow.result)
         .join(EvaluationRow, EvaluationRow.id == Review.evaluation_id)
@@ -60,8 +63,7 @@ def item_quality(
     )
     if ruleset is not None:
         query = query.where(EvaluationRow.ruleset == ruleset)
-    if principal.teams is not None:
-        query = query.where(Call.team.in_(sorted(principal.teams)))
+    query = query.where(access.visible(principal, agent_id=Call.agent_id, team=Call.team))
     found: dict[tuple[str, str], ItemQuality] = defaultdict(lambda: ItemQuality("", ""))
     for review, result in session.execute(query):
         score = (result or {}).get("score") or {}

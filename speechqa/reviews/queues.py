@@ -9,15 +9,17 @@ that chose it and when. Rules:
 - ``filter``: the newest calls matching any call-list filters (``critical_fail``, ``max_score``,
   ``customer_sentiment``, ``rule_missed``...), at most ``limit``.
 
-A reviewer's queue (``GET /v1/me/queue``) lists what was dealt to them and is not yet reviewed
-by them.
+A queue may be limited to ``teams`` (in its rule): it picks only those teams' calls, and only
+callers who see all of them see the queue. A lead limited to teams makes queues over their
+teams only (their teams when the rule names none). A reviewer's queue (``GET /v1/me/queue``)
+lists what was dealt to them, is not yet reviewed by them, and they may see.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from speechqa import access
+from speechqa.access import Action
 from speechqa.apikeys import Principal
 from speechqa.calls.listing import CallFilters, list_calls
 from speechqa.errors import Conflict, InvalidInput, NotFound
@@ -68,6 +72,16 @@ class Assignment:
 
 
 def validate_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    teams = rule.get("teams")
+    if teams is not None and not (
+        isinstance(teams, list) and teams and all(isinstance(t, str) and t for t in teams)
+    ):
+        raise InvalidInput("'teams' is a list of team names.")
+    limited = {"teams": sorted(set(teams))} if teams else {}
+    return {**_validate_kind(rule), **limited}
+
+
+def _validate_kind(rule: dict[str, Any]) -> dict[str, Any]:
     kind = rule.get("kind")
     if kind == "random_per_agent":
         per_agent, days = rule.get("per_agent", 1), rule.get("days", 7)
@@ -95,7 +109,8 @@ def validate_rule(rule: dict[str, Any]) -> dict[str, Any]:
 def create(
     session: Session, name: str, rule: dict[str, Any], reviewers: list[str], by: Principal
 ) -> QueueInfo:
-    rule = validate_rule(rule)
+    access.require(by, Action.MANAGE_QUEUES)
+    rule = _within_teams(session, by, validate_rule(rule))
     if not reviewers:
         raise InvalidInput("A queue needs at least one reviewer.")
     known = set(session.scalars(select(User.name).where(User.name.in_(reviewers))))
@@ -112,11 +127,24 @@ def create(
     return _info(queue)
 
 
-def sample(session: Session, queue_id: int, rng: random.Random | None = None) -> list[Assignment]:
+def _within_teams(session: Session, by: Principal, rule: dict[str, Any]) -> dict[str, Any]:
+    """The rule limited to the creator's teams; NotFound for a team or agent they do not see."""
+    filters = rule.get("filters") or {}
+    for team in [*rule.get("teams", []), *([filters["team"]] if filters.get("team") else [])]:
+        access.see_team(by, str(team))
+    if filters.get("agent_id"):
+        access.agent_for(session, by, str(filters["agent_id"]))
+    if by.teams is not None and "teams" not in rule:
+        rule = {**rule, "teams": sorted(by.teams)}
+    return rule
+
+
+def sample(
+    session: Session, principal: Principal, queue_id: int, rng: random.Random | None = None
+) -> list[Assignment]:
     """Pick calls by the queue's rule (never one it picked before) and deal them round-robin."""
-    queue = session.get(ReviewQueue, queue_id)
-    if queue is None:
-        raise NotFound(f"No queue {queue_id}.")
+    access.require(principal, Action.MANAGE_QUEUES)
+    queue = _visible(session, principal, queue_id)
     taken = set(session.scalars(select(QueueItem.call_id).where(QueueItem.queue_id == queue.id)))
     picked = _pick(session, queue.rule, taken, rng or random.Random())
     turn = len(taken) % len(queue.reviewers)  # carry on where the last run stopped
@@ -132,7 +160,8 @@ def sample(session: Session, queue_id: int, rng: random.Random | None = None) ->
 
 
 def my_queue(session: Session, principal: Principal) -> list[Assignment]:
-    """What was dealt to the caller and they have not reviewed yet, oldest first."""
+    """What was dealt to the caller, they have not reviewed yet and may see, oldest first."""
+    access.require(principal, Action.WORK_QUEUE)
     reviewed = select(Review.call_id).where(
         Review.reviewer == principal.who, Review.status.in_(FINAL)
     )
@@ -141,13 +170,24 @@ def my_queue(session: Session, principal: Principal) -> list[Assignment]:
         .join(Call, Call.id == QueueItem.call_id)
         .join(ReviewQueue, ReviewQueue.id == QueueItem.queue_id)
         .where(QueueItem.assignee == principal.who, QueueItem.call_id.not_in(reviewed))
+        .where(access.visible(principal, agent_id=Call.agent_id, team=Call.team))
         .order_by(QueueItem.sampled_at, QueueItem.id)
     )
     return [_assignment(call, name, item.rule, item.sampled_at) for item, call, name in rows]
 
 
-def list_queues(session: Session) -> list[QueueInfo]:
-    return [_info(q) for q in session.scalars(select(ReviewQueue).order_by(ReviewQueue.name))]
+def list_queues(session: Session, principal: Principal) -> list[QueueInfo]:
+    """The queues over teams the caller sees (a queue of every team: unlimited callers)."""
+    access.require(principal, Action.WORK_QUEUE)
+    rows = session.scalars(select(ReviewQueue).order_by(ReviewQueue.name))
+    return [_info(q) for q in rows if access.may_see_teams(principal, q.rule.get("teams"))]
+
+
+def _visible(session: Session, principal: Principal, queue_id: int) -> ReviewQueue:
+    queue = session.get(ReviewQueue, queue_id)
+    if queue is None or not access.may_see_teams(principal, queue.rule.get("teams")):
+        raise NotFound(f"No queue {queue_id}.")
+    return queue
 
 
 def _pick(
@@ -155,17 +195,18 @@ def _pick(
 ) -> list[Call]:
     if rule["kind"] == "filter":
         filters = CallFilters(**{"status": CallStatus.DONE, **rule["filters"]})
+        if rule.get("teams"):
+            filters = replace(filters, teams=frozenset(rule["teams"]))
         page = list_calls(session, filters, limit=rule["limit"] + len(taken))
         ids = [r.id for r in page.rows if r.id not in taken][: rule["limit"]]
         found = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(ids)))}
         return [found[i] for i in ids]
     since = utcnow() - timedelta(days=rule["days"])
     by_agent: dict[str, list[Call]] = defaultdict(list)
-    for call in session.scalars(
-        select(Call)
-        .where(Call.status == CallStatus.DONE, Call.created_at >= since)
-        .order_by(Call.created_at, Call.id)
-    ):
+    query = select(Call).where(Call.status == CallStatus.DONE, Call.created_at >= since)
+    if rule.get("teams"):
+        query = query.where(Call.team.in_(rule["teams"]))
+    for call in session.scalars(query.order_by(Call.created_at, Call.id)):
         if call.id not in taken:
             by_agent[call.agent_id].append(call)
     picked: list[Call] = []

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from speechqa import access
-from speechqa.apikeys import Principal, Scope
+from speechqa.access import Action
+from speechqa.apikeys import Principal
 from speechqa.calls import repository
 from speechqa.errors import Conflict, Forbidden, InvalidInput, NotFound
 from speechqa.rules.scorecard import Answer, item_key, with_answers
@@ -84,6 +85,9 @@ def start(
 ) -> tuple[ReviewView, bool]:
     """The reviewer's open draft on the call (in a calibration session, if given), or a new
     one; (review, created)."""
+    access.require(principal, Action.REVIEW_CALLS)
+    if calibration is not None:
+        access.require(principal, Action.CALIBRATE)
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
     if call.status != CallStatus.DONE:
@@ -174,10 +178,12 @@ def submit(session: Session, review_id: int, principal: Principal) -> ReviewView
 
 
 def get(session: Session, review_id: int, principal: Principal) -> ReviewView:
+    access.require(principal, Action.READ_CALLS)
     return view(session, _visible(session, review_id, principal))
 
 
 def for_call(session: Session, call_id: str, principal: Principal) -> list[ReviewView]:
+    access.require(principal, Action.READ_CALLS)
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
     reviews = session.scalars(select(Review).where(Review.call_id == call_id).order_by(Review.id))
@@ -230,7 +236,7 @@ def _may_read(session: Session, review: Review, principal: Principal) -> bool:
     submitted their own for that call (leads always do)."""
     if review.session_id is None or review.reviewer == principal.who:
         return True
-    if Scope.LEAD in principal.scopes:
+    if access.may(principal, Action.MANAGE_CALIBRATIONS):
         return True
     own = session.scalar(
         select(Review.id).where(
@@ -244,6 +250,7 @@ def _may_read(session: Session, review: Review, principal: Principal) -> bool:
 
 
 def _own_draft(session: Session, review_id: int, principal: Principal) -> Review:
+    access.require(principal, Action.REVIEW_CALLS)
     review = _visible(session, review_id, principal)
     if review.reviewer != principal.who:
         raise NotFound(f"No review {review_id} of yours.")
@@ -341,6 +348,7 @@ def resolve(
 ) -> ReviewView:  # fmt: skip
     """A lead settles a dispute: the review stands (upheld) or its answers change (adjusted),
     with a reason; an adjusted final score counts for KPIs at once."""
+    access.require(principal, Action.RESOLVE_DISPUTES)
     review = _visible(session, review_id, principal)
     if review.status != "disputed":
         raise Conflict(f"Only a disputed review can be resolved; this one is {review.status}.",
@@ -395,6 +403,7 @@ def _event_data(session: Session, review: ReviewView, keys: list[str]) -> dict[s
 
 
 def _agents_submitted(session: Session, review_id: int, principal: Principal, move: str) -> Review:
+    access.require(principal, Action.ANSWER_REVIEW)
     review = _visible(session, review_id, principal)
     call = repository.get_call(session, review.call_id)
     if principal.agent_id is None or principal.agent_id != call.agent_id:

@@ -11,7 +11,7 @@ import pytest
 from speechqa.apikeys import Principal, Scope
 from speechqa.coaching.examples import ExampleQuery, find
 from speechqa.contracts import Transcript, Utterance, Word
-from speechqa.errors import InvalidInput
+from speechqa.errors import Forbidden, InvalidInput, NotFound
 from speechqa.reviews import workflow
 from speechqa.scoring import score_calls
 from speechqa.storage.database import session_scope
@@ -138,9 +138,13 @@ def test_items_scope_and_access(settings):
     ]
     limited = replace(COACH, teams=frozenset({"north"}))
     assert [e.call_id for e in _find(settings, limited, quality="good", rule="empathy")] == [north]
-    assert _find(settings, limited, quality="good", rule="empathy", team="south") == []
+    with pytest.raises(NotFound):  # another team is unknown to a limited coach, as in KPIs
+        _find(settings, limited, quality="good", rule="empathy", team="south")
+    with pytest.raises(NotFound):
+        _find(settings, limited, quality="good", rule="empathy", agent_id="sue")
     agent = Principal(3, "agent", frozenset({Scope.AGENT}), user="ann", agent_id="ann")
-    assert [e.call_id for e in _find(settings, agent, quality="good", rule="empathy")] == [north]
+    with pytest.raises(Forbidden):  # examples are for coaches
+        _find(settings, agent, quality="good", rule="empathy")
 
 
 def test_kpi_examples_play_the_moment_that_shows_the_number(settings):

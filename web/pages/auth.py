@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from api.throttle import FailureLimiter
 from speechqa import signin
-from speechqa.errors import TooManyRequests, Unauthorized
+from speechqa.errors import Forbidden, TooManyRequests, Unauthorized
 from web.deps import COOKIE, PageRoute, SignedIn, back, database, form_of, render, settings_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -54,6 +54,10 @@ def login(
         limiter.failed(client)
         page = render(request, "login.html", None, next=_safe_next(next), error=exc.message)
         page.status_code = 401
+        return page
+    except Forbidden as exc:  # a right key that may not use the web app (ingest)
+        page = render(request, "login.html", None, next=_safe_next(next), error=exc.message)
+        page.status_code = 403
         return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(

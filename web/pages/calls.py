@@ -3,13 +3,14 @@ actions taken on it (draft, answers, comments, submit; acknowledge, dispute, res
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.recording import recording_response
 from speechqa import access
+from speechqa.access import Action
 from speechqa.calls import listing, recordings, repository
 from speechqa.calls.document import build_document
 from speechqa.calls.timeline import timeline
@@ -18,9 +19,13 @@ from speechqa.reviews import workflow
 from speechqa.scoring import evaluations
 from speechqa.storage.tables import CallStatus
 from web import charts
-from web.deps import PageRoute, SignedIn, back, database, form_of, render, settings_of
+from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+CallsAgent = Annotated[Viewer, Depends(allowed(Action.ANSWER_REVIEW))]
+Reader = Annotated[Viewer, Depends(allowed(Action.READ_CALLS))]
+Resolver = Annotated[Viewer, Depends(allowed(Action.RESOLVE_DISPUTES))]
+Reviewer = Annotated[Viewer, Depends(allowed(Action.REVIEW_CALLS))]
 
 FILTERS = (
     "q",
@@ -82,7 +87,7 @@ def filters_from(params: dict[str, str]) -> listing.CallFilters:
 
 
 @router.get("/calls")
-def calls_page(request: Request, who: SignedIn) -> Response:
+def calls_page(request: Request, who: Reader) -> Response:
     params = {k: v for k, v in request.query_params.items() if v}
     sort = params.get("sort", "time")
     if sort not in SORTS:
@@ -123,7 +128,7 @@ def calls_page(request: Request, who: SignedIn) -> Response:
 
 
 @router.get("/disputes")
-def disputes_page(request: Request, who: SignedIn) -> Response:
+def disputes_page(request: Request, who: Resolver) -> Response:
     """Calls with an open dispute, for the lead who settles them."""
     filters = access.limit(who.principal, listing.CallFilters(disputed=True))
     with database(request) as session:
@@ -132,7 +137,7 @@ def disputes_page(request: Request, who: SignedIn) -> Response:
 
 
 @router.get("/calls/{call_id}")
-def call_page(call_id: str, request: Request, who: SignedIn) -> Response:
+def call_page(call_id: str, request: Request, who: Reader) -> Response:
     with database(request) as session:
         call = repository.get_call(session, call_id)
         access.check_call(who.principal, call)
@@ -185,7 +190,7 @@ def _hits(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @router.get("/calls/{call_id}/audio")
-def call_audio(call_id: str, request: Request, who: SignedIn) -> Response:
+def call_audio(call_id: str, request: Request, who: Reader) -> Response:
     """The recording for the page's player (Range requests seek), or a WAV clip."""
     settings = settings_of(request)
     with database(request) as session:
@@ -207,7 +212,7 @@ def call_audio(call_id: str, request: Request, who: SignedIn) -> Response:
 
 
 @router.post("/calls/{call_id}/review")
-async def start_review(call_id: str, request: Request, who: SignedIn) -> Response:
+async def start_review(call_id: str, request: Request, who: Reviewer) -> Response:
     await form_of(request, who)
     with database(request) as session:
         workflow.start(session, call_id, who.principal)
@@ -215,7 +220,7 @@ async def start_review(call_id: str, request: Request, who: SignedIn) -> Respons
 
 
 @router.post("/reviews/{review_id}/answers")
-async def save_answers(review_id: int, request: Request, who: SignedIn) -> Response:
+async def save_answers(review_id: int, request: Request, who: Reviewer) -> Response:
     """Every item's decision from the review form: accept, or override with a reason. An
     override without a reason is not saved (and said so); the other answers are."""
     form = await form_of(request, who)
@@ -258,7 +263,7 @@ def _decision_of(answer: dict[str, Any]) -> str:
 
 
 @router.post("/reviews/{review_id}/comments")
-async def add_comment(review_id: int, request: Request, who: SignedIn) -> Response:
+async def add_comment(review_id: int, request: Request, who: Reviewer) -> Response:
     form = await form_of(request, who)
     raw = str(form.get("utterance") or "")
     with database(request) as session:
@@ -273,7 +278,7 @@ async def add_comment(review_id: int, request: Request, who: SignedIn) -> Respon
 
 
 @router.post("/reviews/{review_id}/submit")
-async def submit_review(review_id: int, request: Request, who: SignedIn) -> Response:
+async def submit_review(review_id: int, request: Request, who: Reviewer) -> Response:
     await form_of(request, who)
     with database(request) as session:
         review = workflow.submit(session, review_id, who.principal)
@@ -281,7 +286,7 @@ async def submit_review(review_id: int, request: Request, who: SignedIn) -> Resp
 
 
 @router.post("/reviews/{review_id}/acknowledge")
-async def acknowledge_review(review_id: int, request: Request, who: SignedIn) -> Response:
+async def acknowledge_review(review_id: int, request: Request, who: CallsAgent) -> Response:
     await form_of(request, who)
     with database(request) as session:
         review = workflow.acknowledge(session, review_id, who.principal)
@@ -289,7 +294,7 @@ async def acknowledge_review(review_id: int, request: Request, who: SignedIn) ->
 
 
 @router.post("/reviews/{review_id}/dispute")
-async def dispute_review(review_id: int, request: Request, who: SignedIn) -> Response:
+async def dispute_review(review_id: int, request: Request, who: CallsAgent) -> Response:
     form = await form_of(request, who)
     items = [str(v) for v in form.getlist("items")]
     with database(request) as session:
@@ -305,7 +310,7 @@ async def dispute_review(review_id: int, request: Request, who: SignedIn) -> Res
 
 
 @router.post("/reviews/{review_id}/resolve")
-async def resolve_dispute(review_id: int, request: Request, who: SignedIn) -> Response:
+async def resolve_dispute(review_id: int, request: Request, who: Resolver) -> Response:
     form = await form_of(request, who)
     outcome = str(form.get("outcome") or "")
     if outcome not in ("upheld", "adjusted"):

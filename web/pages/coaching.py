@@ -4,18 +4,22 @@ session, and read its before/after impact; agents read and acknowledge their ses
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
+from speechqa.access import Action
 from speechqa.apikeys import Scope
 from speechqa.coaching import examples, library, sessions
 from speechqa.errors import InvalidInput
 from web import charts
-from web.deps import PageRoute, SignedIn, back, database, form_of, render, settings_of
+from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+Coach = Annotated[Viewer, Depends(allowed(Action.COACH))]
+CoachedAgent = Annotated[Viewer, Depends(allowed(Action.ACKNOWLEDGE_COACHING))]
+CoachingReader = Annotated[Viewer, Depends(allowed(Action.READ_COACHING))]
 
 
 def _query(params: dict[str, str]) -> examples.ExampleQuery | None:
@@ -37,7 +41,7 @@ def _query(params: dict[str, str]) -> examples.ExampleQuery | None:
 
 
 @router.get("/coaching")
-def coaching_page(request: Request, who: SignedIn) -> Response:
+def coaching_page(request: Request, who: CoachingReader) -> Response:
     params = {k: v for k, v in request.query_params.items() if v}
     with database(request) as session:
         own = sessions.list_sessions(session, who.principal, limit=100)
@@ -67,7 +71,7 @@ def coaching_page(request: Request, who: SignedIn) -> Response:
 
 
 @router.post("/coaching/clips")
-async def keep_clip(request: Request, who: SignedIn) -> Response:
+async def keep_clip(request: Request, who: Coach) -> Response:
     """Add a clip to a collection (a new one when a new name is given)."""
     form = await form_of(request, who)
     with database(request) as session:
@@ -92,14 +96,14 @@ async def keep_clip(request: Request, who: SignedIn) -> Response:
 
 
 @router.get("/coaching/collections/{collection_id}")
-def collection_page(collection_id: int, request: Request, who: SignedIn) -> Response:
+def collection_page(collection_id: int, request: Request, who: Coach) -> Response:
     with database(request) as session:
         collection = library.get(session, who.principal, collection_id)
     return render(request, "collection.html", who, collection=collection)
 
 
 @router.get("/coaching/sessions/new")
-def new_session_page(request: Request, who: SignedIn) -> Response:
+def new_session_page(request: Request, who: Coach) -> Response:
     """The session form, with the clips chosen from examples or a collection."""
     who.principal.require(Scope.COACH)
     clips = []
@@ -130,7 +134,7 @@ def _focus(line: str) -> dict[str, str]:
 
 
 @router.post("/coaching/sessions")
-async def create_session(request: Request, who: SignedIn) -> Response:
+async def create_session(request: Request, who: Coach) -> Response:
     form = await form_of(request, who)
     focus = [_focus(line) for line in str(form.get("focus") or "").splitlines() if line.strip()]
     clips = []
@@ -159,7 +163,7 @@ async def create_session(request: Request, who: SignedIn) -> Response:
 
 
 @router.get("/coaching/sessions/{session_id}")
-def session_page(session_id: int, request: Request, who: SignedIn) -> Response:
+def session_page(session_id: int, request: Request, who: CoachingReader) -> Response:
     with database(request) as session:
         view = sessions.get(session, who.principal, session_id, settings_of(request))
     figures = [charts.before_after(i) for i in view.impact or []]
@@ -167,7 +171,7 @@ def session_page(session_id: int, request: Request, who: SignedIn) -> Response:
 
 
 @router.post("/coaching/sessions/{session_id}/acknowledge")
-async def acknowledge_session(session_id: int, request: Request, who: SignedIn) -> Response:
+async def acknowledge_session(session_id: int, request: Request, who: CoachedAgent) -> Response:
     await form_of(request, who)
     with database(request) as session:
         sessions.acknowledge(session, who.principal, session_id)

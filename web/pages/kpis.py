@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
 from speechqa import access
+from speechqa.access import Action
 from speechqa.errors import InvalidInput
 from speechqa.kpis import aggregates, reports
 from speechqa.kpis.export import to_csv
 from speechqa.kpis.period import BUCKETS, parse_period
 from speechqa.storage.tables import Agent
 from web import charts
-from web.deps import PageRoute, SignedIn, Viewer, database, render
+from web.deps import PageRoute, Viewer, allowed, database, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+Reader = Annotated[Viewer, Depends(allowed(Action.READ_CALLS))]
+TeamReader = Annotated[Viewer, Depends(allowed(Action.READ_TEAM_REPORTS))]
 JOURNAL_ROWS = 50
 
 
@@ -78,7 +81,7 @@ def _figures(
 
 
 @router.get("/agents/{agent_id}")
-def agent_page(agent_id: str, request: Request, who: SignedIn) -> Response:
+def agent_page(agent_id: str, request: Request, who: Reader) -> Response:
     period = Period(request)
     with database(request) as session:
         result = aggregates.agent_kpis(session, agent_id, period.start, period.end, period.bucket)
@@ -110,7 +113,7 @@ def agent_page(agent_id: str, request: Request, who: SignedIn) -> Response:
 
 
 @router.get("/teams/{team}")
-def team_page(team: str, request: Request, who: SignedIn) -> Response:
+def team_page(team: str, request: Request, who: TeamReader) -> Response:
     period = Period(request)
     with database(request) as session:
         access.check_team(who.principal, team)
@@ -143,7 +146,7 @@ def team_page(team: str, request: Request, who: SignedIn) -> Response:
 
 
 @router.get("/teams")
-def teams_page(request: Request, who: SignedIn) -> Response:
+def teams_page(request: Request, who: TeamReader) -> Response:
     """The teams and agents the viewer may see."""
     with database(request) as session:
         agents = session.execute(
@@ -176,7 +179,7 @@ def _report_scope(who: Viewer, request: Request) -> tuple[str | None, str | None
 
 
 @router.get("/reports/journal.csv")
-def journal_csv(request: Request, who: SignedIn) -> Response:
+def journal_csv(request: Request, who: Reader) -> Response:
     """The KPI journal of the period as CSV (the API's columns)."""
     period = Period(request)
     agent_id, team = _report_scope(who, request)
@@ -191,11 +194,9 @@ def journal_csv(request: Request, who: SignedIn) -> Response:
 
 
 @router.get("/reports/summary.csv")
-def summary_csv(request: Request, who: SignedIn) -> Response:
+def summary_csv(request: Request, who: TeamReader) -> Response:
     period = Period(request)
     _, team = _report_scope(who, request)
-    if who.principal.agent_id is not None:
-        raise InvalidInput("The summary report covers teams; agents see their own journal.")
     with database(request) as session:
         rows = reports.summary_report(
             session, start=period.start, end=period.end, bucket=period.bucket, team=team

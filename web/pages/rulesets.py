@@ -3,28 +3,29 @@ its line, and re-scoring the stored transcripts."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
-from speechqa.apikeys import Scope
+from fastapi import APIRouter, Depends, Request, Response
+
+from speechqa.access import Action
 from speechqa.rules import store
 from speechqa.rules.ruleset import RulesetInvalid
-from web.deps import PageRoute, SignedIn, back, database, form_of, render, settings_of
+from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
 from workers.queue import enqueue_rescore
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+RulesetManager = Annotated[Viewer, Depends(allowed(Action.MANAGE_RULESETS))]
 
 
 @router.get("/rulesets")
-def rulesets_page(request: Request, who: SignedIn) -> Response:
-    who.principal.require_any(Scope.LEAD)
+def rulesets_page(request: Request, who: RulesetManager) -> Response:
     with database(request) as session:
         found = store.names(session)
     return render(request, "rulesets.html", who, rulesets=found)
 
 
 @router.get("/rulesets/{name}")
-def ruleset_page(name: str, request: Request, who: SignedIn) -> Response:
-    who.principal.require_any(Scope.LEAD)
+def ruleset_page(name: str, request: Request, who: RulesetManager) -> Response:
     raw = request.query_params.get("version")
     with database(request) as session:
         described = store.describe(session, name, int(raw) if raw and raw.isdigit() else None)
@@ -32,9 +33,8 @@ def ruleset_page(name: str, request: Request, who: SignedIn) -> Response:
 
 
 @router.post("/rulesets/{name}")
-async def store_version(name: str, request: Request, who: SignedIn) -> Response:
+async def store_version(name: str, request: Request, who: RulesetManager) -> Response:
     """A new version from the form; on problems the page comes back with each at its line."""
-    who.principal.require_any(Scope.LEAD)
     form = await form_of(request, who)
     source = str(form.get("source") or "")
     try:
@@ -62,8 +62,7 @@ async def store_version(name: str, request: Request, who: SignedIn) -> Response:
 
 
 @router.post("/rulesets/{name}/rescore")
-async def rescore(name: str, request: Request, who: SignedIn) -> Response:
-    who.principal.require_any(Scope.LEAD)
+async def rescore(name: str, request: Request, who: RulesetManager) -> Response:
     await form_of(request, who)
     with database(request) as session:
         ruleset = store.get(session, name)
