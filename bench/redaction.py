@@ -149,7 +149,7 @@ def reference_transcript(ref: dict[str, Any]) -> Transcript:
         utterances.append(
             Utterance(i, turn["speaker"], turn["start"], turn["end"], turn["text"], words)
         )
-    return Transcript(float(ref["duration_s"]), 2, None, "en", utterances)
+    return Transcript(float(ref["duration_s"]), 2, ref["channels"], "en", utterances)
 
 
 def cost(repeat: int) -> list[dict[str, object]]:
@@ -171,8 +171,7 @@ def cost(repeat: int) -> list[dict[str, object]]:
                     settings,
                     settings.audio_dir / ref["audio"],
                     ref["audio"],
-                    [(s.start, s.end) for s in result.spans],
-                    0.15,
+                    redaction.silences(result, 0.15),
                 )
                 audio_s.append(time.perf_counter() - started)
             rows.append({

@@ -6,6 +6,11 @@ a hold, an interruption (overlapping speech), a resolution and a closing. Beside
 file holds the reference: every turn with its speaker, start, end and text.
 
     python scripts/make_sample_calls.py examples/
+
+Calls kept aside for tests (``TEST_CALLS``, not among the samples the README analyses) are written
+with ``--test``:
+
+    python scripts/make_sample_calls.py tests/data/ --test
 """
 
 from __future__ import annotations
@@ -170,6 +175,26 @@ CALLS: dict[str, list[Turn]] = {
 """``card_payment`` has a customer read out a card number, account number, date of birth and
 e-mail address: redaction's end-to-end test checks none of them is stored in the clear."""
 
+TEST_CALLS: dict[str, list[Turn]] = {
+    "card_expiry": [
+        Turn("agent", "Thank you for calling Acme Energy, this is Tom. How can I help?", 0.6),
+        Turn("customer", "Hi. I would like to pay my bill with a new card."),
+        Turn("agent", "Of course. Can I have the long card number please?"),
+        Turn(
+            "customer",
+            "Yes, it is four five five six, seven three seven five, eight six eight nine, "
+            "nine eight five five.",
+        ),
+        Turn("agent", "Thank you. And when does the card expire?"),
+        Turn("customer", "The expiry is oh nine twenty eight."),
+        Turn("agent", "For security, can you confirm your date of birth?"),
+        Turn("customer", "My date of birth is the fourteenth of March nineteen eighty five."),
+        Turn("agent", "Thank you. The payment of forty dollars is done. Goodbye."),
+    ],
+}
+"""Kept aside in ``tests/data``: a customer reads out a card number, its expiry and a date of
+birth, for redaction's tests of the text and of the silenced copy (the first digit's onset)."""
+
 
 def speak(text: str, speaker: str, workdir: Path) -> np.ndarray:
     """Render one turn with espeak-ng and return it as 8 kHz float32 samples."""
@@ -233,13 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--only", nargs="*", help="names of the calls to write")
+    parser.add_argument("--test", action="store_true", help="write the calls kept for tests")
     args = parser.parse_args(argv)
     if shutil.which("espeak-ng") is None:
         print("espeak-ng is not installed (Debian: apt-get install espeak-ng)", file=sys.stderr)
         return 2
     args.outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, turns in CALLS.items():
+        for name, turns in (TEST_CALLS if args.test else CALLS).items():
             if args.only and name not in args.only:
                 continue
             stereo, placed = render(turns, Path(tmp))

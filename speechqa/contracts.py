@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 REDACTION_TYPES = (
     "CARD_NUMBER",
+    "CARD_EXPIRY",
     "SECURITY_CODE",
     "ACCOUNT",
     "DOB",
@@ -42,6 +43,16 @@ class Interval:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A stretch the redacted copy of a recording makes silent, on one channel (0 left, 1 right)
+    or on every channel (None)."""
+
+    start: float
+    end: float
+    channel: int | None = None
 
 
 @dataclass(frozen=True)

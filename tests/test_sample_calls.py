@@ -36,6 +36,23 @@ def test_generated_call_matches_the_committed_reference(generated):
     assert ref["duration_s"] == pytest.approx(committed["duration_s"], rel=0.05)
 
 
+def test_the_call_kept_for_tests_is_regenerated_from_the_script(tmp_path):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (scripts/system-deps.sh installs it)")
+    subprocess.run(
+        [sys.executable, "scripts/make_sample_calls.py", str(tmp_path), "--test"],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["card_expiry.json", "card_expiry.wav"]
+    ref = json.loads((tmp_path / "card_expiry.json").read_text())
+    committed = json.loads((ROOT / "tests" / "data" / "card_expiry.json").read_text())
+    assert [(t["speaker"], t["text"]) for t in ref["turns"]] == [
+        (t["speaker"], t["text"]) for t in committed["turns"]
+    ]
+    assert ref["duration_s"] == pytest.approx(committed["duration_s"], rel=0.05)
+    assert not (EXAMPLES / "card_expiry.json").exists()  # not among the samples
+
+
 def test_generated_call_is_two_party_stereo_telephone_audio(generated):
     ref = json.loads((generated / "address_change.json").read_text())
     info = audio.probe(generated / "address_change.wav")

@@ -111,8 +111,7 @@ def _redact(
             settings,
             audio_path,
             audio_key,
-            [(s.start, s.end) for s in found.spans],
-            settings.redaction_padding_s,
+            redaction.silences(found, settings.redaction_padding_s),
         )
     log.info(
         "redacted %d span(s) in %.3f s (text) + %.3f s (audio)",

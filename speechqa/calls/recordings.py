@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from speechqa.calls import repository
+from speechqa.contracts import Silence
 from speechqa.errors import (
     AudioDecodeError,
     Gone,
@@ -104,15 +105,11 @@ def redacted_name(audio_path: str) -> str:
 
 
 def write_redacted(
-    settings: Settings,
-    source: Path,
-    audio_key: str,
-    spans: Sequence[tuple[float, float]],
-    padding_s: float,
+    settings: Settings, source: Path, audio_key: str, silences: Sequence[Silence]
 ) -> str:
     """Store a copy of the recording ``audio_key`` (read from its local file ``source``) with
-    ``spans`` (seconds) silenced on every channel, as lossless FLAC at the recording's own rate,
-    through the audio store; return its key."""
+    ``silences`` (seconds, each on its channel or on all) made silent, as lossless FLAC at the
+    recording's own rate, through the audio store; return its key."""
     store = audio_store(settings)
     name = redacted_name(audio_key)
     try:
@@ -131,10 +128,13 @@ def write_redacted(
     except av.FFmpegError as exc:
         raise AudioDecodeError(f"The recording could not be read: {exc}") from exc
     samples = np.concatenate(pieces) if pieces else np.zeros((0, channels), np.int16)
-    for start, end in spans:
-        lo = max(0, int((start - padding_s) * rate))
-        hi = min(len(samples), int(np.ceil((end + padding_s) * rate)))
-        samples[lo:hi] = 0
+    for silence in silences:
+        lo = max(0, int(silence.start * rate))
+        hi = min(len(samples), int(np.ceil(silence.end * rate)))
+        if silence.channel is None or channels == 1:
+            samples[lo:hi] = 0
+        elif silence.channel < channels:
+            samples[lo:hi, silence.channel] = 0
     spool = store.spool_dir
     spool.mkdir(parents=True, exist_ok=True)
     partial = spool / f"{Path(name).name}.{uuid.uuid4().hex}.part"

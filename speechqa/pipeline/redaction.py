@@ -22,11 +22,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from speechqa.contracts import REDACTION_TYPES, Transcript, Utterance, Word
+from speechqa.contracts import REDACTION_TYPES, Silence, Transcript, Utterance, Word
 from speechqa.pipeline.numbers import DIGITS, TEENS, TENS
 
 if TYPE_CHECKING:  # the rules import this module for its tags
@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 TYPES = REDACTION_TYPES
 """What can be redacted; settings and rulesets pick among these (all by default)."""
 
-NUMERIC_TYPES = frozenset({"CARD_NUMBER", "SECURITY_CODE", "ACCOUNT", "DOB", "SSN", "PHONE"})
+NUMERIC_TYPES = frozenset(
+    {"CARD_NUMBER", "CARD_EXPIRY", "SECURITY_CODE", "ACCOUNT", "DOB", "SSN", "PHONE"}
+)
 """Types that stand for a number: rules' ``[num]`` still matches their tags."""
 
 TAG = re.compile(r"^\[([A-Z_]+)\]([.,;:!?]*)$")
@@ -102,6 +104,12 @@ _JOINERS = {"dash", "hyphen", "-", "/", "slash"}
 _YEAR_WORDS = {"in", "since", "from", "until", "till", "of", "year", "by", "before", "after"}
 """Words before a year ("since 2015"): a four-digit number after them is no account number."""
 _DATE_FILLERS = {"of", "the", "slash", "/", "and", "st", "nd", "rd", "th"}
+_UNIT_WORDS = {
+    "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours",
+    "minute", "minutes", "dollars", "dollar", "pounds", "euros", "cents", "percent", "%",
+    "o'clock", "am", "pm",
+}  # fmt: skip
+"""After a number, say it counts something ("expires in thirty days"): no month and year."""
 
 _DIGITS = re.compile(r"^[-.#(]?\d[\d\-./,() ]*\d?[)]?(st|nd|rd|th)?$")
 """A word of digits as ASR writes them: "4111", "4111-1111", "-3" and ".5" (read one by one)."""
@@ -124,6 +132,21 @@ _CUES: list[tuple[tuple[str, ...], str]] = [
     (("long", "number"), "CARD_NUMBER"),
     (("front", "of", "the", "card"), "CARD_NUMBER"),
     (("card",), "CARD_NUMBER"),
+    (("expiry",), "CARD_EXPIRY"),
+    (("expiry", "date"), "CARD_EXPIRY"),
+    (("expiration",), "CARD_EXPIRY"),
+    (("expiration", "date"), "CARD_EXPIRY"),
+    (("expires",), "CARD_EXPIRY"),
+    (("expire",), "CARD_EXPIRY"),
+    (("expiring",), "CARD_EXPIRY"),
+    (("exp",), "CARD_EXPIRY"),
+    (("valid", "until"), "CARD_EXPIRY"),
+    (("valid", "till"), "CARD_EXPIRY"),
+    (("valid", "to"), "CARD_EXPIRY"),
+    (("valid", "thru"), "CARD_EXPIRY"),
+    (("valid", "through"), "CARD_EXPIRY"),
+    (("good", "thru"), "CARD_EXPIRY"),
+    (("good", "through"), "CARD_EXPIRY"),
     (("security", "code"), "SECURITY_CODE"),
     (("cvv",), "SECURITY_CODE"),
     (("cvc",), "SECURITY_CODE"),
@@ -172,6 +195,7 @@ _CUES: list[tuple[tuple[str, ...], str]] = [
 
 _MIN_DIGITS = {
     "CARD_NUMBER": 4,
+    "CARD_EXPIRY": 2,
     "SECURITY_CODE": 3,
     "ACCOUNT": 4,
     "DOB": 2,
@@ -188,6 +212,8 @@ RUN_GAP_S = 2.5
 """Digits said closer together than this (pauses between groups) form one number."""
 UNCUED_DIGITS = 7
 """A number this long is redacted (as ``ACCOUNT``) even when nothing said what it is."""
+AFTER_CARD_S = 10.0
+"""A month and year said this soon after a card number, by its speaker, is the card's expiry."""
 
 _NAME_CUES: list[tuple[str, ...]] = [
     ("my", "name", "is"),
@@ -260,10 +286,28 @@ class _Num:
     last: int
     cardinal: bool = True
     """False when only ordinals were said ("a second", "the 14th"): a date's day at most."""
+    ends: list[tuple[int, int]] = field(default_factory=list)
+    """(last word, digits so far) after each piece: where the number may be cut in two."""
 
 
 def _ordinal(w: _W) -> bool:
-    return w.norm in _ORDINALS or bool(re.fullmatch(r"\d{1,2}(st|nd|rd|th)", w.norm))
+    return (
+        w.norm in _ORDINALS
+        or w.norm.rpartition("-")[2] in _ORDINALS
+        or bool(re.fullmatch(r"\d{1,2}(st|nd|rd|th)", w.norm))
+    )
+
+
+def _hyphenated(n: str) -> str | None:
+    """The digits of a tens word joined to a unit or ordinal ("twenty-eight", "twenty-first")."""
+    tens, _, unit = n.partition("-")
+    if tens not in _TENS:
+        return None
+    if unit in DIGITS and unit != "zero":
+        return f"{_TENS[tens]}{DIGITS[unit]}"
+    if unit in _ORDINALS and _ORDINALS[unit] < 10:
+        return f"{_TENS[tens]}{_ORDINALS[unit]}"
+    return None
 
 
 def _number_value(words: Sequence[_W], i: int) -> tuple[str, int] | None:
@@ -298,6 +342,8 @@ def _number_value(words: Sequence[_W], i: int) -> tuple[str, int] | None:
         return f"{_TENS[n]}0", 1
     if n in _ORDINALS:
         return str(_ORDINALS[n]), 1
+    if (joined := _hyphenated(n)) is not None:
+        return joined, 1
     if re.fullmatch(r"\d+-\w+", n) and not n.split("-")[1].isdigit():
         return None  # "2-for-1", "3-day"
     if _DIGITS.match(raw) and not raw.startswith("$") and "%" not in raw:
@@ -308,7 +354,8 @@ def _number_value(words: Sequence[_W], i: int) -> tuple[str, int] | None:
 
 
 def _numbers(words: Sequence[_W]) -> list[_Num]:
-    """Runs of digits one speaker said, across pauses and turns, with their word positions."""
+    """Runs of digits one speaker said, across pauses and turns, with their word positions
+    (ordinals alone too, marked: only a date takes them)."""
     runs: list[_Num] = []
     i = 0
     current: _Num | None = None
@@ -331,6 +378,7 @@ def _numbers(words: Sequence[_W]) -> list[_Num]:
                 current.digits += "0" * zeros
                 current.last = i
                 i += 1
+            current.ends.append((current.last, len(current.digits)))
             continue
         value = _number_value(words, i)
         if value is not None:
@@ -342,6 +390,7 @@ def _numbers(words: Sequence[_W]) -> list[_Num]:
                 current.digits += digits
                 current.last = i + used - 1
                 current.cardinal = current.cardinal or cardinal
+            current.ends.append((current.last, len(current.digits)))
             i += used
             continue
         if current is not None and (w.norm in _JOINERS or w.norm == ""):
@@ -353,7 +402,6 @@ def _numbers(words: Sequence[_W]) -> list[_Num]:
         i += 1
     if current is not None:
         runs.append(current)
-    runs = [r for r in runs if r.cardinal]
     # Trailing joiners are not part of the number.
     for run in runs:
         while run.last > run.first and _number_value(words, run.last) is None:
@@ -405,17 +453,25 @@ def _cues(words: Sequence[_W]) -> list[tuple[float, int, str]]:
     return out
 
 
-def _cue_for(cues: Sequence[tuple[float, int, str]], first: int, start: float) -> str | None:
+def _cue_before(
+    cues: Sequence[tuple[float, int, str]], first: int, start: float
+) -> tuple[float, int, str] | None:
+    """The last cue said before position ``first`` (at ``start``), within the cue window."""
     best = None
-    for end, pos, kind in cues:
-        if pos < first and start - end <= CUE_WINDOW_S:
-            best = kind
+    for cue in cues:
+        if cue[1] < first and start - cue[0] <= CUE_WINDOW_S:
+            best = cue
     return best
 
 
-def _date_span(words: Sequence[_W], run: _Num, speaker: str) -> tuple[int, int]:
-    """Widen a number said after a birth-date cue to the whole date ("March third, 1980")."""
-    first, last = run.first, run.last
+def _cue_for(cues: Sequence[tuple[float, int, str]], first: int, start: float) -> str | None:
+    cue = _cue_before(cues, first, start)
+    return cue[2] if cue else None
+
+
+def _date_span(words: Sequence[_W], first: int, last: int, speaker: str) -> tuple[int, int]:
+    """Widen a number said as a date to the whole date, its article included: "the 14th of
+    March, 1985", "March the third", "the fourteenth"."""
 
     def datey(q: int) -> bool:
         w = words[q]
@@ -441,7 +497,43 @@ def _date_span(words: Sequence[_W], run: _Num, speaker: str) -> tuple[int, int]:
         last += 1
     while words[first].norm in _DATE_FILLERS and first < last:
         first += 1
+    if (
+        first > 0
+        and words[first - 1].norm == "the"
+        and words[first - 1].speaker == speaker
+        and _number_value(words, first) is not None
+    ):
+        first -= 1  # "the 14th": the day's article is part of the date
     return first, last
+
+
+def _expiry_shaped(digits: str, after_month: bool) -> bool:
+    """Digits that read as a card's month and year: "09 28", "9 28", "12 2028"; after a month
+    name ("September 28", "September 2028") the year alone."""
+    if after_month:
+        return len(digits) in (2, 4)
+    if len(digits) in (3, 5):
+        digits = "0" + digits
+    if len(digits) not in (4, 6) or not 1 <= int(digits[:2]) <= 12:
+        return False
+    return len(digits) == 4 or digits[2:4] == "20"
+
+
+def _card_then_expiry(run: _Num) -> int | None:
+    """Where a run that is a card number followed at once by its expiry ("... 6467 09 28") is
+    cut: the card's last word; None when the run is not that."""
+    if luhn(run.digits):
+        return None
+    cuts = [
+        (last, count)
+        for last, count in run.ends
+        if 13 <= count <= 19
+        and luhn(run.digits[:count])
+        and _expiry_shaped(run.digits[count:], after_month=False)
+    ]
+    if not cuts:
+        return None
+    return min(cuts, key=lambda cut: (cut[1] != 16, -cut[1]))[0]  # most cards have 16 digits
 
 
 def _number_spans(words: Sequence[_W], cues: Sequence[tuple[float, int, str]]) -> list[_Found]:
@@ -451,10 +543,31 @@ def _number_spans(words: Sequence[_W], cues: Sequence[tuple[float, int, str]]) -
         by_speaker.setdefault(w.speaker, []).append(pos)
     for speaker, positions in by_speaker.items():
         stream = [words[p] for p in positions]
+        card: tuple[int, float, bool] | None = None
+        """This speaker's last card number: its last word in ``stream``, its end, whole (Luhn)."""
         for run in _numbers(stream):
             first, last = positions[run.first], positions[run.last]
             digits = run.digits
-            cue = _cue_for(cues, first, words[first].start)
+            said_cue = _cue_before(cues, first, words[first].start)
+            cue = said_cue[2] if said_cue else None
+            if not run.cardinal:
+                # Ordinals alone ("the 14th", "fourteenth"): a birth date's day, given with its
+                # month, or as "the fourteenth" straight after the question.
+                if cue == "DOB" and said_cue is not None:
+                    a, b = _date_span(words, first, last, speaker)
+                    months = any(words[q].norm in _MONTHS for q in range(a, b + 1))
+                    if months or (words[a].norm == "the" and first - said_cue[1] <= 4):
+                        found.append(_Found("DOB", a, b))
+                continue
+            cut = _card_then_expiry(run)
+            if cut is not None:
+                rest = cut + 1
+                while _number_value(stream, rest) is None:
+                    rest += 1  # "slash", "dash" between the two
+                found.append(_Found("CARD_NUMBER", first, positions[cut]))
+                found.append(_Found("CARD_EXPIRY", positions[rest], last))
+                card = (cut, stream[cut].end, True)
+                continue
             after_month = first > 0 and words[first - 1].norm in _MONTHS
             year = (
                 len(digits) == 4
@@ -462,10 +575,24 @@ def _number_spans(words: Sequence[_W], cues: Sequence[tuple[float, int, str]]) -
                 and first > 0
                 and words[first - 1].norm in _YEAR_WORDS
             )
-            if year and cue != "DOB":
+            if year and cue not in ("DOB", "CARD_EXPIRY"):
                 continue
+            after_card = (
+                card is not None
+                and cue in (None, "CARD_NUMBER", "CARD_EXPIRY")
+                and words[first].start - card[1] <= AFTER_CARD_S
+                and (card[2] or run.first > card[0] + 1)  # not the rest of a card read in parts
+            )
             if 13 <= len(digits) <= 19 and luhn(digits):
                 kind: str | None = "CARD_NUMBER"
+            elif cue == "CARD_EXPIRY" and len(digits) > 6:
+                # asked for with the card number ("the card number and expiry, please")
+                kind = "CARD_NUMBER" if len(digits) >= 12 else "ACCOUNT"
+            elif cue == "CARD_EXPIRY" and (len(digits) >= 2 or after_month):
+                unit = last + 1 < len(words) and words[last + 1].norm in _UNIT_WORDS
+                kind = None if unit else "CARD_EXPIRY"
+            elif after_card and _expiry_shaped(digits, after_month):
+                kind = "CARD_EXPIRY"
             elif cue == "DOB" and (len(digits) >= _MIN_DIGITS["DOB"] or after_month):
                 kind = "DOB"  # "three" alone is no date, "May 3" is
             elif cue is not None and len(digits) >= _MIN_DIGITS.get(cue, 99):
@@ -475,10 +602,14 @@ def _number_spans(words: Sequence[_W], cues: Sequence[tuple[float, int, str]]) -
             else:
                 kind = None
             if kind == "DOB":
-                first, last = _date_span(words, _Num(digits, first, last), speaker)
+                first, last = _date_span(words, first, last, speaker)
+            elif kind == "CARD_EXPIRY" and after_month:
+                first -= 1  # "September twenty twenty eight"
+            elif kind == "CARD_NUMBER":
+                card = (run.last, stream[run.last].end, luhn(digits))
             if kind is not None:
                 found.append(_Found(kind, first, last))
-    # A birth date said with the month first and one number ("May fifth").
+    # A birth date said with the month first ("May fifth", "March the 14th").
     for end, pos, kind in cues:
         if kind != "DOB":
             continue
@@ -486,13 +617,9 @@ def _number_spans(words: Sequence[_W], cues: Sequence[tuple[float, int, str]]) -
             if words[q].norm in _MONTHS and words[q].start - end <= CUE_WINDOW_S:
                 if any(f.first <= q <= f.last for f in found):
                     break
-                last = q
-                while last + 1 < len(words) and _number_value(words, last + 1) is not None:
-                    last += 1
-                if last > q:
-                    found.append(
-                        _Found("DOB", *_date_span(words, _Num("", q, last), words[q].speaker))
-                    )
+                span = _date_span(words, q, q, words[q].speaker)
+                if span != (q, q):
+                    found.append(_Found("DOB", *span))
                 break
     return found
 
@@ -828,6 +955,62 @@ def redact_call(transcript: Transcript, ruleset: Ruleset, settings: Settings) ->
     both redact through here, so they store and print the same words."""
     types = ruleset.redaction_types(settings.redact)
     return redact_with(transcript, types, settings.redaction_ner_model) if types else None
+
+
+TOUCHING_S = 0.05
+"""A kept word that ends (starts) this close to a span's start (end) touches it: ASR put no
+pause between them, so where one ends inside the audio is not known."""
+
+
+def silences(result: Redaction, padding_s: float) -> list[Silence]:
+    """Where the redacted copy of the recording is silent, for each span.
+
+    ASR word times are off by a few tenths of a second (the first digit's onset falls before
+    its word), so the speaker's channel is silenced from the end of the last kept word before
+    the span to the start of the first kept word after it; a kept word that touches the span is
+    silenced too, as the boundary lies somewhere inside it. With no kept word on that side (the
+    call's edges) the silence reaches to the edge of the speech VAD heard there. It is never
+    less than the span's words ``padding_s`` wider on each side, which every channel gets as
+    well, since the other party's line can carry an echo. In a mono call, or one whose channels
+    carry the same mix, the one line is everyone's, so every word bounds it.
+    """
+    t = result.transcript
+    sides = ("left", "right")
+    channel: dict[str, int] = {}
+    if t.channels and t.source_channels >= 2 and not t.identical_channels:
+        channel = {role: sides.index(side) for side, role in t.channels.items() if side in sides}
+    kept: dict[int | None, list[Word]] = {}
+    for u in t.utterances:
+        line = channel.get(u.speaker)
+        for w in u.words:
+            if tag_type(w.word) is None:
+                kept.setdefault(line, []).append(w)
+                if line is not None:
+                    kept.setdefault(None, []).append(w)
+    out: list[Silence] = []
+    for span in result.spans:
+        line = channel.get(span.speaker)
+        start, end = max(0.0, span.start - padding_s), span.end + padding_s
+        words = kept.get(line, [])
+        speech = (
+            t.speech.get(span.speaker, [])
+            if line is not None
+            else [iv for ivs in t.speech.values() for iv in ivs]
+        )
+        before = max((w for w in words if w.start < span.start), key=lambda w: w.end, default=None)
+        after = min((w for w in words if w.end > span.end), key=lambda w: w.start, default=None)
+        if before is None:
+            lo = min((iv.start for iv in speech if iv.start <= span.start < iv.end), default=start)
+        else:
+            lo = before.start if before.end >= span.start - TOUCHING_S else before.end
+        if after is None:
+            hi = max((iv.end for iv in speech if iv.start < span.end <= iv.end), default=end)
+        else:
+            hi = after.end if after.start <= span.end + TOUCHING_S else after.start
+        out.append(Silence(min(lo, start), max(hi, end), line))
+        if line is not None:
+            out.append(Silence(start, end, None))
+    return out
 
 
 def text(sentence: str, types: Collection[str] = TYPES, entities: Entities | None = None) -> str:
