@@ -2,6 +2,7 @@
 
 Authentication runs in a transaction of its own that ends before the route body runs, so a
 request never holds two database connections, and an upload holds none while its bytes stream.
+A route's own transaction commits before its answer is sent (see ``SessionDep``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from api.throttle import FailureLimiter
 from speechqa.apikeys import Principal, Scope, authenticate
 from speechqa.errors import Unauthorized
 from speechqa.settings import Settings
-from speechqa.storage.database import session_scope
+from speechqa.storage.database import answered_scope, session_scope
 
 MAX_ID = 2_147_483_647
 """Ids and versions are 32-bit in the database: larger numbers in a request are a 422."""
@@ -34,11 +35,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:
-    with session_scope(settings) as session:
+    with answered_scope(settings) as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""The route's transaction. ``scope="function"``: it commits when the route returns, before
+the response is sent, so a 2xx means stored and a refused commit answers 500 ``not_stored``
+(the default scope would commit after the client had its answer)."""
 
 
 def get_redis(request: Request) -> Redis:

@@ -32,6 +32,7 @@ STATUS: dict[type[e.SpeechQAError], int] = {
     e.NotFound: 404,
     e.Conflict: 409,
     e.Gone: 410,
+    e.NotStored: 500,
     e.RangeNotSatisfiable: 416,
     e.Unauthorized: 401,
     e.Forbidden: 403,

@@ -25,7 +25,7 @@ from speechqa import signin
 from speechqa.apikeys import Scope
 from speechqa.errors import SpeechQAError, Unauthorized
 from speechqa.settings import Settings
-from speechqa.storage.database import session_scope
+from speechqa.storage.database import answered_scope
 
 COOKIE = "speechqa_session"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -68,8 +68,9 @@ def settings_of(request: Request) -> Settings:
 
 @contextmanager
 def database(request: Request) -> Iterator[Session]:
-    """A transaction that commits before the page answers (so a redirect sees its writes)."""
-    with session_scope(settings_of(request)) as session:
+    """A transaction that commits before the page answers (so a redirect sees its writes); a
+    refused commit is :class:`speechqa.errors.NotStored`, shown as the 500 error page."""
+    with answered_scope(settings_of(request)) as session:
         yield session
 
 
