@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 
@@ -23,6 +24,7 @@ from speechqa.scoring import score_calls
 from speechqa.settings import Settings
 from speechqa.storage.database import get_engine, session_scope
 from speechqa.users import create_user
+from tests.api.test_hostile_input import live_server
 from tests.api.test_rulesets import RULESET
 from tests.support import reference_transcript, store_call
 
@@ -289,12 +291,19 @@ def test_every_session_route_commits_before_it_answers(settings):
 
 
 def test_a_key_for_a_user_just_created_never_misses_it(client, settings):
+    """Over a real socket, where the client has its answer as soon as it is sent: the user
+    exists by then (the probe saw a 404 for the key in 1 of 20 tries; before the fix 200 tries
+    missed here every run)."""
     admin = make_floor(settings, client).keys["ada"]
-    for n in range(20):
-        user = client.post("/v1/users", headers=admin, json={"name": f"u{n}", "role": "reviewer"})
-        assert user.status_code == 201, user.text
-        key = client.post("/v1/apikeys", headers=admin, json={"user": f"u{n}"})
-        assert key.status_code == 201, (n, key.text)
+    with (
+        live_server(settings) as port,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=admin) as live,
+    ):
+        for n in range(200):
+            user = live.post("/v1/users", json={"name": f"user {n}", "role": "reviewer"})
+            assert user.status_code == 201, user.text
+            key = live.post("/v1/apikeys", json={"user": f"user {n}"})
+            assert key.status_code == 201, (n, key.text)
 
 
 @contextmanager
