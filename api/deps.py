@@ -24,6 +24,15 @@ from speechqa.storage.database import answered_scope, session_scope
 MAX_ID = 2_147_483_647
 """Ids and versions are 32-bit in the database: larger numbers in a request are a 422."""
 Version = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Default: the newest.")]
+From = Annotated[
+    str | None,
+    Query(alias="from", min_length=1, description="Start date (YYYY-MM-DD) or datetime."),
+]
+"""``from=`` (empty) is refused, and the schema says so; other text is checked by the core."""
+To = Annotated[
+    str | None,
+    Query(min_length=1, description="End date (YYYY-MM-DD, included) or datetime."),
+]
 
 
 def get_settings(request: Request) -> Settings:

@@ -327,7 +327,7 @@ class Readiness(BaseModel):
 
 
 class ApiKeyCreate(RequestBody):
-    scopes: list[str] = Field(default_factory=list, max_length=6)
+    scopes: list[str] = Field(default_factory=list, min_length=1, max_length=6)
     """ingest, agent, review, coach, lead, admin (not needed with a user)"""
     user: str | None = Field(None, max_length=200)
     """The key acts for this user, with their role and teams."""
@@ -521,7 +521,10 @@ class RuleQuality(BaseModel):
 class CalibrationCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     calls: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=200)
-    reviewers: list[Annotated[str, Field(max_length=200)]] = Field(min_length=2, max_length=50)
+    reviewers: list[Annotated[str, Field(max_length=200)]] = Field(
+        min_length=2, max_length=50, json_schema_extra={"uniqueItems": True}
+    )
+    """At least two different reviewers."""
 
 
 class CalibrationRead(BaseModel):
