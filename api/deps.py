@@ -2,6 +2,7 @@
 
 Authentication runs in a transaction of its own that ends before the route body runs, so a
 request never holds two database connections, and an upload holds none while its bytes stream.
+A route's own transaction commits before its answer is sent (see ``SessionDep``).
 """
 
 from __future__ import annotations
@@ -20,11 +21,20 @@ from speechqa.access import Action
 from speechqa.apikeys import Principal, authenticate
 from speechqa.errors import Unauthorized
 from speechqa.settings import Settings
-from speechqa.storage.database import session_scope
+from speechqa.storage.database import answered_scope, session_scope
 
 MAX_ID = 2_147_483_647
 """Ids and versions are 32-bit in the database: larger numbers in a request are a 422."""
 Version = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Default: the newest.")]
+From = Annotated[
+    str | None,
+    Query(alias="from", min_length=1, description="Start date (YYYY-MM-DD) or datetime."),
+]
+"""``from=`` (empty) is refused, and the schema says so; other text is checked by the core."""
+To = Annotated[
+    str | None,
+    Query(min_length=1, description="End date (YYYY-MM-DD, included) or datetime."),
+]
 
 
 def get_settings(request: Request) -> Settings:
@@ -36,11 +46,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:
-    with session_scope(settings) as session:
+    with answered_scope(settings) as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""The route's transaction. ``scope="function"``: it commits when the route returns, before
+the response is sent, so a 2xx means stored and a refused commit answers 500 ``not_stored``
+(the default scope would commit after the client had its answer)."""
 
 
 def get_redis(request: Request) -> Redis:

@@ -32,6 +32,7 @@ STATUS: dict[type[e.SpeechQAError], int] = {
     e.NotFound: 404,
     e.Conflict: 409,
     e.Gone: 410,
+    e.NotStored: 500,
     e.RangeNotSatisfiable: 416,
     e.Unauthorized: 401,
     e.Forbidden: 403,
@@ -55,8 +56,11 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 def _allowed(request: Request) -> list[str]:
     """Every method the API serves at this path, as its OpenAPI schema lists them (Starlette
     names only the first matching route's)."""
+    paths = request.app.openapi()["paths"]
+    if request.url.path in paths:  # /v1/rulesets/validate, not also /v1/rulesets/{name}
+        return sorted(m.upper() for m in paths[request.url.path])
     methods: set[str] = set()
-    for template, item in request.app.openapi()["paths"].items():
+    for template, item in paths.items():
         pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, request.url.path):
             methods |= {m.upper() for m in item}

@@ -1,11 +1,55 @@
-"""Response shapes of the HTTP API (documented in the OpenAPI schema)."""
+"""Request and response shapes of the HTTP API (documented in the OpenAPI schema).
+
+Every request body is a :class:`RequestBody`: no string in it, anywhere, may hold a control
+character (NUL and the like; tab and line breaks are fine), and the schema says so.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from speechqa.text import DISALLOWED_PATTERN, disallowed_character
+
+
+def _string_patterns(schema: dict[str, Any]) -> None:
+    """Give every string in a body's JSON schema the pattern that refuses control characters."""
+    free = not {"pattern", "format", "enum", "const"} & schema.keys()
+    if schema.get("type") == "string" and free:
+        schema["pattern"] = DISALLOWED_PATTERN
+    for key in ("properties", "$defs"):
+        for inner in schema.get(key, {}).values():
+            _string_patterns(inner)
+    for key in ("items", "additionalProperties", "propertyNames"):
+        if isinstance(schema.get(key), dict):
+            _string_patterns(schema[key])
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for inner in schema.get(key, []):
+            _string_patterns(inner)
+
+
+class RequestBody(BaseModel):
+    """A JSON request body: refused with 422 when any string in it (a field, an item, a key or
+    value of a free-form object) holds a control character or a lone surrogate, which
+    PostgreSQL cannot store (NUL) or a reader cannot see."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema, _: _string_patterns(schema))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        problem = disallowed_character(data)
+        if problem:
+            where, char = problem
+            raise PydanticCustomError(
+                "control_character",
+                "{where} holds the control character {char}, which is not allowed",
+                {"where": where or "the body", "char": char},
+            )
+        return data
 
 
 class CallAccepted(BaseModel):
@@ -282,8 +326,8 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-class ApiKeyCreate(BaseModel):
-    scopes: list[str] = Field(default_factory=list, max_length=6)
+class ApiKeyCreate(RequestBody):
+    scopes: list[str] = Field(default_factory=list, min_length=1, max_length=6)
     """ingest, agent, review, coach, lead, admin (not needed with a user)"""
     user: str | None = Field(None, max_length=200)
     """The key acts for this user, with their role and teams."""
@@ -325,7 +369,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 """The error answers every authenticated route can give, for the OpenAPI schema."""
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     role: Literal["ingest", "agent", "reviewer", "coach", "lead", "admin"]
     teams: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
@@ -388,27 +432,27 @@ class ReviewRead(BaseModel):
     audit: list[AuditEntryRead]
 
 
-class ItemAnswer(BaseModel):
+class ItemAnswer(RequestBody):
     decision: Literal["accept", "pass", "fail", "na"]
     """accept keeps the automatic answer; pass, fail and na (not applicable) override it."""
     reason: str | None = Field(None, max_length=2000)
     """Required to override."""
 
 
-class CommentCreate(BaseModel):
+class CommentCreate(RequestBody):
     text: str = Field(min_length=1, max_length=2000)
     utterance: int | None = Field(None, ge=0, le=1_000_000)
     start: float | None = Field(None, ge=0, le=1e6)
     end: float | None = Field(None, ge=0, le=1e6)
 
 
-class DisputeCreate(BaseModel):
+class DisputeCreate(RequestBody):
     items: list[Annotated[str, Field(max_length=20)]] = Field(min_length=1, max_length=200)
     """The keys of the disputed items."""
     comment: str = Field(min_length=1, max_length=2000)
 
 
-class Resolution(BaseModel):
+class Resolution(RequestBody):
     outcome: Literal["upheld", "adjusted"]
     reason: str = Field(min_length=1, max_length=2000)
     answers: dict[Annotated[str, Field(max_length=20)], ItemAnswer] = Field(
@@ -417,7 +461,7 @@ class Resolution(BaseModel):
     """With "adjusted": the items that change."""
 
 
-class QueueCreate(BaseModel):
+class QueueCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     rule: dict[str, Any]
     """{"kind": "random_per_agent", "per_agent": 2, "days": 7} or
@@ -474,10 +518,13 @@ class RuleQuality(BaseModel):
     items: list[ItemQualityRead]
 
 
-class CalibrationCreate(BaseModel):
+class CalibrationCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     calls: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=200)
-    reviewers: list[Annotated[str, Field(max_length=200)]] = Field(min_length=2, max_length=50)
+    reviewers: list[Annotated[str, Field(max_length=200)]] = Field(
+        min_length=2, max_length=50, json_schema_extra={"uniqueItems": True}
+    )
+    """At least two different reviewers."""
 
 
 class CalibrationRead(BaseModel):
@@ -534,7 +581,7 @@ class ExampleList(BaseModel):
     items: list[ExampleRead]
 
 
-class ClipCreate(BaseModel):
+class ClipCreate(RequestBody):
     call_id: str = Field(min_length=1, max_length=32)
     start: float = Field(ge=0, le=1e6)
     end: float = Field(gt=0, le=1e6)
@@ -556,7 +603,7 @@ class ClipRead(BaseModel):
     audio_url: str
 
 
-class CollectionCreate(BaseModel):
+class CollectionCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
 
@@ -571,7 +618,7 @@ class CollectionRead(BaseModel):
     clips: list[ClipRead] | None = None
 
 
-class SessionClip(BaseModel):
+class SessionClip(RequestBody):
     call_id: str = Field(min_length=1, max_length=32)
     start: float = Field(ge=0, le=1e6)
     end: float = Field(gt=0, le=1e6)
@@ -580,14 +627,14 @@ class SessionClip(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-class GoalCreate(BaseModel):
+class GoalCreate(RequestBody):
     focus: dict[str, str]
     """The focus entry the goal is about, e.g. ``{"kpi": "qa_score"}``."""
     target: float = Field(ge=-1e9, le=1e9)
     due: date | None = None
 
 
-class CoachingSessionCreate(BaseModel):
+class CoachingSessionCreate(RequestBody):
     agent_id: str = Field(min_length=1, max_length=200)
     focus: list[dict[str, str]] = Field(min_length=1, max_length=20)
     """``{"kpi": "qa_score"}``, ``{"rule": "empathy"}``, ``{"item": "2.0", "ruleset": ...}``"""

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from api.schemas import RequestBody
 
-class WebhookCreate(BaseModel):
+
+class WebhookCreate(RequestBody):
     url: str = Field(max_length=2000)
     """http or https; receives a POST per event."""
     events: list[Annotated[str, Field(max_length=100)]] = Field(max_length=20)

@@ -85,6 +85,13 @@ class RangeNotSatisfiable(SpeechQAError):
         self.size = size
 
 
+class NotStored(SpeechQAError):
+    """The database refused to commit a change (a constraint checked at commit, for example):
+    nothing of it was stored, and the person who asked is told so instead of a success."""
+
+    code = "not_stored"
+
+
 class Unauthorized(SpeechQAError):
     code = "unauthorized"
 

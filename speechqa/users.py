@@ -4,6 +4,10 @@ Roles: ``ingest`` (an upstream system), ``agent`` (their own calls and scores), 
 ``coach``, ``lead`` (settles disputes, changes rulesets), ``admin``. A reviewer, coach or lead
 may be limited to teams; an agent is tied to one agent id. Keys made before users existed keep
 their scopes and see every team.
+
+A name is stored in NFC, holds no invisible character, and does not look like another user's
+(``lisa``, ``Lisa``, and the same with a Cyrillic i or in fullwidth letters are one name;
+see :mod:`speechqa.text`), so audit trails and reviewer lists name one person each.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session
 from speechqa.apikeys import Role
 from speechqa.errors import Conflict, InvalidInput
 from speechqa.storage.tables import User
+from speechqa.text import clean_name, skeleton
 
 
 @dataclass(frozen=True)
@@ -43,11 +48,12 @@ def create_user(
     except ValueError:
         known = ", ".join(r.value for r in Role)
         raise InvalidInput(f"Unknown role {role!r}; roles are {known}.") from None
-    name = name.strip()
+    name = clean_name(name, "user name")
     if not name or len(name) > 200:
         raise InvalidInput("A user's name is 1 to 200 characters.")
     if parsed is Role.AGENT and not agent_id:
         raise InvalidInput("An agent user needs the agent id whose calls are theirs.")
+    _refuse_look_alike(session, name)
     user = User(name=name, role=parsed.value, teams=sorted(set(teams)),
                 agent_id=agent_id if parsed is Role.AGENT else None)  # fmt: skip
     try:
@@ -56,6 +62,17 @@ def create_user(
     except IntegrityError:
         raise Conflict(f"A user named {name!r} exists.") from None
     return _info(user)
+
+
+def _refuse_look_alike(session: Session, name: str) -> None:
+    """Conflict if an existing user's name looks the same as ``name`` (same skeleton)."""
+    wanted = skeleton(name)
+    for existing in session.scalars(select(User.name)):
+        if skeleton(existing) == wanted:
+            message = f"A user named {existing!r} exists"
+            if existing != name:
+                message += f", and {name!r} would look the same in reviews and audit trails"
+            raise Conflict(message + ".", details={"existing": existing})
 
 
 def list_users(session: Session) -> list[UserInfo]:

@@ -26,7 +26,7 @@ from speechqa.access import Action
 from speechqa.apikeys import Scope
 from speechqa.errors import SpeechQAError, Unauthorized
 from speechqa.settings import Settings
-from speechqa.storage.database import session_scope
+from speechqa.storage.database import answered_scope
 
 COOKIE = "speechqa_session"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -69,8 +69,9 @@ def settings_of(request: Request) -> Settings:
 
 @contextmanager
 def database(request: Request) -> Iterator[Session]:
-    """A transaction that commits before the page answers (so a redirect sees its writes)."""
-    with session_scope(settings_of(request)) as session:
+    """A transaction that commits before the page answers (so a redirect sees its writes); a
+    refused commit is :class:`speechqa.errors.NotStored`, shown as the 500 error page."""
+    with answered_scope(settings_of(request)) as session:
         yield session
 
 

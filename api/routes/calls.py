@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from api.deps import Admin, Ingest, Reader, RedisDep, SessionDep, SettingsDep
+from api.deps import Admin, From, Ingest, Reader, RedisDep, SessionDep, SettingsDep, To
 from api.recording import recording_response
 from api.schemas import (
     ERRORS,
@@ -142,8 +142,8 @@ def list_calls(
     ] = None,
     agent_id: str | None = None,
     team: str | None = None,
-    from_: Annotated[str | None, Query(alias="from")] = None,
-    to: str | None = None,
+    from_: From = None,
+    to: To = None,
     status: str | None = None,
     rule: Annotated[str | None, Query(description="A rule that was hit")] = None,
     rule_missed: Annotated[str | None, Query(description="A rule that was not hit")] = None,

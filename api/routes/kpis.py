@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import MAX_ID, Reader, SessionDep, TeamReports
+from api.deps import MAX_ID, From, Reader, SessionDep, TeamReports, To
 from api.schemas import ERRORS, AgentKpis, KpiJournal, Leaderboard, SummaryReport, TeamKpis
 from speechqa import access
 from speechqa.kpis import aggregates, reports
@@ -17,9 +17,6 @@ from speechqa.kpis.period import parse_period
 
 router = APIRouter(tags=["kpis"], responses=ERRORS)
 
-From = Annotated[
-    str | None, Query(alias="from", description="Start date (YYYY-MM-DD) or datetime.")
-]
 _CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}
 }
@@ -49,7 +46,7 @@ def agent_kpis(
     session: SessionDep,
     principal: Reader,
     from_: From = None,
-    to: str | None = None,
+    to: To = None,
     bucket: str | None = None,
 ) -> dict[str, Any]:
     """An agent's KPIs over a period (default: the last 30 days), optionally by day/week/month.
@@ -72,7 +69,7 @@ def team_kpis(
     session: SessionDep,
     principal: TeamReports,
     from_: From = None,
-    to: str | None = None,
+    to: To = None,
     bucket: str | None = None,
 ) -> dict[str, Any]:
     """A team's KPIs over a period, optionally by day/week/month."""
@@ -91,7 +88,7 @@ def leaderboard(
     principal: TeamReports,
     metric: str = "qa_score",
     from_: From = None,
-    to: str | None = None,
+    to: To = None,
     team: str | None = None,
     order: str = "desc",
 ) -> dict[str, Any]:
@@ -112,7 +109,7 @@ def kpi_journal(
     session: SessionDep,
     principal: TeamReports,
     from_: From = None,
-    to: str | None = None,
+    to: To = None,
     agent_id: str | None = None,
     team: str | None = None,
     counter: str | None = None,
@@ -152,7 +149,7 @@ def summary_report(
     session: SessionDep,
     principal: TeamReports,
     from_: From = None,
-    to: str | None = None,
+    to: To = None,
     bucket: str | None = None,
     team: str | None = None,
 ) -> SummaryReport | Response:

@@ -30,9 +30,13 @@ _YAML_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/yaml": {"schema": {"type": "string"}},
+            "application/yaml": {"schema": {"type": "string", "minLength": 1}},
             "application/json": {
-                "schema": {"type": "object", "properties": {"source": {"type": "string"}}}
+                "schema": {
+                    "type": "object",
+                    "properties": {"source": {"type": "string", "minLength": 1}},
+                    "required": ["source"],
+                }
             },
         },
     }

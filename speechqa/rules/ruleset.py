@@ -58,7 +58,7 @@ class RulesetInvalid(InvalidInput):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 Bound = float | str
@@ -344,11 +344,36 @@ def _check_shape(text: str) -> None:
             )  # fmt: skip
 
 
+MAX_DIGITS = 15
+"""A number in a ruleset has at most this many digits (Python refuses to read past 4,300)."""
+
+
+@dataclass(frozen=True)
+class _TooManyDigits:
+    """Stands for an over-long integer, so that validation names its rule and field."""
+
+    digits: int
+
+
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+    """The safe loader, reading an integer of more than MAX_DIGITS digits as _TooManyDigits."""
+
+
+def _integer(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    digits = sum(ch.isdigit() for ch in node.value)
+    if digits > MAX_DIGITS:
+        return _TooManyDigits(digits)
+    return loader.construct_yaml_int(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _integer)
+
+
 def load_ruleset(text: str, *, version: int | None = None) -> Ruleset:
     """Validate and compile a ruleset; raise RulesetInvalid listing every problem."""
     try:
         _check_shape(text)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # the safe loader, one change
         lines = _line_map(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -368,9 +393,12 @@ def load_ruleset(text: str, *, version: int | None = None) -> Ruleset:
     try:
         spec = RulesetSpec.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors(include_url=False, include_input=False):
+        for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            problems.add(_where(loc, data), err["msg"], loc)
+            message = err["msg"]
+            if isinstance(err.get("input"), _TooManyDigits):
+                message = f"a number of {err['input'].digits} digits; at most {MAX_DIGITS}"
+            problems.add(_where(loc, data), message, loc)
         raise _invalid(problems) from exc
 
     compiled: dict[str, CompiledRule] = {}

@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from speechqa.errors import ServiceUnavailable
+from speechqa.errors import NotStored, ServiceUnavailable
 from speechqa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,15 @@ def _create(url: str, settings: Settings) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_first(conn: Connection, _name: str | None) -> None:
+            # pysqlite begins a transaction only before INSERT/UPDATE/DELETE: a SAVEPOINT sent
+            # first would start one of its own, whose RELEASE commits at once (a later rollback
+            # would keep the rows).
+            dbapi_conn = conn.connection.dbapi_connection
+            if dbapi_conn is not None and not dbapi_conn.in_transaction:
+                conn.exec_driver_sql("BEGIN")
+
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -84,6 +94,33 @@ def session_scope(settings: Settings) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def answered_scope(settings: Settings) -> Iterator[Session]:
+    """:func:`session_scope` for a change a person is told about (an API route, a web form).
+
+    The caller ends it before answering. A commit the database refuses (a constraint or
+    trigger checked at commit) is :class:`NotStored`, so the answer says that nothing was
+    stored; a lost connection stays an ``OperationalError`` (503, retry).
+    """
+    session = session_factory(settings)()
+    try:
+        yield session
+        try:
+            session.commit()
+        except OperationalError:
+            raise
+        except DBAPIError as exc:
+            log.error("the database refused a commit: %s", exc.orig)
+            raise NotStored(
+                "The change was not stored: the database refused it. Nothing was saved."
+            ) from exc
     except BaseException:
         session.rollback()
         raise
@@ -123,6 +160,4 @@ def ping(settings: Settings) -> None:
 
 
 def _is_connection_error(exc: Exception) -> bool:
-    from sqlalchemy.exc import OperationalError
-
     return isinstance(exc, OperationalError)

@@ -35,6 +35,13 @@ def ruleset(match: str) -> str:
     return f"name: hostile\nrules:\n  - id: r\n    match: {json.dumps(match)}\n"
 
 
+def scorecard(points: str) -> bytes:
+    items = f"        - {{rule: r, points: {points}}}\n"
+    return (
+        ruleset("hello") + "scorecard:\n  sections:\n    - name: A\n      items:\n" + items
+    ).encode()
+
+
 def _chunks(total: int, size: int = 1 << 20) -> Iterator[bytes]:
     for _ in range(total // size):
         yield b"\0" * size
@@ -63,6 +70,10 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("POST", "/v1/rulesets/validate", {"content": ruleset(" NEAR/50 ".join(["hello"] * 3000)).encode()}, 422, "invalid_ruleset"),
     ("POST", "/v1/rulesets/validate", {"content": ruleset(" NEAR/50 ".join(["hello"] * 40)).encode()}, 422, "invalid_ruleset"),
     ("POST", "/v1/rulesets/validate", {"content": b"x" * (2 << 20)}, 413, "upload_too_large"),
+    ("POST", "/v1/rulesets/validate", {"content": scorecard("1" + "0" * 5000)}, 422, "invalid_ruleset"),
+    ("PUT", "/v1/rulesets/hostile", {"content": scorecard("1" + "0" * 5000)}, 422, "invalid_ruleset"),
+    ("POST", "/v1/rulesets/validate", {"content": scorecard(".inf")}, 422, "invalid_ruleset"),
+    ("POST", "/v1/rulesets/validate", {"content": scorecard("1e400")}, 422, "invalid_ruleset"),
 ]  # fmt: skip
 
 
@@ -77,6 +88,14 @@ def test_hostile_requests_get_a_quick_4xx(client, admin, method, path, kw, statu
     if status == 405:
         assert "GET" in r.headers["allow"] and "POST" in r.headers["allow"]
     assert elapsed < 2.0, f"{method} {path[:60]} took {elapsed:.1f} s"
+
+
+def test_a_number_too_long_to_read_names_its_rule_and_field(client, admin):
+    r = client.post("/v1/rulesets/validate", headers=admin, content=scorecard("1" + "0" * 5000))
+    assert r.status_code == 422, r.text
+    [problem] = r.json()["error"]["details"]
+    assert problem["where"] == "scorecard.sections[0] (A).items[0] (r).points"
+    assert problem["message"] == "a number of 5001 digits; at most 15" and problem["line"] == 9
 
 
 def _nested(depth: int) -> str:

@@ -1,0 +1,38 @@
+"""A web form's change is committed before the page answers: a commit the database refuses
+shows the 500 error page, and nothing is stored (``tests/api/test_commits.py`` for the API)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.api.test_commits import make_floor, refused_commits, rows
+
+
+@pytest.mark.parametrize("backend", ["embedded", "external"])
+def test_a_refused_commit_shows_the_error_page_and_stores_nothing(settings, backend):
+    with TestClient(
+        create_app(settings), base_url="https://testserver", raise_server_exceptions=False
+    ) as client:
+        floor = make_floor(settings, client)
+        key = floor.keys["rita"]["Authorization"].removeprefix("Bearer ")
+        signed = client.post("/login", data={"key": key}, follow_redirects=False)
+        assert signed.status_code == 303, signed.text
+        call = floor.calls[0]
+        page = client.get(f"/calls/{call}")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None, page.text[:500]
+        before = rows(settings, "reviews")
+        with refused_commits(settings, "reviews"):
+            r = client.post(f"/calls/{call}/review", data={"csrf": csrf.group(1)},
+                            follow_redirects=False)  # fmt: skip
+        assert r.status_code == 500 and "Nothing was saved" in r.text
+        assert "FOREIGN KEY" not in r.text and "by the test" not in r.text
+        assert rows(settings, "reviews") == before
+        # Without the refusal the same form stores the review before it redirects.
+        r = client.post(f"/calls/{call}/review", data={"csrf": csrf.group(1)},
+                        follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303 and len(rows(settings, "reviews")) == len(before) + 1
