@@ -24,9 +24,10 @@ from api.errors import status_for
 from speechqa import access, signin
 from speechqa.access import Action
 from speechqa.apikeys import Scope
-from speechqa.errors import SpeechQAError, Unauthorized
+from speechqa.errors import InvalidInput, SpeechQAError, Unauthorized
 from speechqa.settings import Settings
 from speechqa.storage.database import answered_scope
+from speechqa.text import disallowed_character
 
 COOKIE = "speechqa_session"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -121,10 +122,21 @@ def allowed(action: Action) -> Callable[[Request], Viewer]:
 
 
 async def form_of(request: Request, who: Viewer) -> FormData:
-    """A posted form, after checking its CSRF token."""
+    """A posted form, after checking its CSRF token; a field holding a control character
+    (NUL and the like, as for the API's bodies) is refused before anything reads it."""
     form = await request.form()
     sent = form.get("csrf")
     signin.check_csrf(who.csrf, sent if isinstance(sent, str) else None)
+    for key, value in form.multi_items():
+        problem = disallowed_character(key) or (
+            disallowed_character(value) if isinstance(value, str) else None
+        )
+        if problem:
+            raise InvalidInput(
+                f"The form field {key!r} holds the control character {problem[1]}, "
+                "which is not allowed.",
+                details={"field": key},
+            )
     return form
 
 

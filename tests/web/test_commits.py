@@ -36,3 +36,32 @@ def test_a_refused_commit_shows_the_error_page_and_stores_nothing(settings, back
         r = client.post(f"/calls/{call}/review", data={"csrf": csrf.group(1)},
                         follow_redirects=False)  # fmt: skip
         assert r.status_code == 303 and len(rows(settings, "reviews")) == len(before) + 1
+
+
+@pytest.mark.parametrize("backend", ["embedded", "external"])
+def test_a_form_field_with_a_nul_is_refused_and_stores_nothing(settings, backend):
+    """PostgreSQL cannot store NUL (it was a 500 there); every form refuses it with a 422 page,
+    as the API refuses it in a JSON body."""
+    with TestClient(
+        create_app(settings), base_url="https://testserver", raise_server_exceptions=False
+    ) as client:
+        floor = make_floor(settings, client)
+        key = floor.keys["rita"]["Authorization"].removeprefix("Bearer ")
+        login = client.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', login.text)
+        data = {"key": key, **({"csrf": token.group(1)} if token else {})}
+        assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+        call = floor.calls[0]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/calls/{call}").text)
+        assert csrf is not None
+        started = client.post(f"/calls/{call}/review", data={"csrf": csrf.group(1)},
+                              follow_redirects=False)  # fmt: skip
+        review = re.search(r"/reviews/(\d+)", started.headers["location"] + client.get(
+            started.headers["location"]).text)  # fmt: skip
+        assert review is not None
+        before = rows(settings, "reviews")
+        r = client.post(f"/reviews/{review.group(1)}/comments",
+                        data={"csrf": csrf.group(1), "text": "fine\x00"}, follow_redirects=False)  # fmt: skip
+        assert r.status_code == 422, r.text[:300]
+        assert "U+0000" in r.text and "text" in r.text
+        assert rows(settings, "reviews") == before
