@@ -245,7 +245,7 @@ def submit(
         if existing is not None:
             upload.path.unlink(missing_ok=True)
             return Submission(existing, created=False)
-        info = audio.probe(upload.path)
+        info = audio.probe(upload.path, max_duration_s=settings.max_duration_s)
     except BaseException:
         upload.path.unlink(missing_ok=True)
         raise
