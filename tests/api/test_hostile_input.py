@@ -200,3 +200,14 @@ def test_a_flac_whose_header_lies_fails_once_decoding_passes_the_limit(
     assert status["status"] == "failed"
     assert "The recording lasts more than the limit of 600 s." in status["reason"]
 
+
+@pytest.mark.parametrize("filename", ["../../.wav.php", "x.wav\0.sh", "call.sh", "call.mp3"])
+def test_the_stored_recording_is_named_by_its_format_not_the_clients_name(
+    client, settings, admin, filename
+):
+    files = {"audio": (filename, SAMPLE.read_bytes(), "audio/wav")}
+    data = {"metadata": json.dumps({"agent_id": "a-1", "external_id": "named"})}
+    r = client.post("/v1/calls", headers=admin, files=files, data=data)
+    assert r.status_code == 202, r.text
+    (stored,) = stored_audio(settings)
+    assert stored.endswith(f"/{r.json()['id']}.wav")
