@@ -24,6 +24,7 @@ from speechqa.logs import bind
 from speechqa.pipeline import redaction
 from speechqa.pipeline.transcription import ModelSpec, load_model
 from speechqa.settings import Settings
+from speechqa.storage.audio import audio_store, clean_spool
 from speechqa.storage.database import migrate, session_scope
 from speechqa.storage.tables import CallStatus, utcnow
 from workers import metrics as job_metrics
@@ -218,6 +219,7 @@ def run_worker(settings: Settings, *, burst: bool = False, heartbeat_s: int = 60
     load_model(ModelSpec.from_settings(settings))
     if {"NAME", "ADDRESS"} & set(settings.redact):
         redaction.load_ner(settings.redaction_ner_model)  # says at start-up when there is none
+    clean_spool(audio_store(settings))  # copies left by a worker that was killed
     wait_for_redis(settings)
     requeued = requeue_orphans(settings)
     if requeued:
