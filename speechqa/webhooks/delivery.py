@@ -38,7 +38,7 @@ from speechqa.storage.tables import (
     WebhookMessage,
     utcnow,
 )
-from speechqa.webhooks import endpoints, signing
+from speechqa.webhooks import endpoints, signing, targets
 
 MAX_ERROR = 500
 INTERRUPTED = "Interrupted: the worker stopped before the answer was recorded."
@@ -134,7 +134,7 @@ def attempt(settings: Settings, delivery_id: int) -> str:
         outgoing = _take(session, settings, delivery_id)
     if isinstance(outgoing, str):
         return outgoing
-    answer = _send(outgoing, settings.webhook_timeout_s)
+    answer = _send(outgoing, settings)
     with session_scope(settings) as session:
         return _record(session, settings, outgoing, answer)
 
@@ -182,8 +182,11 @@ def _take(session: Session, settings: Settings, delivery_id: int) -> _Outgoing |
                      endpoints.signing_secrets(endpoint, now))  # fmt: skip
 
 
-def _send(outgoing: _Outgoing, timeout_s: float) -> _Answer:
-    """POST the message; never raises for what the receiver or the network does."""
+def _send(outgoing: _Outgoing, settings: Settings) -> _Answer:
+    """POST the message to the address its host resolves to now, once that address is checked
+    (not private, loopback or metadata, unless allowed); never raises for what the receiver or
+    the network does. Redirects are not followed: a 3xx answer is a failed attempt."""
+    timeout_s = settings.webhook_timeout_s
     at = utcnow()
     timestamp = int(time.time())
     headers = {
@@ -195,15 +198,25 @@ def _send(outgoing: _Outgoing, timeout_s: float) -> _Answer:
     status_code: int | None = None
     error: str | None = None
     try:
+        target = targets.resolve(outgoing.url, settings)
+        url = httpx.URL(outgoing.url)
+        pinned = url.copy_with(host=str(target.address))  # connect to the address checked
+        headers["host"] = url.netloc.decode("ascii").rpartition("@")[2]
+        extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
         with (
             httpx.Client(timeout=timeout_s, follow_redirects=False) as client,
             client.stream(
-                "POST", outgoing.url, content=outgoing.body.encode(), headers=headers
+                "POST", pinned, content=outgoing.body.encode(), headers=headers,
+                extensions=extensions,
             ) as response,
-        ):  # the answer's body is not read
+        ):  # fmt: skip  # the answer's body is not read
             status_code = response.status_code
+    except targets.Refused as exc:
+        error = f"Not sent: {exc}."[:MAX_ERROR]
     except httpx.TimeoutException:
         error = f"No answer within {timeout_s:g} s."
+    except OSError as exc:  # the name does not resolve
+        error = f"The host cannot be resolved: {exc}"[:MAX_ERROR]
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
     duration_ms = round((time.perf_counter() - started) * 1000)
