@@ -28,6 +28,7 @@ from api.throttle import FailureLimiter
 from speechqa import __version__
 from speechqa.settings import Settings, get_settings
 from speechqa.storage import datadir
+from speechqa.storage.audio import audio_store, clean_spool
 from speechqa.storage.database import migrate
 from web import app as web
 from workers.redis_server import connect
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         datadir.secure(settings)
         migrate(settings)
+        clean_spool(audio_store(settings))  # uploads cut off by a crash of an earlier API
         yield
         app.state.redis.close()
 

@@ -6,6 +6,8 @@ Every tunable of speechqa is a field of :class:`Settings`, read from ``SPEECHQA_
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from speechqa.contracts import REDACTION_TYPES
 
 ROLES = ("agent", "customer")
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*\.?")
 
 
 class Settings(BaseSettings):
@@ -194,6 +197,13 @@ class Settings(BaseSettings):
     webhook_retention_days: int = Field(
         30, ge=1, description="Webhook messages and their delivery log are kept this many days."
     )
+    webhook_allowed_networks: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Receivers on private addresses that webhooks may be sent to, "
+        "comma-separated networks or host names (e.g. 10.20.0.0/16,hooks.corp,127.0.0.1). "
+        "Unset: only public addresses; private, loopback, link-local, CGNAT, multicast, "
+        "reserved and cloud-metadata addresses are refused.",
+    )
 
     web_session_hours: float = Field(
         12, gt=0, le=24 * 30, description="How long a web app sign-in lasts."
@@ -218,7 +228,7 @@ class Settings(BaseSettings):
         description="`speechqa worker` serves its Prometheus metrics on this port; unset: off.",
     )
 
-    @field_validator("channel_map", "asr_hotwords", mode="before")
+    @field_validator("channel_map", "asr_hotwords", "webhook_allowed_networks", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -233,6 +243,20 @@ class Settings(BaseSettings):
         if isinstance(value, list | tuple):
             return redaction_types([str(v) for v in value])
         return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                if not _HOST_NAME.fullmatch(entry):
+                    raise ValueError(
+                        f"{entry!r} is neither a network (10.0.0.0/8, 127.0.0.1, fd00::/8) nor "
+                        "a host name"
+                    ) from None
+        return tuple(e.lower() for e in value)
 
     @field_validator("channel_map")
     @classmethod

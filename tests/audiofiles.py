@@ -39,3 +39,17 @@ def corrupt_flac(path: Path, seconds: float = 10.0) -> Path:
     rng = np.random.default_rng(1)
     path.write_bytes(data[:100] + rng.integers(0, 256, len(data) - 100, dtype=np.uint8).tobytes())
     return path
+
+
+def silent_flac(path: Path, seconds: float, *, header_samples: int) -> Path:
+    """``seconds`` of silence as 8 kHz FLAC (a few hundred KB for 40 min) whose STREAMINFO gives
+    ``header_samples`` as its length: 0 says "unknown", a smaller number lies."""
+    write_audio(path, np.zeros(int(seconds * 8000), np.float32), 8000, codec="flac", fmt="flac")
+    data = bytearray(path.read_bytes())
+    # 'fLaC', a 4-byte block header, then STREAMINFO, whose bytes 10-17 end with the 36-bit
+    # total_samples (file bytes 21-25).
+    field = int.from_bytes(data[18:26], "big")
+    field = (field & ~((1 << 36) - 1)) | header_samples
+    data[18:26] = field.to_bytes(8, "big")
+    path.write_bytes(bytes(data))
+    return path

@@ -114,7 +114,7 @@ def stored_audio(settings: Settings) -> list[str]:
     from speechqa.storage.audio import S3AudioStore, audio_store
 
     store = audio_store(settings)
-    spooled = [str(p) for p in store.spool_dir.rglob("*") if p.is_file()]
+    spooled = [str(p) for p in store.spool_dir.parent.rglob("*") if p.is_file()]
     if not isinstance(store, S3AudioStore):
         return [str(p) for p in settings.audio_dir.rglob("*") if p.is_file()]
     if not any(b["Name"] == store.bucket for b in store.client.list_buckets()["Buckets"]):

@@ -44,6 +44,7 @@ def wait(check: Any, what: str, limit_s: float = 180) -> Any:
 def service(tmp_path: Path) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHQA_")}
     env["SPEECHQA_DATA_DIR"] = str(tmp_path / "var")
+    env["SPEECHQA_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.1"  # the tests' webhook receivers
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -73,7 +73,7 @@ def analyze_call(call_id: str) -> str:
             call = repository.get_call(session, call_id)
             repository.set_status(session, call, CallStatus.ANALYZING, progress=0.95)
             repository.save_transcript(
-                session, call, transcript, transcriber.spec.model, redaction=found
+                session, call, transcript, transcriber.model_name, redaction=found
             )
             call.redacted_audio_path = redacted_audio
             score_calls(session, [call_id])

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from speechqa.errors import ServiceUnavailable
@@ -47,6 +48,26 @@ def ping(settings: Settings) -> None:
         raise ServiceUnavailable("Redis cannot be reached.") from exc
     finally:
         client.close()
+
+
+def wait_for_redis(settings: Settings, *, max_wait_s: float = 30.0) -> None:
+    """Return once Redis answers; until then log and retry, 1 s doubling to ``max_wait_s``.
+    A worker started while Redis is away (or restarting) waits for it instead of exiting."""
+    wait = 1.0
+    while True:
+        client = connect(settings)
+        try:
+            client.ping()
+            return
+        except RedisConnectionError as exc:
+            log.error(
+                "Redis cannot be reached at %s (%s); retrying in %.0f s",
+                _masked(redis_url(settings)), exc, wait,
+            )  # fmt: skip
+        finally:
+            client.close()
+        time.sleep(wait)
+        wait = min(2 * wait, max_wait_s)
 
 
 def _masked(url: str) -> str:

@@ -23,7 +23,7 @@ from speechqa.settings import Settings, get_settings
 from speechqa.storage.database import migrate, session_scope
 from speechqa.storage.tables import utcnow
 from speechqa.webhooks import delivery
-from workers.redis_server import connect
+from workers.redis_server import connect, wait_for_redis
 from workers.worker import ObservedWorker
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ def run_webhook_worker(settings: Settings, *, burst: bool = False) -> None:
     """Migrate, then dispatch due deliveries and work the webhook queue until stopped (with
     ``burst``: dispatch what is due now, send it, and return)."""
     migrate(settings)
+    wait_for_redis(settings)
     worker = build_webhook_worker(settings)
     if burst:
         dispatch_due(settings, worker.connection)

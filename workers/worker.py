@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 
@@ -23,26 +24,89 @@ from speechqa.logs import bind
 from speechqa.pipeline import redaction
 from speechqa.pipeline.transcription import ModelSpec, load_model
 from speechqa.settings import Settings
+from speechqa.storage.audio import audio_store, clean_spool
 from speechqa.storage.database import migrate, session_scope
 from speechqa.storage.tables import CallStatus, utcnow
 from workers import metrics as job_metrics
 from workers import queue as jobs_queue
-from workers.redis_server import connect
+from workers.redis_server import connect, wait_for_redis
 
 log = logging.getLogger(__name__)
 
 
 class ObservedWorker(SimpleWorker):
     """Runs jobs in its own process (no fork per job) and gives each job a log line and its
-    metrics: the analysis worker below, and the webhook worker."""
+    metrics: the analysis worker below, and the webhook worker.
+
+    A Redis outage is waited out, never a reason to quit. RQ's own wait for the next job already
+    retries its connection (1 s, doubling to ``max_connection_wait_time``, each retry logged);
+    but RQ quits on a connection error raised anywhere else in its loop (a state update, a
+    heartbeat, the suspension check, a job's bookkeeping), so those calls fail softly here and
+    the wait for the next job does the waiting. Ctrl-C and SIGTERM stop it as before.
+    """
 
     settings: Settings | None = None
+    max_connection_wait_time = 30.0
+    _redis_lost: bool = False
+
+    def _lost(self, what: str, exc: RedisConnectionError) -> None:
+        if not self._redis_lost:
+            self._redis_lost = True
+            log.error("Redis cannot be reached (%s: %s); waiting for it to come back", what, exc)
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        try:
+            super().set_state(state, pipeline)
+        except RedisConnectionError as exc:  # RQ keeps the state locally too
+            self._lost("saving the worker state", exc)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        try:
+            super().heartbeat(timeout, pipeline)
+        except RedisConnectionError as exc:  # nothing to keep alive while Redis is away
+            self._lost("heartbeat", exc)
+            return
+        if self._redis_lost and pipeline is None:
+            self._redis_lost = False
+            log.info("Redis is back; working the queue again")
+
+    def check_for_suspension(self, burst: bool) -> None:
+        try:
+            super().check_for_suspension(burst)
+        except RedisConnectionError as exc:  # the wait for the next job waits for Redis
+            self._lost("checking for suspension", exc)
+
+    def run_maintenance_tasks(self) -> None:
+        try:
+            super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        except RedisConnectionError as exc:  # the next sweep tries again
+            self._lost("sweeping the job registries", exc)
+
+    def register_death(self) -> None:
+        try:
+            super().register_death()  # type: ignore[no-untyped-call]
+        except RedisConnectionError:  # stopping while Redis is away: the entry expires
+            log.warning("Redis cannot be reached; the worker stops without unregistering")
+
+    def unsubscribe(self) -> None:
+        try:
+            super().unsubscribe()  # type: ignore[no-untyped-call]
+        except RedisConnectionError:
+            if self.pubsub_thread is not None:
+                self.pubsub_thread.stop()
+                self.pubsub_thread.join(timeout=1)
 
     def execute_job(self, job: Job, queue: Queue) -> Any:
         started = time.monotonic()
         try:
             with bind(job_id=job.id), job_metrics.running(job):
                 return super().execute_job(job, queue)
+        except RedisConnectionError as exc:
+            # The job's outcome could not be recorded: once its heartbeat lapses the registry
+            # sweep retries it (jobs are idempotent), or, if Redis came back empty, the sweep
+            # re-queues its call.
+            self._lost(f"recording job {job.id}", exc)
+            return None
         finally:
             self._finished(job, time.monotonic() - started)
 
@@ -68,7 +132,7 @@ class WarmWorker(ObservedWorker):
 
     def run_maintenance_tasks(self) -> None:
         """RQ's registry clean-up (which retries abandoned jobs), then re-queue lost calls."""
-        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        super().run_maintenance_tasks()
         if self.settings is not None:
             try:
                 requeue_orphans(self.settings, grace_s=self.heartbeat_s)
@@ -155,6 +219,8 @@ def run_worker(settings: Settings, *, burst: bool = False, heartbeat_s: int = 60
     load_model(ModelSpec.from_settings(settings))
     if {"NAME", "ADDRESS"} & set(settings.redact):
         redaction.load_ner(settings.redaction_ner_model)  # says at start-up when there is none
+    clean_spool(audio_store(settings))  # copies left by a worker that was killed
+    wait_for_redis(settings)
     requeued = requeue_orphans(settings)
     if requeued:
         log.info("re-queued %d call(s) that had no job", len(requeued))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import MAX_ID, Admin, SessionDep
+from api.deps import MAX_ID, Admin, SessionDep, SettingsDep
 from api.schemas import ERRORS, ErrorResponse
 from api.webhook_schemas import (
     WebhookCreate,
@@ -26,10 +26,14 @@ DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("", status_code=201, response_model=WebhookWithSecret)
-def create_webhook(body: WebhookCreate, session: SessionDep, principal: Admin) -> Any:
-    """Register a URL for events; the answer is the only time the secret is shown."""
+def create_webhook(
+    body: WebhookCreate, session: SessionDep, principal: Admin, settings: SettingsDep
+) -> Any:
+    """Register a URL for events; the answer is the only time the secret is shown. A URL on a
+    private, loopback, link-local or metadata address is a 422 unless
+    ``SPEECHQA_WEBHOOK_ALLOWED_NETWORKS`` admits it."""
     view, secret = endpoints.register(session, body.url, body.events, body.description,
-                                      principal.who)  # fmt: skip
+                                      principal.who, settings)  # fmt: skip
     return {**asdict(view), "secret": secret}
 
 

@@ -245,13 +245,13 @@ def submit(
         if existing is not None:
             upload.path.unlink(missing_ok=True)
             return Submission(existing, created=False)
-        info = audio.probe(upload.path)
+        info = audio.probe(upload.path, max_duration_s=settings.max_duration_s)
     except BaseException:
         upload.path.unlink(missing_ok=True)
         raise
 
     call_id = uuid.uuid4().hex
-    suffix = _suffix(upload.filename, info.format_name)
+    suffix = _suffix(info.format_name)
     key = f"{call_id[:2]}/{call_id}{suffix}"
     store = audio_store(settings)
     try:
@@ -368,9 +368,13 @@ def accept(settings: Settings, upload: StoredUpload, meta: CallMetadata) -> Acce
         return Accepted(existing.id, existing.external_id, existing.status, False)
 
 
-def _suffix(filename: str | None, format_name: str) -> str:
-    if filename:
-        ext = Path(filename).suffix.lower()
-        if ext and len(ext) <= 6 and ext[1:].isalnum():
-            return ext
-    return "." + format_name.split(",")[0]
+_EXTENSIONS = {"mov,mp4,m4a,3gp,3g2,mj2": ".m4a", "matroska,webm": ".webm"}
+
+
+def _suffix(format_name: str) -> str:
+    """The stored file's extension, from the container FFmpeg found in the bytes (``wav``,
+    ``flac``, ``mp3``, ``ogg``, ...), never from the client's file name."""
+    if format_name in _EXTENSIONS:
+        return _EXTENSIONS[format_name]
+    first = format_name.split(",")[0]
+    return "." + first if first.isascii() and first.isalnum() and len(first) <= 8 else ".audio"

@@ -15,6 +15,7 @@ from speechqa.contracts import Sentiment, Transcript, Utterance, Word
 from speechqa.errors import NotFound
 from speechqa.pipeline.conversation import conversation
 from speechqa.pipeline.redaction import Redaction
+from speechqa.pipeline.transcription import model_name
 from speechqa.storage.tables import Call, CallStatus, UtteranceRow, utcnow
 
 
@@ -162,7 +163,7 @@ def header(call: Call) -> CallHeader:
         tags=list(call.tags or []),
         outcome=call.outcome,
         status_reason=call.status_reason,
-        asr_model=call.asr_model,
+        asr_model=model_name(call.asr_model) if call.asr_model else None,
     )
 
 

@@ -49,8 +49,13 @@ class DecodedAudio:
         return SAMPLE_RATE
 
 
-def probe(path: str | Path) -> AudioInfo:
-    """Read a file's audio header; raise a clear error if it is not audio we can read."""
+def probe(path: str | Path, *, max_duration_s: float | None = None) -> AudioInfo:
+    """Read a file's audio header; raise a clear error if it is not audio we can read.
+
+    With ``max_duration_s``, a recording longer than that is refused (``AudioTooLong``): by its
+    header, or, when the header gives no length (a FLAC without one in STREAMINFO, a stream),
+    by reading its packets without decoding them until they pass the limit.
+    """
     path = Path(path)
     if path.stat().st_size == 0:
         raise EmptyAudio("The audio file is empty (0 bytes).")
@@ -64,11 +69,14 @@ def probe(path: str | Path) -> AudioInfo:
             stream = container.streams.audio[0]
             ctx = stream.codec_context
             duration: float | None = None
+            counted = False  # read from the packets, up to the limit: a lower bound
             if container.duration is not None:
                 duration = container.duration / 1_000_000
             elif stream.duration is not None and stream.time_base is not None:
                 duration = float(stream.duration * stream.time_base)
-            return AudioInfo(
+            elif max_duration_s is not None:
+                duration, counted = _packet_duration(container, stream, max_duration_s), True
+            info = AudioInfo(
                 format_name=container.format.name,
                 codec=ctx.name,
                 sample_rate=int(ctx.sample_rate or 0),
@@ -80,27 +88,62 @@ def probe(path: str | Path) -> AudioInfo:
             f"The file is not a recording we can read ({exc.strerror or 'unknown format'}); "
             "send WAV, MP3, OGG/Opus, FLAC or M4A/AAC audio."
         ) from exc
+    if max_duration_s is not None and info.duration_s and info.duration_s > max_duration_s:
+        if counted:
+            raise too_long(max_duration_s)
+        raise AudioTooLong(
+            f"The recording lasts {info.duration_s:.0f} s, over the limit of "
+            f"{max_duration_s:.0f} s."
+        )
+    return info
+
+
+def too_long(max_duration_s: float) -> AudioTooLong:
+    """The error for a recording found longer than the limit before its end was reached."""
+    return AudioTooLong(f"The recording lasts more than the limit of {max_duration_s:.0f} s.")
+
+
+def _packet_duration(
+    container: av.container.InputContainer, stream: av.AudioStream, limit_s: float
+) -> float | None:
+    """A recording's length from its packets' timestamps, read (not decoded) until they pass
+    ``limit_s``; None if the packets carry no timestamps or the file cannot be read through."""
+    if stream.time_base is None:
+        return None
+    end = 0
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.duration is None:
+                continue
+            end = max(end, packet.pts + packet.duration)
+            if float(end * stream.time_base) > limit_s:
+                break
+    except av.error.FFmpegError:
+        return None
+    return float(end * stream.time_base) if end else None
 
 
 def decode(path: str | Path, *, max_duration_s: float | None = None) -> DecodedAudio:
     """Decode a recording to 16 kHz float32, splitting stereo into two channels.
 
-    Files with more than two channels are mixed down to mono.
+    Files with more than two channels are mixed down to mono. A recording longer than
+    ``max_duration_s`` is refused before decoding when its header or packets say so, and at
+    the latest as soon as its decoded audio passes the limit.
     """
-    info = probe(path)
-    if max_duration_s is not None and info.duration_s and info.duration_s > max_duration_s:
-        raise AudioTooLong(
-            f"The recording lasts {info.duration_s:.0f} s, over the limit of "
-            f"{max_duration_s:.0f} s."
-        )
+    info = probe(path, max_duration_s=max_duration_s)
     keep_stereo = info.channels == 2
     n_out = 2 if keep_stereo else 1
     # 16-bit planar, as faster-whisper's own decoder resamples, so transcripts match it.
     resampler = av.AudioResampler(format="s16p", layout="stereo" if keep_stereo else "mono",
                                   rate=SAMPLE_RATE)  # fmt: skip
     # Decode straight into one preallocated float32 buffer (grown if the header lied), so an
-    # hour-long stereo call needs its 460 MB and not several copies of it.
+    # hour-long stereo call needs its 460 MB and not several copies of it. The buffer never
+    # grows past the duration limit: a file whose header gives no length (or a false one) is
+    # refused as soon as its decoded audio passes the limit, not after decoding all of it.
+    limit = None if max_duration_s is None else int(max_duration_s * SAMPLE_RATE)
     capacity = int((info.duration_s or 60) * SAMPLE_RATE * 1.02) + SAMPLE_RATE
+    if limit is not None:
+        capacity = min(capacity, limit)
     buffer = np.empty((n_out, capacity), dtype=np.float32)
     filled = 0
 
@@ -109,8 +152,13 @@ def decode(path: str | Path, *, max_duration_s: float | None = None) -> DecodedA
         for out in frames:
             data = out.to_ndarray()
             n = data.shape[1]
+            if limit is not None and filled + n > limit:
+                raise too_long(limit / SAMPLE_RATE)
             if filled + n > buffer.shape[1]:
-                grown = np.empty((n_out, max(2 * buffer.shape[1], filled + n)), dtype=np.float32)
+                size = max(2 * buffer.shape[1], filled + n)
+                if limit is not None:
+                    size = min(size, limit)
+                grown = np.empty((n_out, size), dtype=np.float32)
                 grown[:, :filled] = buffer[:, :filled]
                 buffer = grown
             np.multiply(data, 1 / 32768.0, out=buffer[:, filled : filled + n], casting="unsafe")
@@ -136,10 +184,6 @@ def decode(path: str | Path, *, max_duration_s: float | None = None) -> DecodedA
         channels, identical = [buffer[0, :filled]], False
     del buffer
     duration = len(channels[0]) / SAMPLE_RATE
-    if max_duration_s is not None and duration > max_duration_s:
-        raise AudioTooLong(
-            f"The recording lasts {duration:.0f} s, over the limit of {max_duration_s:.0f} s."
-        )
     return DecodedAudio(
         channels=channels,
         source_channels=info.channels,

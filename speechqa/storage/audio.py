@@ -27,7 +27,9 @@ import io
 import logging
 import os
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -58,7 +60,8 @@ class AudioStore(Protocol):
 
     @property
     def spool_dir(self) -> Path:
-        """A local folder for files on their way into the store (an upload being received)."""
+        """A local folder for files on their way into or out of the store (an upload being
+        received, a worker's copy of a recording): this process's own, see ``process_spool``."""
         ...
 
     def put(self, key: str, source: Path) -> None:
@@ -101,7 +104,8 @@ class LocalAudioStore:
 
     @property
     def spool_dir(self) -> Path:
-        return self.root / "incoming"  # same file system: the upload is renamed into place
+        # Same file system: the upload is renamed into place.
+        return process_spool(self.root / "incoming")
 
     def _path(self, key: str) -> Path:
         path = self.root / key
@@ -174,7 +178,7 @@ class S3AudioStore:
 
     @property
     def spool_dir(self) -> Path:
-        return self._spool_dir
+        return process_spool(self._spool_dir)
 
     def _key(self, key: str) -> str:
         return self.prefix + key
@@ -233,8 +237,9 @@ class S3AudioStore:
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
-        self._spool_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self._spool_dir, suffix=Path(key).suffix)
+        spool = self.spool_dir
+        spool.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=spool, suffix=Path(key).suffix)
         os.close(fd)
         path = Path(name)
         try:
@@ -253,6 +258,59 @@ class S3AudioStore:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except Exception as exc:
             raise _unreachable(self, exc) from exc
+
+
+LEGACY_SPOOL_AGE_S = 24 * 3600
+"""Spool files of versions before per-process folders have no owner to check: removed when
+older than this."""
+
+
+def process_spool(root: Path) -> Path:
+    """This process's spool folder below ``root``: ``<host>.<pid>``. Several processes (the API,
+    ``speechqa serve``'s workers, workers on other machines sharing a data dir) each spool in
+    their own, so that one starting can tell which leftovers belong to no living process."""
+    return root / f"{socket.gethostname()}.{os.getpid()}"
+
+
+def clean_spool(store: AudioStore) -> int:
+    """Remove what processes that died (kill -9, a crash, a power cut) left in the spool: the
+    folders of this host's processes that no longer run, and files from before per-process
+    folders once a day old. Folders of living processes and of other hosts stay. Returns how
+    many folders and files were removed."""
+    root = store.spool_dir.parent
+    host = socket.gethostname()
+    removed = 0
+    try:
+        children = list(root.iterdir())
+    except FileNotFoundError:
+        return 0
+    for child in children:
+        owner, _, pid = child.name.rpartition(".")
+        try:
+            if child.is_dir() and owner == host and pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(child, ignore_errors=True)
+            elif child.is_file() and child.stat().st_mtime < time.time() - LEGACY_SPOOL_AGE_S:
+                child.unlink(missing_ok=True)
+            else:
+                continue
+        except OSError:
+            continue
+        removed += 1
+    if removed:
+        log.info("removed %d spool leftover(s) of processes that died, in %s", removed, root)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 @lru_cache(maxsize=4)

@@ -38,9 +38,13 @@ from speechqa.storage.tables import (
     WebhookMessage,
     utcnow,
 )
-from speechqa.webhooks import endpoints, signing
+from speechqa.webhooks import endpoints, signing, targets
 
 MAX_ERROR = 500
+INTERRUPTED = "Interrupted: the worker stopped before the answer was recorded."
+"""The error of an attempt logged before its request was sent whose answer never was: a
+worker that died mid-attempt (the request may have reached the receiver)."""
+IN_PROGRESS = "In progress."
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class DeliveryPage:
 @dataclass(frozen=True)
 class _Outgoing:
     delivery_id: int
+    attempt_id: int
     number: int
     url: str
     message_id: str
@@ -129,7 +134,7 @@ def attempt(settings: Settings, delivery_id: int) -> str:
         outgoing = _take(session, settings, delivery_id)
     if isinstance(outgoing, str):
         return outgoing
-    answer = _send(outgoing, settings.webhook_timeout_s)
+    answer = _send(outgoing, settings)
     with session_scope(settings) as session:
         return _record(session, settings, outgoing, answer)
 
@@ -166,13 +171,22 @@ def _take(session: Session, settings: Settings, delivery_id: int) -> _Outgoing |
     )
     if taken.rowcount != 1:
         return "taken by another worker"
+    # The attempt is in the log before its request is sent, completed once answered: a worker
+    # that dies mid-attempt leaves it there, shown as interrupted.
+    logged = WebhookAttempt(delivery_id=row.id, number=row.attempts + 1, at=now,
+                            status_code=None, error=INTERRUPTED, duration_ms=0)  # fmt: skip
+    session.add(logged)
+    session.flush()
     body = json.dumps(message.payload, separators=(",", ":"), ensure_ascii=False)
-    return _Outgoing(row.id, row.attempts + 1, endpoint.url, message.id, body,
+    return _Outgoing(row.id, logged.id, row.attempts + 1, endpoint.url, message.id, body,
                      endpoints.signing_secrets(endpoint, now))  # fmt: skip
 
 
-def _send(outgoing: _Outgoing, timeout_s: float) -> _Answer:
-    """POST the message; never raises for what the receiver or the network does."""
+def _send(outgoing: _Outgoing, settings: Settings) -> _Answer:
+    """POST the message to the address its host resolves to now, once that address is checked
+    (not private, loopback or metadata, unless allowed); never raises for what the receiver or
+    the network does. Redirects are not followed: a 3xx answer is a failed attempt."""
+    timeout_s = settings.webhook_timeout_s
     at = utcnow()
     timestamp = int(time.time())
     headers = {
@@ -184,15 +198,25 @@ def _send(outgoing: _Outgoing, timeout_s: float) -> _Answer:
     status_code: int | None = None
     error: str | None = None
     try:
+        target = targets.resolve(outgoing.url, settings)
+        url = httpx.URL(outgoing.url)
+        pinned = url.copy_with(host=str(target.address))  # connect to the address checked
+        headers["host"] = url.netloc.decode("ascii").rpartition("@")[2]
+        extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
         with (
             httpx.Client(timeout=timeout_s, follow_redirects=False) as client,
             client.stream(
-                "POST", outgoing.url, content=outgoing.body.encode(), headers=headers
+                "POST", pinned, content=outgoing.body.encode(), headers=headers,
+                extensions=extensions,
             ) as response,
-        ):  # the answer's body is not read
+        ):  # fmt: skip  # the answer's body is not read
             status_code = response.status_code
+    except targets.Refused as exc:
+        error = f"Not sent: {exc}."[:MAX_ERROR]
     except httpx.TimeoutException:
         error = f"No answer within {timeout_s:g} s."
+    except OSError as exc:  # the name does not resolve
+        error = f"The host cannot be resolved: {exc}"[:MAX_ERROR]
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
     duration_ms = round((time.perf_counter() - started) * 1000)
@@ -202,9 +226,10 @@ def _send(outgoing: _Outgoing, timeout_s: float) -> _Answer:
 
 
 def _record(session: Session, settings: Settings, outgoing: _Outgoing, answer: _Answer) -> str:
-    session.add(WebhookAttempt(delivery_id=outgoing.delivery_id, number=outgoing.number,
-                               at=answer.at, status_code=answer.status_code, error=answer.error,
-                               duration_ms=answer.duration_ms))  # fmt: skip
+    logged = session.get(WebhookAttempt, outgoing.attempt_id)
+    if logged is not None:  # else pruned, or deleted with its endpoint, while the request ran
+        logged.at, logged.status_code = answer.at, answer.status_code
+        logged.error, logged.duration_ms = answer.error, answer.duration_ms
     row = session.get(WebhookDelivery, outgoing.delivery_id)
     if row is None or row.status != DeliveryStatus.PENDING or row.attempts != outgoing.number:
         return "recorded"  # deleted, or its endpoint deleted, while the request ran
@@ -279,11 +304,14 @@ def _views(session: Session, rows: list[WebhookDelivery]) -> list[DeliveryView]:
         )
     }
     log: dict[int, list[AttemptView]] = {i: [] for i in ids}
+    by_id = {r.id: r for r in rows}
+    now = utcnow()
     query = select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids))
     for a in session.scalars(query.order_by(WebhookAttempt.id)):
-        log[a.delivery_id].append(
-            AttemptView(a.number, a.at, a.status_code, a.error, a.duration_ms)
-        )
+        error = a.error
+        if error == INTERRUPTED and _running(by_id[a.delivery_id], a.number, now):
+            error = IN_PROGRESS
+        log[a.delivery_id].append(AttemptView(a.number, a.at, a.status_code, error, a.duration_ms))
     return [
         DeliveryView(
             id=r.id,
@@ -301,6 +329,17 @@ def _views(session: Session, rows: list[WebhookDelivery]) -> list[DeliveryView]:
         )
         for r in rows
     ]
+
+
+def _running(row: WebhookDelivery, number: int, now: datetime) -> bool:
+    """Whether attempt ``number`` of the delivery may still be waiting for its answer: it is
+    the current one, and its claim (pushed past the request's timeout) has not run out."""
+    return (
+        row.status == DeliveryStatus.PENDING
+        and row.attempts == number
+        and row.next_attempt_at is not None
+        and row.next_attempt_at > now
+    )
 
 
 def _encode(delivery_id: int) -> str:

@@ -17,7 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from speechqa.errors import InvalidInput, NotFound
+from speechqa.settings import Settings, get_settings
 from speechqa.storage.tables import DeliveryStatus, WebhookDelivery, WebhookEndpoint, utcnow
+from speechqa.webhooks import targets
 from speechqa.webhooks.events import EVENTS
 from speechqa.webhooks.signing import new_secret
 
@@ -39,10 +41,16 @@ class EndpointView:
 
 
 def register(
-    session: Session, url: str, events: list[str], description: str | None, by: str
+    session: Session,
+    url: str,
+    events: list[str],
+    description: str | None,
+    by: str,
+    settings: Settings | None = None,
 ) -> tuple[EndpointView, str]:
-    """A new endpoint and its secret (the only time it is shown but for a rotation)."""
-    url, events, description = _checked(url, events, description)
+    """A new endpoint and its secret (the only time it is shown but for a rotation). A URL on a
+    private, loopback or metadata address is refused unless the settings allow it."""
+    url, events, description = _checked(url, events, description, settings or get_settings())
     endpoint = WebhookEndpoint(url=url, events=events, secret=new_secret(), description=description,
                                created_by=by, created_at=utcnow())  # fmt: skip
     session.add(endpoint)
@@ -122,12 +130,12 @@ def view(endpoint: WebhookEndpoint) -> EndpointView:
 
 
 def _checked(
-    url: str, events: list[str], description: str | None
+    url: str, events: list[str], description: str | None, settings: Settings
 ) -> tuple[str, list[str], str | None]:
     """The input, or InvalidInput listing every problem at once."""
     problems: list[dict[str, Any]] = []
     url = url.strip()
-    url_problem = _url_problem(url)
+    url_problem = _url_problem(url) or targets.check_registration(url, settings)
     if url_problem:
         problems.append({"field": "url", "problem": url_problem})
     unknown = sorted({e for e in events if e not in EVENTS})

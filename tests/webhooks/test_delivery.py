@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
+import signal
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 
@@ -16,6 +20,7 @@ from speechqa.settings import get_settings
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import WebhookDelivery, WebhookEndpoint, WebhookMessage, utcnow
 from speechqa.webhooks import delivery, outbox
+from tests.support import ROOT
 from tests.webhooks.conftest import deliver, deliver_until, signature
 from workers.redis_server import connect
 from workers.webhooks import deliver_webhook, dispatch_due, prune, webhook_queue
@@ -247,3 +252,41 @@ def test_a_delivery_job_has_its_log_line_and_job_metrics(client, admin, hooks, r
     assert after == before + 1
     (line,) = [r for r in caplog.records if getattr(r, "function", None) == "deliver_webhook"]
     assert line.outcome == "finished" and line.job_id in line.getMessage()
+
+
+def test_an_attempt_cut_by_a_killed_worker_stays_in_the_log_as_interrupted(
+    client, admin, hooks, receiver, monkeypatch
+):
+    monkeypatch.setenv("SPEECHQA_WEBHOOK_CLAIM_TIMEOUT_S", "0.5")  # due again 2.5 s after
+    get_settings.cache_clear()
+    settings = get_settings()
+    endpoint = register(client, admin, receiver)
+    emit(settings)
+    receiver.delay_s = 5
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "worker", "--queue", "webhooks"],
+        cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not receiver.requests:
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        (entry,) = log(client, admin, endpoint["id"])["deliveries"]
+        (running,) = entry["attempts"]
+        assert (running["number"], running["error"]) == (1, "In progress.")
+    finally:
+        worker.send_signal(signal.SIGKILL)  # mid-attempt: the answer is never recorded
+        worker.wait()
+    time.sleep(2.6)  # its claim runs out
+    (entry,) = log(client, admin, endpoint["id"])["deliveries"]
+    (cut,) = entry["attempts"]
+    assert cut["number"] == 1 and cut["status_code"] is None
+    assert cut["error"] == delivery.INTERRUPTED
+
+    receiver.delay_s = 0
+    assert deliver(settings) == 1
+    (entry,) = log(client, admin, endpoint["id"])["deliveries"]
+    assert entry["status"] == "succeeded" and entry["round_attempts"] == 2
+    assert [(a["number"], a["status_code"]) for a in entry["attempts"]] == [(1, None), (2, 200)]
+    assert len(receiver.requests) == 2  # the cut attempt had reached the receiver
