@@ -15,6 +15,17 @@ def test_wrong_keys_are_throttled_per_client(client, settings):
         assert r.status_code == 401 and "The API key is not valid." in r.text
     r = client.post("/login", data={"key": "sqa_guess"}, follow_redirects=False)
     assert r.status_code == 429 and "Too many" in r.text
+    assert int(r.headers["retry-after"]) >= 1
+
+
+def test_wrong_keys_do_not_lock_the_right_key_out_of_the_same_address(client, settings):
+    with session_scope(settings) as session:
+        key = create_key(session, [Scope.REVIEW], name="browser")
+    for _ in range(settings.auth_failures_per_minute + 5):
+        client.post("/login", data={"key": "sqa_guess"}, follow_redirects=False)
+    assert client.post("/login", data={"key": "sqa_guess"}).status_code == 429
+    r = client.post("/login", data={"key": key}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/calls"
 
 
 def test_revoking_the_key_ends_its_browser_sessions(client, settings):

@@ -41,19 +41,19 @@ def login(
     settings = settings_of(request)
     limiter: FailureLimiter = request.app.state.auth_failures  # the API's: one budget per client
     client = request.client.host if request.client else "unknown"
-    try:
-        limiter.check(client)
-    except TooManyRequests as exc:
-        page = render(request, "login.html", None, next=_safe_next(next), error=exc.message)
-        page.status_code = 429
-        return page
-    try:
+
+    def check() -> str:
         with database(request) as session:
-            token, _ = signin.sign_in(session, key, settings.web_session_hours)
-    except Unauthorized as exc:
-        limiter.failed(client)
+            return signin.sign_in(session, key, settings.web_session_hours)[0]
+
+    try:
+        token = limiter.attempt(client, key.strip(), check)
+    except (TooManyRequests, Unauthorized) as exc:
         page = render(request, "login.html", None, next=_safe_next(next), error=exc.message)
         page.status_code = 401
+        if isinstance(exc, TooManyRequests):
+            page.status_code = 429
+            page.headers["Retry-After"] = str(exc.retry_after_s)
         return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
