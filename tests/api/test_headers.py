@@ -12,7 +12,7 @@ ANSWERS = [  # method, path, with a key, expected status
     ("GET", "/login", False, 200),
     ("GET", "/calls", False, 303),  # to the sign-in page
     ("GET", "/calls", True, 303),  # an API key is no browser session
-    ("POST", "/login", False, 422),
+    ("POST", "/login", False, 403),  # not from the sign-in form
     ("GET", "/static/app.css", False, 200),
     ("GET", "/static/vendor/plotly.min.js", False, 200),
     ("GET", "/static/nothing.js", False, 404),

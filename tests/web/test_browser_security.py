@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.web.conftest import shot
@@ -17,14 +19,10 @@ from tests.web.conftest import shot
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def other_origin(site: dict[str, Any]) -> Iterator[str]:
-    """A page on another port of 127.0.0.1 (same site: the browser sends the session cookie
-    to the app's frame) that frames the signed-in /calls."""
-    page = (
-        "<!doctype html><title>another origin</title><h1>another origin</h1>"
-        f'<iframe id="victim" src="{site["base"]}/calls" width="900" height="500"></iframe>'
-    ).encode()
+def _serve(html: str) -> Iterator[str]:
+    """``html`` served from another port of 127.0.0.1: same site as the app (the browser sends
+    the app's cookies with requests from it, and its scripts may set cookies for the host)."""
+    page = html.encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -47,6 +45,47 @@ def other_origin(site: dict[str, Any]) -> Iterator[str]:
     server.shutdown()
     server.server_close()
     thread.join(10)
+
+
+@pytest.fixture
+def other_origin(site: dict[str, Any]) -> Iterator[str]:
+    """A page of another origin that frames the signed-in /calls."""
+    yield from _serve(
+        "<!doctype html><title>another origin</title><h1>another origin</h1>"
+        f'<iframe id="victim" src="{site["base"]}/calls" width="900" height="500"></iframe>'
+    )
+
+
+@pytest.fixture
+def login_csrf(site: dict[str, Any]) -> Iterator[str]:
+    """A page of another origin that signs the browser in with the attacker's key: it plants a
+    sign-in form token it fetched itself as the app's cookie, and posts the form with it."""
+    login = httpx.get(site["base"] + "/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', login.text)
+    assert token is not None
+    yield from _serve(
+        "<!doctype html><title>another origin</title>"
+        f'<form id="f" method="post" action="{site["base"]}/login">'
+        f'<input name="key" value="{site["keys"]["sam"]}">'
+        f'<input name="csrf" value="{token.group(1)}"></form>'
+        f'<script>document.cookie = "speechqa_signin={token.group(1)}; path=/login";'
+        "document.getElementById('f').submit();</script>"
+    )
+
+
+def test_another_origin_cannot_sign_the_browser_in(site, page_for, login_csrf):
+    page = page_for(None)
+    page.goto(login_csrf)
+    page.wait_for_url(site["base"] + "/login")
+    assert "came from another site" in page.locator("[role=alert]").inner_text()
+    shot(page, "sign-in-from-another-origin")
+    assert "speechqa_session" not in {c["name"] for c in page.context.cookies()}
+    page.goto(site["base"] + "/calls")
+    assert "/login" in page.url  # not signed in as the attacker
+    # The app's own form still signs in, in the same browser.
+    page.fill("#key", site["keys"]["rita"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/calls")
 
 
 def test_another_origin_cannot_frame_the_signed_in_app(site, page_for, other_origin):
