@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors, metrics
 from api.guards import RequestGuard
+from api.headers import SecurityHeaders
 from api.requestlog import RequestLog
 from api.routes import (
     apikeys,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, settings=settings)
     metrics.install(app, settings)  # /metrics, without an API key
     app.add_middleware(RequestLog)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, errors too
     app.include_router(health.router)
     app.include_router(calls.router)
     app.include_router(rulesets.router)

@@ -19,7 +19,6 @@ from api.throttle import FailureLimiter
 from speechqa import access
 from speechqa.access import Action
 from speechqa.apikeys import Principal, authenticate
-from speechqa.errors import Unauthorized
 from speechqa.settings import Settings
 from speechqa.storage.database import answered_scope, session_scope
 
@@ -74,14 +73,13 @@ def require(action: Action) -> Callable[..., Principal]:
     def dependency(request: Request, settings: SettingsDep, credentials: Credentials) -> Principal:
         limiter: FailureLimiter = request.app.state.auth_failures
         client = request.client.host if request.client else "unknown"
-        limiter.check(client)
         token = credentials.credentials.strip() if credentials else None
-        try:
+
+        def check() -> Principal:
             with session_scope(settings) as session:
-                principal = authenticate(session, token)
-        except Unauthorized:
-            limiter.failed(client)
-            raise
+                return authenticate(session, token)
+
+        principal = limiter.attempt(client, token, check)  # wrong keys counted, right ones not
         request.state.key_id = principal.key_id  # for the request's log line
         access.require(principal, action)
         return principal

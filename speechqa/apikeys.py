@@ -20,6 +20,8 @@ from speechqa.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from speechqa.storage.tables import ApiKey, User, utcnow
 
 KEY_PREFIX = "sqa_"
+PREFIX_CHARS = len(KEY_PREFIX) + 6
+"""How much of a key is stored in clear (and listed) to tell keys apart."""
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -105,6 +107,11 @@ def parse_scopes(values: list[str]) -> list[Scope]:
     return sorted(set(scopes))
 
 
+def prefix_of(key: str) -> str:
+    """The stored, listed part of a key (of anything sent as one: its first characters)."""
+    return key[:PREFIX_CHARS]
+
+
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -141,7 +148,7 @@ def issue_key(
     row = ApiKey(
         user_id=owner.id if owner is not None else None,
         name=name,
-        prefix=key[: len(KEY_PREFIX) + 6],
+        prefix=prefix_of(key),
         key_hash=_hash(key),
         scopes=[s.value for s in scopes],
         expires_at=expires_at,

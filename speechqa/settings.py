@@ -173,7 +173,10 @@ class Settings(BaseSettings):
         10, ge=2, description="Calls each side needs before a coaching change is estimated."
     )
     auth_failures_per_minute: int = Field(
-        20, ge=1, description="Failed authentications a client may make per minute; then 429."
+        20,
+        ge=1,
+        description="Wrong keys with one prefix a client address may send per minute; then 429 "
+        "for that prefix (5x over all prefixes: then 429 for every wrong key).",
     )
 
     webhook_timeout_s: float = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -149,6 +150,28 @@ def key_for(settings: Settings, *scopes: Scope) -> dict[str, str]:
     with session_scope(settings) as session:
         key = create_key(session, list(scopes), name="test")
     return {"Authorization": f"Bearer {key}"}
+
+
+def web_sign_in(http: Any, key: str, base: str = "", **form: str) -> Any:
+    """``POST /login`` as the sign-in form does, with the form token its page handed out.
+
+    ``http`` is a TestClient (``base`` empty) or httpx (``base`` the running app's address).
+    The token's cookie is Secure, which httpx keeps only for https, so it is sent by hand; the
+    answer's session cookie is :func:`session_token` of it.
+    """
+    page = http.get(base + "/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None, page.text
+    return http.post(base + "/login", data={"key": key, "csrf": token.group(1), **form},
+                     headers={"Cookie": f"speechqa_signin={token.group(1)}"},
+                     follow_redirects=False)  # fmt: skip
+
+
+def session_token(signed_in: Any) -> str:
+    """The web session token a successful :func:`web_sign_in` set."""
+    found = re.search(r"speechqa_session=([^;]+)", signed_in.headers.get("set-cookie", ""))
+    assert found is not None, signed_in.headers
+    return found.group(1)
 
 
 def submit(

@@ -3,10 +3,19 @@
 A page is a route of :class:`PageRoute`: a :class:`speechqa.errors.Unauthorized` (no session,
 an expired one, a revoked key) sends the browser to the sign-in page with the reason; any other
 speechqa error renders the error page with its HTTP status and message.
+
+What a form did is told on the page it redirects to (:func:`back`) by a *flash*: a cookie that
+lives a minute, is shown once, and is signed with the browser's session token (a secret only
+that browser holds), so no link and no other site can put words in the app's banner. The
+sign-in page's reasons are codes in its address (``?reason=expired``) with fixed texts.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +39,59 @@ from speechqa.storage.database import answered_scope
 from speechqa.text import disallowed_character
 
 COOKIE = "speechqa_session"
+FLASH = "speechqa_flash"
+FLASH_SECONDS = 60
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+REASONS = {
+    "signin": "Sign in to continue.",
+    "expired": "Your session has expired. Sign in again.",
+    "invalid": "The API key is not valid.",
+    "key-expired": "The API key has expired.",
+    "signed-out": "You are signed out.",
+}
+"""Why the sign-in page is shown: ``/login?reason=CODE`` shows only these texts."""
+_REASON_OF = {text: code for code, text in REASONS.items()}
+
+
+def reason_code(message: str) -> str:
+    """The sign-in reason for an Unauthorized message (a text not in REASONS: 'signin')."""
+    return _REASON_OF.get(message, "signin")
+
+
+class Back(RedirectResponse):
+    """A redirect after a form, with the message for the page it goes to (see :func:`back`)."""
+
+    flash: str | None = None
+
+
+def _signature(token: str, value: str) -> str:
+    return hmac.new(token.encode(), b"flash:" + value.encode(), hashlib.sha256).hexdigest()
+
+
+def _set_flash(request: Request, response: Back) -> None:
+    """Sign the redirect's message with the session token, as a cookie for the next page."""
+    token = request.cookies.get(COOKIE)
+    if not response.flash or not token:
+        return
+    value = base64.urlsafe_b64encode(response.flash[:500].encode()).decode()
+    response.set_cookie(FLASH, f"{value}.{_signature(token, value)}", max_age=FLASH_SECONDS,
+                        httponly=True, secure=settings_of(request).web_cookie_secure,
+                        samesite="strict", path="/")  # fmt: skip
+
+
+def flash_of(request: Request) -> str | None:
+    """The message a form's redirect left for this page, if its signature is this browser's."""
+    cookie, token = request.cookies.get(FLASH), request.cookies.get(COOKIE)
+    if not cookie or not token:
+        return None
+    value, _, signature = cookie.partition(".")
+    if not hmac.compare_digest(signature, _signature(token, value)):
+        return None
+    try:
+        return base64.urlsafe_b64decode(value.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
 
 
 class PageRoute(APIRoute):
@@ -41,11 +102,15 @@ class PageRoute(APIRoute):
 
         async def page(request: Request) -> Response:
             try:
-                return await handler(request)
+                answer = await handler(request)
+                if isinstance(answer, Back):
+                    _set_flash(request, answer)
+                return answer
             except Unauthorized as exc:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 response = RedirectResponse(
-                    f"/login?next={quote(target)}&message={quote(exc.message)}", status_code=303
+                    f"/login?next={quote(target)}&reason={reason_code(exc.message)}",
+                    status_code=303,
                 )
                 response.delete_cookie(COOKIE)
                 return response
@@ -141,16 +206,17 @@ async def form_of(request: Request, who: Viewer) -> FormData:
 
 
 def render(request: Request, template: str, who: Viewer | None, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"viewer": who, "message": request.query_params.get("message"), **context},
+    """A page, with the message a form's redirect left for it (shown once)."""
+    response = templates.TemplateResponse(
+        request, template, {"viewer": who, "message": flash_of(request), **context}
     )
+    if FLASH in request.cookies:
+        response.delete_cookie(FLASH, path="/")
+    return response
 
 
-def back(url: str, message: str | None = None) -> RedirectResponse:
-    """Post/redirect/get: after a form, back to a page (with a message)."""
-    path, hash_, fragment = url.partition("#")
-    if message:
-        path += ("&" if "?" in path else "?") + f"message={quote(message)}"
-    return RedirectResponse(path + hash_ + fragment, status_code=303)
+def back(url: str, message: str | None = None) -> Back:
+    """Post/redirect/get: after a form, back to a page (with a message, as a signed flash)."""
+    response = Back(url, status_code=303)
+    response.flash = message
+    return response

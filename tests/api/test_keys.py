@@ -59,6 +59,30 @@ def test_wrong_keys_are_throttled_per_client(client, settings):
     assert limited.json()["error"]["code"] == "too_many_requests"
 
 
+def test_wrong_keys_do_not_lock_the_right_key_out_of_the_same_address(client, settings):
+    """Behind one NAT or proxy, someone's wrong keys must not shut out everyone else."""
+    right = key_for(settings, Scope.REVIEW)
+    wrong = {"Authorization": "Bearer sqa_wrong"}
+    for _ in range(settings.auth_failures_per_minute + 5):
+        client.get("/v1/calls", headers=wrong)
+    assert client.get("/v1/calls", headers=wrong).status_code == 429
+    assert client.get("/v1/calls", headers=right).status_code == 200
+    assert client.get("/v1/calls", headers=wrong).status_code == 429  # the guesser still waits
+
+
+def test_a_guesser_that_changes_prefix_is_told_to_stop_but_locks_nobody_out(client, settings):
+    right = key_for(settings, Scope.REVIEW)
+    per_address = 5 * settings.auth_failures_per_minute
+    answers = [
+        client.get("/v1/calls", headers={"Authorization": f"Bearer sqa_{n:06d}x"}).status_code
+        for n in range(per_address + 3)
+    ]
+    assert answers == [401] * per_address + [429] * 3
+    limited = client.get("/v1/calls", headers={"Authorization": "Bearer sqa_another"})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert client.get("/v1/calls", headers=right).status_code == 200
+
+
 def test_a_request_needs_only_one_database_connection(settings):
     """With a pool of one connection and no overflow, uploads and reads still work."""
     from fastapi.testclient import TestClient

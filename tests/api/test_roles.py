@@ -37,7 +37,7 @@ from speechqa.storage.database import dispose_engines, migrate, session_scope
 from speechqa.storage.tables import ApiKey, Call, WebSession, utcnow
 from speechqa.users import create_user
 from speechqa.webhooks import endpoints, outbox
-from tests.support import EXAMPLES, reference_transcript, store_call
+from tests.support import EXAMPLES, reference_transcript, store_call, web_sign_in
 from web.deps import COOKIE
 from workers.queue import enqueue_rescore
 
@@ -583,8 +583,10 @@ def _web_request(w: World, route: str, who: str, team: str) -> Any:
     headers = {"Cookie": f"{COOKIE}={held[0]}"} if held else {}
     form: dict[str, Any] = {"csrf": held[1]} if held else {}
     q: dict[str, str] = {}
-    if route == "POST /login":
-        form = {"key": w.keys.get(who, "sqa_wrong-key"), "next": "/calls"}
+    if route == "POST /login":  # as the sign-in form posts it, with its own form token
+        token = _signin_token(w)
+        form = {"key": w.keys.get(who, "sqa_wrong-key"), "next": "/calls", "csrf": token}
+        headers = {"Cookie": f"speechqa_signin={token}"}
     elif route == "GET /calls":
         q["team"] = TEAM[team]
     elif route in ("GET /reports/journal.csv",):
@@ -607,6 +609,13 @@ def _web_request(w: World, route: str, who: str, team: str) -> Any:
     data = form if method == "POST" else None
     return w.client.request(method, path, params=q, headers=headers, data=data,
                             follow_redirects=False)  # fmt: skip
+
+
+def _signin_token(w: World) -> str:
+    page = w.client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None, page.text
+    return token.group(1)
 
 
 def _status(r: Any, *, web: bool) -> int | str:
@@ -688,9 +697,7 @@ def test_every_web_page_and_form_for_every_role_and_team(web_world: World) -> No
 
 def test_an_ingest_key_is_refused_a_web_session(api_world: World) -> None:
     for who in ("ingest", "key-ingest"):
-        r = api_world.client.post(
-            "/login", data={"key": api_world.keys[who]}, follow_redirects=False
-        )
+        r = web_sign_in(api_world.client, api_world.keys[who])
         assert r.status_code == 403 and "cannot sign in to the web app" in r.text
         assert COOKIE not in r.headers.get("set-cookie", "")
 

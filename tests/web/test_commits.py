@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.api.test_commits import make_floor, refused_commits, rows
+from tests.support import web_sign_in
 
 
 @pytest.mark.parametrize("backend", ["embedded", "external"])
@@ -19,7 +20,7 @@ def test_a_refused_commit_shows_the_error_page_and_stores_nothing(settings, back
     ) as client:
         floor = make_floor(settings, client)
         key = floor.keys["rita"]["Authorization"].removeprefix("Bearer ")
-        signed = client.post("/login", data={"key": key}, follow_redirects=False)
+        signed = web_sign_in(client, key)
         assert signed.status_code == 303, signed.text
         call = floor.calls[0]
         page = client.get(f"/calls/{call}")
@@ -47,10 +48,7 @@ def test_a_form_field_with_a_nul_is_refused_and_stores_nothing(settings, backend
     ) as client:
         floor = make_floor(settings, client)
         key = floor.keys["rita"]["Authorization"].removeprefix("Bearer ")
-        login = client.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', login.text)
-        data = {"key": key, **({"csrf": token.group(1)} if token else {})}
-        assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+        assert web_sign_in(client, key).status_code == 303
         call = floor.calls[0]
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/calls/{call}").text)
         assert csrf is not None

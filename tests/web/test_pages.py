@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import WebSession, utcnow
+from tests.support import session_token, web_sign_in
 from tests.web.conftest import shot
 
 pytestmark = pytest.mark.browser
@@ -178,11 +179,8 @@ def test_a_reviewer_of_another_team_cannot_open_the_call(site, page_for):
 
 
 def test_a_form_without_its_token_is_refused(site):
-    login = httpx.post(_url(site, "/login"), data={"key": site["keys"]["rita"]})
-    token = login.cookies.get("speechqa_session") or re.search(
-        r"speechqa_session=([^;]+)", login.headers["set-cookie"]
-    ).group(1)  # the cookie is Secure: httpx keeps it only for https
-    cookies = {"speechqa_session": token}
+    cookies = {"speechqa_session": session_token(web_sign_in(httpx, site["keys"]["rita"],
+                                                             site["base"]))}  # fmt: skip
     call = site["calls"]["angry_to_satisfied"]
     forged = httpx.post(_url(site, f"/calls/{call}/review"), cookies=cookies, data={})
     assert forged.status_code == 403 and "token" in forged.text

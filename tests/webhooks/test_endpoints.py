@@ -57,7 +57,7 @@ def test_register_list_get_and_delete(client, admin):
         ({"url": "https://example.com:99999/"}, "cannot be parsed"),
         ({"url": "https://exa mple.com/"}, "spaces or control characters"),
         ({"url": ""}, "http or https URL"),
-        ({"description": "bad\x00byte"}, "no NUL"),
+        ({"description": "bad\x00byte"}, "control character U+0000"),
     ],
 )
 def test_invalid_registrations_are_422_naming_the_problem(client, admin, body, problem):

@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse
 from api.throttle import FailureLimiter
 from speechqa import signin
 from speechqa.errors import Forbidden, TooManyRequests, Unauthorized
-from web.deps import COOKIE, PageRoute, SignedIn, back, database, form_of, render, settings_of
+from web import signin_form
+from web.deps import COOKIE, REASONS, PageRoute, SignedIn, database, form_of, settings_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -28,37 +29,37 @@ def home(request: Request) -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", None, next=_safe_next(next))
+def login_page(request: Request, next: str | None = None, reason: str | None = None) -> Response:
+    return signin_form.page(request, _safe_next(next), message=REASONS.get(reason or ""))
 
 
 @router.post("/login")
 def login(
     request: Request,
-    key: Annotated[str, Form(max_length=500)],
+    key: Annotated[str, Form(max_length=500)] = "",
     next: Annotated[str, Form()] = "/calls",
+    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    if not signin_form.sent_here(request, csrf):  # before the key is looked at or counted
+        return signin_form.page(request, _safe_next(next), error=signin_form.REFUSED, status=403)
     settings = settings_of(request)
     limiter: FailureLimiter = request.app.state.auth_failures  # the API's: one budget per client
     client = request.client.host if request.client else "unknown"
-    try:
-        limiter.check(client)
-    except TooManyRequests as exc:
-        page = render(request, "login.html", None, next=_safe_next(next), error=exc.message)
-        page.status_code = 429
-        return page
-    try:
+
+    def check() -> str:
         with database(request) as session:
-            token, _ = signin.sign_in(session, key, settings.web_session_hours)
-    except Unauthorized as exc:
-        limiter.failed(client)
-        page = render(request, "login.html", None, next=_safe_next(next), error=exc.message)
-        page.status_code = 401
+            return signin.sign_in(session, key, settings.web_session_hours)[0]
+
+    try:
+        token = limiter.attempt(client, key.strip(), check)
+    except (TooManyRequests, Unauthorized) as exc:
+        page = signin_form.page(request, _safe_next(next), error=exc.message, status=401)
+        if isinstance(exc, TooManyRequests):
+            page.status_code = 429
+            page.headers["Retry-After"] = str(exc.retry_after_s)
         return page
     except Forbidden as exc:  # a right key that may not use the web app (ingest)
-        page = render(request, "login.html", None, next=_safe_next(next), error=exc.message)
-        page.status_code = 403
-        return page
+        return signin_form.page(request, _safe_next(next), error=exc.message, status=403)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE,
@@ -69,6 +70,7 @@ def login(
         samesite="lax",
         path="/",
     )
+    response.delete_cookie(signin_form.COOKIE, path="/login")  # its form token is spent
     return response
 
 
@@ -77,6 +79,6 @@ async def logout(request: Request, who: SignedIn) -> Response:
     await form_of(request, who)
     with database(request) as session:
         signin.sign_out(session, request.cookies.get(COOKIE))
-    response = back("/login", "You are signed out.")
+    response = RedirectResponse("/login?reason=signed-out", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
