@@ -4,15 +4,22 @@ Whisper decodes 30-second windows. Sequential decoding slides one window along a
 speech; batched decoding needs the windows fixed in advance, so that windows of both channels
 of a call go through the model together. A window here is one channel's speech, its silences
 left out as faster-whisper's ``vad_filter`` leaves them out, cut only where VAD heard a pause
-(never inside a word) and filled up to 30 s so that no encoder pass is spent on padding. Times
-in a decoded window map back to the channel through the window's pieces.
+(never inside a word) and packed with as many whole pieces as fit in 30 s. Times in a decoded
+window map back to the channel through the window's pieces.
+
+Every window is decoded as a full 30-s clip: its audio, then silence. Whisper was trained on
+30-s inputs whose end is the log-Mel of silent audio; faster-whisper pads a shorter clip's
+features with 0.0 instead, which is not silence but a constant band well above it (about the
+median of speech; see faster-whisper's pull request 1084), so the encoder hears seconds of
+noise after every short window. Sequential decoding meets that only in a channel's last window;
+batched windows, all shorter than 30 s, met it in every one, and lost words to it
+(``bench/batching_wer.py``).
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -194,21 +201,26 @@ class DecodedSegment(Protocol):
 def layout(batch: Sequence[Window]) -> list[int]:
     """Where each window of a batch starts in the batch's audio, in whole seconds.
 
-    Whole seconds keep faster-whisper's offsets exact (it rounds a window's offset to 10 ms for
-    word times); a second of silence between windows keeps a segment's start, by which it is
-    found, inside its own window's span.
+    Each window has a slot of :data:`WINDOW_S` seconds (its audio, then silence) and a second of
+    silence after it: whole seconds keep faster-whisper's offsets exact (it rounds a window's
+    offset to 10 ms for word times), and the gap keeps a segment's start, by which it is found,
+    inside its own window's slot.
     """
-    offsets = [0]
-    for w in batch[:-1]:
-        offsets.append(offsets[-1] + math.ceil(w.n_samples / SAMPLE_RATE) + 1)
-    return offsets
+    return [round(k * (WINDOW_S + 1)) for k in range(len(batch))]
+
+
+def clips(offsets: Sequence[int]) -> list[dict[str, float]]:
+    """faster-whisper's ``clip_timestamps`` for a batch laid out at ``offsets``: each window's
+    whole 30-s slot, so that what follows a short window is decoded as silent audio, not as
+    padded features."""
+    return [{"start": float(o), "end": float(o) + WINDOW_S} for o in offsets]
 
 
 def batch_audio(
     batch: Sequence[Window], offsets: Sequence[int], channels: Sequence[np.ndarray]
 ) -> np.ndarray:
-    """The batch's windows laid out at ``offsets`` in one array, silence between them."""
-    audio = np.zeros(offsets[-1] * SAMPLE_RATE + batch[-1].n_samples, dtype=np.float32)
+    """The batch's windows laid out at ``offsets`` in one array, silence after each."""
+    audio = np.zeros(round((offsets[-1] + WINDOW_S) * SAMPLE_RATE), dtype=np.float32)
     for w, offset in zip(batch, offsets, strict=True):
         at = offset * SAMPLE_RATE
         audio[at : at + w.n_samples] = w.audio(channels[w.channel])

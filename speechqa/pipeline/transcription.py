@@ -25,6 +25,7 @@ from speechqa.pipeline.batching import (
     WINDOW_S,
     Window,
     batch_audio,
+    clips,
     layout,
     pack,
     place_segments,
@@ -246,10 +247,7 @@ class Transcriber:
                 segments, info = pipeline.transcribe(
                     batch_audio(batch, offsets, channels),
                     batch_size=len(batch),
-                    clip_timestamps=[
-                        {"start": float(o), "end": o + w.n_samples / SAMPLE_RATE}
-                        for w, o in zip(batch, offsets, strict=True)
-                    ],
+                    clip_timestamps=clips(offsets),
                     # Timestamp tokens, as in sequential decoding: fewer phrases left out.
                     without_timestamps=False,
                     **options,
