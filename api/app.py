@@ -25,12 +25,12 @@ from api.routes import (
     users,
     webhooks,
 )
-from api.throttle import FailureLimiter
 from speechqa import __version__
 from speechqa.settings import Settings, get_settings
 from speechqa.storage import datadir
 from speechqa.storage.audio import audio_store, clean_spool
 from speechqa.storage.database import migrate
+from speechqa.throttle import FailureLimiter
 from web import app as web
 from workers.redis_server import connect
 

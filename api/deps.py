@@ -15,12 +15,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from api.throttle import FailureLimiter
 from speechqa import access
 from speechqa.access import Action
 from speechqa.apikeys import Principal, authenticate
 from speechqa.settings import Settings
 from speechqa.storage.database import answered_scope, session_scope
+from speechqa.throttle import FailureLimiter
 
 MAX_ID = 2_147_483_647
 """Ids and versions are 32-bit in the database: larger numbers in a request are a 422."""

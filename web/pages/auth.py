@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.throttle import FailureLimiter
 from speechqa import signin
 from speechqa.errors import Forbidden, TooManyRequests, Unauthorized
+from speechqa.throttle import FailureLimiter
 from web import signin_form
 from web.deps import COOKIE, REASONS, PageRoute, SignedIn, database, form_of, settings_of
 
