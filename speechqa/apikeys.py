@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from speechqa.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from speechqa.errors import InvalidInput, NotFound, Unauthorized
 from speechqa.storage.tables import ApiKey, User, utcnow
 
 KEY_PREFIX = "sqa_"
@@ -74,15 +74,6 @@ class Principal:
     """The teams whose calls it sees; None: every team."""
     agent_id: str | None = None
     """For an agent: the only agent whose calls it sees."""
-
-    def require(self, scope: Scope) -> None:
-        if scope not in self.scopes:
-            raise Forbidden(f"This API key lacks the '{scope}' scope.")
-
-    def require_any(self, *scopes: Scope) -> None:
-        if not self.scopes & set(scopes):
-            names = " or ".join(f"'{s}'" for s in scopes)
-            raise Forbidden(f"This API key lacks the {names} scope.")
 
     @property
     def who(self) -> str:
