@@ -26,6 +26,10 @@ def audio_store_url(s3_store: str) -> str:
     return s3_store
 
 
+def _written(folder) -> bool:
+    return any(p.stat().st_size > 0 for p in folder.glob("tmp*.wav"))
+
+
 def test_a_killed_workers_copy_of_a_recording_is_removed_when_a_worker_starts(settings):
     root = audio_store(settings).spool_dir.parent
     host = socket.gethostname()
@@ -40,7 +44,9 @@ def test_a_killed_workers_copy_of_a_recording_is_removed_when_a_worker_starts(se
     mine = root / f"{host}.{first.pid}"
     try:
         deadline = time.monotonic() + 60
-        while _status(settings, call_id)[0] != "transcribing" or not list(mine.glob("tmp*")):
+        # the copy is made before transcribing starts; wait until its bytes are on disk
+        # (the file exists, empty, for a moment before they are written)
+        while _status(settings, call_id)[0] != "transcribing" or not _written(mine):
             assert time.monotonic() < deadline, "the worker never started the job"
             assert first.poll() is None, "the worker exited"
             time.sleep(0.05)
