@@ -122,7 +122,9 @@ class CallDocument(BaseModel):
     """Each rule: matched or not, with every hit's utterance, speaker, times and words."""
     script: dict[str, Any] | None
     score: dict[str, Any] | None
-    """The automatic scorecard: value 0-100, critical_fail, ruleset and version, sections."""
+    """The automatic scorecard: value 0-100, critical_fail, ruleset and version, sections. Each
+    rule item has ``confidence`` (mean ASR word probability of what its answer rests on),
+    ``low_confidence`` and ``weak_spots`` (utterance, start, end, text, confidence)."""
     review: dict[str, Any] | None
     """The submitted review whose final score counts, with its scorecard (``final``)."""
     score_source: str

@@ -32,6 +32,8 @@ class Token:
     is_num: bool
     start: float
     end: float
+    probability: float = 1.0
+    """The ASR's confidence in the Whisper word the token comes from (0..1)."""
 
 
 class _Language:
@@ -117,7 +119,9 @@ class TranscriptIndex:
                 # same alone as in its sentence: tokenize each distinct word once.
                 for lower, lemma, is_num in word_tokens(word.word):
                     at = len(tokens)
-                    tokens.append(Token(ui, wi, lower, lemma, is_num, word.start, word.end))
+                    tokens.append(
+                        Token(ui, wi, lower, lemma, is_num, word.start, word.end, word.probability)
+                    )
                     by_lower[lower].append(at)
                     by_lemma[lemma].append(at)
                     if is_num:

@@ -76,6 +76,12 @@ _CompiledTerm = tuple[str, str]  # (kind, text)
 MOOD_THRESHOLD = 0.25
 """Mean turn score beyond which a speaker's turns together count as negative or positive."""
 
+MISHEARD_MIN_TERMS = 4
+"""A phrase needs this many words before one of them may be misheard (``misheard: 1``)."""
+MISHEARD_BELOW = 0.5
+"""A transcript word stands in for a phrase word only when the ASR gave it a probability below
+this: tiny.en's slips on the sample calls ("and you for your patience") sit at 0.1-0.4."""
+
 
 @dataclass(frozen=True)
 class CompiledRule:
@@ -85,6 +91,8 @@ class CompiledRule:
     speaker: str = "any"
     window: Window | None = None
     fuzzy: int = 0
+    misheard: int = 0
+    """Words of a long phrase that may have been heard as another, unsure word (0 or 1)."""
     phrase_tokens: dict[ml.Phrase, tuple[_CompiledTerm, ...]] = field(default_factory=dict)
     sentiment: str | None = None
     """Only utterances with this sentiment label count (negative, neutral or positive)."""
@@ -98,13 +106,14 @@ class CompiledRule:
         speaker: str = "any",
         window: Window | None = None,
         fuzzy: int = 0,
+        misheard: int = 0,
         sentiment: str | None = None,
     ) -> CompiledRule:
         """Parse ``match`` (raises MatchSyntaxError) and prepare its phrases."""
         if match is None:
             if sentiment is None:
                 raise ValueError("a rule needs 'match', 'sentiment' or both")
-            return cls(rule_id, None, speaker, window, fuzzy, {}, sentiment)
+            return cls(rule_id, None, speaker, window, fuzzy, misheard, {}, sentiment)
         expression = ml.parse(match)
         tokens: dict[ml.Phrase, tuple[_CompiledTerm, ...]] = {}
         for phrase in ml.phrases(expression):
@@ -115,7 +124,18 @@ class CompiledRule:
                 else:
                     terms.append((term.kind, term.text))
             tokens[phrase] = tuple(terms)
-        return cls(rule_id, expression, speaker, window, fuzzy, tokens, sentiment)
+        return cls(rule_id, expression, speaker, window, fuzzy, misheard, tokens, sentiment)
+
+    def scope(self, index: TranscriptIndex, lo: float = 0.0, hi: float = float("inf")) -> list[int]:
+        """Positions of the tokens a hit of this rule may start on (its speaker and window),
+        narrowed to ``lo``..``hi`` seconds: the words an absence was concluded from."""
+        scope = _Scope(self, index)
+        lo, hi = max(lo, scope.lo), min(hi, scope.hi)
+        return [
+            p
+            for p, tok in enumerate(index.tokens)
+            if scope.speaker_ok[tok.utterance] and lo <= tok.start <= hi
+        ]
 
     def evaluate(self, index: TranscriptIndex) -> RuleResult:
         scope = _Scope(self, index)
@@ -194,16 +214,28 @@ class _Scope:
     def phrase(self, phrase: ml.Phrase) -> list[Hit]:
         terms = self.rule.phrase_tokens[phrase]
         index = self.index
+        n = len(terms)
         candidates = [index.positions(kind, text, self.rule.fuzzy) for kind, text in terms]
+        slips = self.rule.misheard if n >= MISHEARD_MIN_TERMS else 0
+        starts = set(candidates[0])
+        if slips:  # the first word may be the misheard one
+            starts |= {p - 1 for p in candidates[1] if p > 0}
         hits = []
-        for p in sorted(candidates[0]):
+        for p in sorted(starts):
             tok = index.tokens[p]
             if not self.speaker_ok[tok.utterance] or not (self.lo <= tok.start <= self.hi):
                 continue
-            last = p + len(terms) - 1
+            last = p + n - 1
             if last >= len(index.tokens) or index.tokens[last].utterance != tok.utterance:
                 continue
-            if all(p + k in candidates[k] for k in range(1, len(terms))):
+            missed = [k for k in range(n) if p + k not in candidates[k]]
+            if not missed or (
+                len(missed) <= slips
+                # the last word tells such phrases apart ("thank you for holding/calling")
+                and all(
+                    k < n - 1 and index.tokens[p + k].probability < MISHEARD_BELOW for k in missed
+                )
+            ):
                 hits.append(self.hit(p, last))
         return hits
 

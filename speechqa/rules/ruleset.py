@@ -79,12 +79,21 @@ class RuleSpec(_Model):
     match: str | None = Field(None, min_length=1)
     sentiment: Literal["negative", "neutral", "positive"] | None = None
     fuzzy: int = Field(0, ge=0, le=3)
+    misheard: int = Field(0, ge=0, le=1)
+    """Words of a phrase of four or more that may have been heard as another, unsure word."""
 
     @model_validator(mode="after")
     def _something_to_match(self) -> RuleSpec:
         if self.match is None and self.sentiment is None:
             raise ValueError("a rule needs 'match', 'sentiment' or both")
         return self
+
+
+class MatchingSpec(_Model):
+    """How every rule matches unless it says otherwise (its own ``fuzzy`` / ``misheard``)."""
+
+    fuzzy: int = Field(0, ge=0, le=3)
+    misheard: int = Field(0, ge=0, le=1)
 
 
 class ScriptSpec(_Model):
@@ -132,6 +141,7 @@ class RulesetSpec(_Model):
     agent_phrases: list[str] = Field(default_factory=list)
     redact: list[str] | Literal["off", "all"] | None = None
     """Personal data redacted in this ruleset's calls (overrides the deployment's setting)."""
+    matching: MatchingSpec = Field(default_factory=MatchingSpec)
     rules: list[RuleSpec] = Field(min_length=1)
     script: ScriptSpec | None = None
     scorecard: ScorecardSpec | None = None
@@ -411,13 +421,15 @@ def load_ruleset(text: str, *, version: int | None = None) -> Ruleset:
             continue
         seen.add(rule.id)
         window = _window(rule.window, problems, where, (*path, "window")) if rule.window else None
+        own = rule.model_fields_set
         try:
             compiled[rule.id] = CompiledRule.compile(
                 rule.id,
                 rule.match,
                 speaker=rule.speaker,
                 window=window,
-                fuzzy=rule.fuzzy,
+                fuzzy=rule.fuzzy if "fuzzy" in own else spec.matching.fuzzy,
+                misheard=rule.misheard if "misheard" in own else spec.matching.misheard,
                 sentiment=rule.sentiment,
             )
         except MatchSyntaxError as exc:

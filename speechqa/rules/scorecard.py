@@ -4,6 +4,13 @@ The score is earned points over the points of the applicable items, 0-100. An it
 (not applicable, with the reason) when its ``when`` rule never matched, or when its metric was
 not computed. A failed critical item sets the score to 0 and flags the call. Script adherence is
 the share of steps found; with ``ordered`` a step counts only when found after the previous one.
+
+A rule item also says how sure the ASR was of the words its answer rests on: the evidence's
+words, or, for an answer drawn from absence ("not found"), every word of the rule's scope. A
+stretch (a hit, or an utterance in scope) with a third or more of its words unsure is a weak spot,
+and an item with one is ``low_confidence``: a reviewer should listen there before trusting the
+answer (tiny.en heard "I have issued a refund" as "Yes, I can wish you no reason", three of
+its seven words under 0.5).
 """
 
 from __future__ import annotations
@@ -15,8 +22,53 @@ from typing import Any
 from speechqa.contracts import Utterance
 from speechqa.pipeline.conversation import call_metrics
 from speechqa.rules.index import TranscriptIndex
-from speechqa.rules.matching import Hit, RuleResult
+from speechqa.rules.matching import CompiledRule, Hit, RuleResult
 from speechqa.rules.ruleset import ItemSpec, Ruleset
+
+UNSURE_WORD = 0.5
+"""A word the ASR gave a probability under this is unsure (tiny.en's slips sit at 0.1-0.4)."""
+LOW_CONFIDENCE = 0.34
+"""Share of unsure words from which a stretch of transcript is a weak spot (bench/rules_on_asr.py
+measures how many of the ASR-caused wrong answers, and of the right ones, this marks)."""
+
+
+@dataclass(frozen=True)
+class WeakSpot:
+    """A stretch of transcript an answer rests on whose words the ASR was unsure of."""
+
+    utterance: int
+    """Utterance id in the call document."""
+    start: float
+    end: float
+    text: str
+    confidence: float
+    """Mean probability of its words."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "utterance": self.utterance,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "confidence": self.confidence,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> WeakSpot:
+        return cls(d["utterance"], d["start"], d["end"], d["text"], d["confidence"])
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How sure the ASR was of the words an item's answer rests on."""
+
+    mean: float | None
+    """Mean word probability of those words; None when the answer rests on no words."""
+    weak_spots: list[WeakSpot] = field(default_factory=list)
+
+    @property
+    def low(self) -> bool:
+        return bool(self.weak_spots)
 
 
 @dataclass(frozen=True)
@@ -30,6 +82,11 @@ class ItemResult:
     critical: bool
     reason: str
     evidence: list[Hit] = field(default_factory=list)
+    confidence: float | None = None
+    """Mean ASR probability of the words the answer rests on (None for metric items)."""
+    low_confidence: bool = False
+    """True when some of those words were heard with low confidence (see ``weak_spots``)."""
+    weak_spots: list[WeakSpot] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +98,9 @@ class ItemResult:
             "critical": self.critical,
             "reason": self.reason,
             "evidence": [h.as_dict() for h in self.evidence],
+            "confidence": self.confidence,
+            "low_confidence": self.low_confidence,
+            "weak_spots": [w.as_dict() for w in self.weak_spots],
         }
 
 
@@ -83,7 +143,7 @@ def evaluate(
         version=ruleset.version,
         rules=list(results.values()),
         script=_script(ruleset, results),
-        score=_scorecard(ruleset, results, metrics),
+        score=_scorecard(ruleset, results, metrics, index),
     )
 
 
@@ -110,13 +170,19 @@ def _script(ruleset: Ruleset, results: Mapping[str, RuleResult]) -> dict[str, An
 
 
 def _scorecard(
-    ruleset: Ruleset, results: Mapping[str, RuleResult], metrics: Mapping[str, float]
+    ruleset: Ruleset,
+    results: Mapping[str, RuleResult],
+    metrics: Mapping[str, float],
+    index: TranscriptIndex,
 ) -> dict[str, Any] | None:
     card = ruleset.spec.scorecard
     if card is None:
         return None
     sections = [
-        (section.name, [_item(section.name, item, results, metrics) for item in section.items])
+        (
+            section.name,
+            [_item(section.name, item, results, metrics, ruleset, index) for item in section.items],
+        )
         for section in card.sections
     ]
     return {"ruleset": ruleset.name, "version": ruleset.version, **total(sections)}
@@ -180,6 +246,9 @@ def with_answers(score: Mapping[str, Any], answers: Mapping[str, Answer]) -> dic
                     item["possible"] if applicable and passed else 0.0,
                     applicable, passed, item["critical"],
                     answer.reason if answer else item["reason"],
+                    confidence=item.get("confidence"),
+                    low_confidence=item.get("low_confidence", False),
+                    weak_spots=[WeakSpot.from_dict(w) for w in item.get("weak_spots") or []],
                 )
             )  # fmt: skip
         sections.append((section["name"], items))
@@ -212,12 +281,21 @@ def item_result(score: Mapping[str, Any] | None, key: str) -> dict[str, Any] | N
 
 
 def _item(
-    section: str, item: ItemSpec, results: Mapping[str, RuleResult], metrics: Mapping[str, float]
+    section: str,
+    item: ItemSpec,
+    results: Mapping[str, RuleResult],
+    metrics: Mapping[str, float],
+    ruleset: Ruleset,
+    index: TranscriptIndex,
 ) -> ItemResult:
     label = item.description or (f"rule {item.rule}" if item.rule else f"kpi {item.kpi}")
 
     def result(
-        applicable: bool, passed: bool, reason: str, evidence: list[Hit] | None = None
+        applicable: bool,
+        passed: bool,
+        reason: str,
+        evidence: list[Hit] | None = None,
+        sure: Confidence | None = None,
     ) -> ItemResult:
         earned = item.points if applicable and passed else 0.0
         return ItemResult(
@@ -230,6 +308,9 @@ def _item(
             item.critical,
             reason,
             evidence or [],
+            sure.mean if sure else None,
+            sure.low if sure else False,
+            sure.weak_spots if sure else [],
         )
 
     if item.kpi is not None:
@@ -242,12 +323,15 @@ def _item(
 
     assert item.rule is not None
     hits = results[item.rule].hits
+    lo, hi = 0.0, float("inf")
     if item.when is not None:
         trigger = results[item.when]
         if not trigger.matched or not trigger.hits:
             return result(False, False, f"N/A: '{item.when}' did not occur")
         t0 = min(h.start for h in trigger.hits)
+        lo = t0
         if item.within is not None:
+            hi = t0 + item.within
             hits = [h for h in hits if t0 <= h.start <= t0 + item.within]
             scope = f" within {item.within:g} s of '{item.when}' at {t0:.1f} s"
         else:
@@ -257,9 +341,44 @@ def _item(
         scope = ""
         if not results[item.rule].matched:
             hits = []
+    sure = confidence(ruleset.rules[item.rule], index, hits, lo, hi)
     if item.expect == "absent":
         passed = not hits
         reason = f"'{item.rule}' absent{scope}" if passed else f"'{item.rule}' found{scope}"
-        return result(True, passed, reason, hits)
+        return result(True, passed, reason, hits, sure)
     passed = bool(hits)
-    return result(True, passed, f"'{item.rule}' {'found' if passed else 'not found'}{scope}", hits)
+    reason = f"'{item.rule}' {'found' if passed else 'not found'}{scope}"
+    return result(True, passed, reason, hits, sure)
+
+
+def confidence(
+    rule: CompiledRule, index: TranscriptIndex, hits: Sequence[Hit], lo: float, hi: float
+) -> Confidence | None:
+    """How sure the ASR was of what an answer rests on: the words of ``hits`` when there are
+    any, else every word in the rule's scope (``lo``..``hi`` narrows it, for ``when``)."""
+    if rule.expression is None:
+        return None  # a rule on sentiment alone rests on the model's reading, not on words
+    stretches: dict[tuple[int, int], set[int]] = {}  # (utterance, first token) -> word indexes
+    if hits:
+        for h in hits:
+            if h.first >= 0:
+                words = {t.word for t in index.tokens[h.first : h.last + 1]}
+                stretches[(index.tokens[h.first].utterance, h.first)] = words
+    else:
+        for p in rule.scope(index, lo, hi):
+            tok = index.tokens[p]
+            stretches.setdefault((tok.utterance, -1), set()).add(tok.word)
+    probabilities = []
+    weak = []
+    for (u, _), words in sorted(stretches.items()):
+        utt = index.utterances[u]
+        chosen = [utt.words[w] for w in sorted(words)]
+        probs = [w.probability for w in chosen]
+        probabilities += probs
+        mean = sum(probs) / len(probs)
+        if sum(p < UNSURE_WORD for p in probs) >= LOW_CONFIDENCE * len(probs):
+            text = " ".join(w.word for w in chosen)
+            weak.append(WeakSpot(utt.id, chosen[0].start, chosen[-1].end, text, round(mean, 2)))
+    if not probabilities:
+        return Confidence(None)
+    return Confidence(round(sum(probabilities) / len(probabilities), 2), weak)
