@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from speechqa.kpis import labels
+
 COMPACT = {"margin": {"t": 10, "b": 40, "l": 50, "r": 10}}
 
 
@@ -37,16 +39,16 @@ def trend(buckets: list[dict[str, Any]], metric: str, label: str) -> dict[str, A
             "y": [p[1] for p in points],
             "name": label,
             "type": "scatter",
-            "mode": "lines+markers",
-            "text": [f"{p[2]} calls" for p in points],
+            "mode": "lines+markers+text",
+            "text": [f"{p[2]} call{'s' if p[2] != 1 else ''}" for p in points],
+            "textposition": "top center",
+            "hovertemplate": "%{x}: %{y:.1f} (%{text})<extra></extra>",
         }
     ]
-    layout = {
-        **COMPACT,
-        "height": 260,
-        "yaxis": {"title": {"text": label}},
-        "xaxis": {"type": "category"},
-    }
+    yaxis: dict[str, Any] = {"title": {"text": label}}
+    if labels.measure(metric).unit == "score":
+        yaxis["range"] = [0, 112]  # a week of one 80 is not a collapse from 88
+    layout = {**COMPACT, "height": 260, "yaxis": yaxis, "xaxis": {"type": "category"}}
     return {"data": data, "layout": layout}
 
 
@@ -77,7 +79,10 @@ def before_after(impact: Any) -> dict[str, Any]:
             "y": [s.value for s in sides],
             "name": name,
             "type": "bar",
-            "text": [f"{s.calls} calls" for s in sides],
+            "text": [
+                f"{s.value:.3g} · {s.calls} calls" if s.value is not None else f"{s.calls} calls"
+                for s in sides
+            ],
             "textposition": "auto",
         }
 
@@ -88,8 +93,9 @@ def before_after(impact: Any) -> dict[str, Any]:
         "data": data,
         "layout": {
             **COMPACT,
-            "height": 240,
+            "height": 260,
+            "margin": {"t": 30, "b": 40, "l": 50, "r": 10},
             "barmode": "group",
-            "yaxis": {"title": {"text": impact.label}},
+            "title": {"text": impact.label, "font": {"size": 14}},
         },
     }

@@ -34,6 +34,7 @@ from speechqa import access, signin
 from speechqa.access import Action
 from speechqa.apikeys import Scope
 from speechqa.errors import InvalidInput, SpeechQAError, Unauthorized
+from speechqa.kpis import labels
 from speechqa.settings import Settings
 from speechqa.storage.database import answered_scope
 from speechqa.text import disallowed_character
@@ -42,6 +43,9 @@ COOKIE = "speechqa_session"
 FLASH = "speechqa_flash"
 FLASH_SECONDS = 60
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(
+    measure_label=labels.label, measure_value=labels.shown, counter_label=labels.counter_label
+)
 
 REASONS = {
     "signin": "Sign in to continue.",

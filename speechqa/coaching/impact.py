@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from speechqa.errors import InvalidInput
+from speechqa.kpis import labels
 from speechqa.rules import store
 from speechqa.rules.scorecard import item_result, item_specs
 from speechqa.scoring import evaluations
@@ -82,7 +83,7 @@ class Focus:
     @property
     def label(self) -> str:
         if self.kind == "kpi":
-            return self.name
+            return labels.label(self.name)
         if self.kind == "rule":
             return f"'{self.name}' hit rate"
         return f"item {self.name} of {self.ruleset} pass rate"

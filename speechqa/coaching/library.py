@@ -71,6 +71,13 @@ def create(
                           0, [])  # fmt: skip
 
 
+def named(session: Session, principal: Principal, name: str) -> CollectionView | None:
+    """The collection of that name (names are unique), or None."""
+    access.require(principal, Action.COACH)
+    found = session.scalar(select(ClipCollection.id).where(ClipCollection.name == name.strip()))
+    return None if found is None else get(session, principal, found)
+
+
 def list_all(session: Session, principal: Principal) -> list[CollectionView]:
     """Every collection, each counting the clips the caller may see."""
     access.require(principal, Action.COACH)

@@ -25,8 +25,15 @@ def journal(
     counter: str | None = None,
     limit: int = 100,
     after: int | None = None,
+    notable: bool = False,
+    newest_first: bool = False,
 ) -> list[KpiEvent]:
+    """Journal entries of the period, in the order they were written (``after``: a cursor).
+    ``notable`` leaves out the routine rule hits (every call has several), keeping critical
+    fails, long silences and mood drops; ``newest_first`` is for a page's latest entries."""
     query = select(KpiEvent).where(KpiEvent.at >= start, KpiEvent.at < end)
+    if notable:
+        query = query.where(KpiEvent.counter.not_like("rule:%"))
     for column, value in (
         (KpiEvent.agent_id, agent_id),
         (KpiEvent.team, team),
@@ -36,7 +43,8 @@ def journal(
             query = query.where(column == value)
     if after is not None:
         query = query.where(KpiEvent.id > after)
-    return list(session.scalars(query.order_by(KpiEvent.id).limit(limit)))
+    order = KpiEvent.id.desc() if newest_first else KpiEvent.id
+    return list(session.scalars(query.order_by(order).limit(limit)))
 
 
 def summary_report(

@@ -105,7 +105,7 @@ def test_too_few_calls_say_so_instead_of_a_number(settings, coached):
     assert (qa.agent.before.calls, qa.agent.after.calls) == (2, 2)  # days -4, -2; 1, 3
     assert qa.agent.change is None and qa.agent.interval is None and qa.net is None
     assert qa.agent.verdict == "not enough calls"
-    assert qa.statement.startswith("qa_score: not enough calls to tell (2 before, 2 after;")
+    assert qa.statement.startswith("QA score: not enough calls to tell (2 before, 2 after;")
     # The sides still show what there is.
     assert qa.agent.before.value == 60.0
 

@@ -5,7 +5,7 @@ rulesets; and what must not happen (another team's call, a form without its toke
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +213,14 @@ def test_dashboards_draw_their_charts_and_link_to_the_calls(site, page_for):
     page.wait_for_selector("#trend-chart[data-drawn=yes]")
     assert page.locator("text=Agents by QA score").count() == 1
     shot(page, "team")
+    # Measures in words and units; the journal shows what stands out, rule hits on request.
+    assert "Agent talk time" in page.content() and "agent_talk_pct" not in page.content()
+    journal = page.locator("section.panel", has_text="KPI journal")
+    assert "rule:" not in journal.inner_text() and "Rule '" not in journal.inner_text()
+    page.click("text=Show every rule hit too")
+    assert (
+        "Rule 'greeting' hit" in page.locator("section.panel", has_text="KPI journal").inner_text()
+    )
     with page.expect_download() as download:
         page.click("text=Download the journal (CSV)")
     assert download.value.suggested_filename == "kpi-journal.csv"
@@ -235,12 +243,23 @@ def test_a_coach_finds_examples_keeps_one_and_records_a_session(site, page_for):
     first.locator("input[name=new_collection]").fill("great empathy")
     first.locator("text=Keep clip").click()
     assert "Clip kept." in page.content() and "great empathy" in page.content()
+    kept = page.url
+    # Typing the name of a collection there is adds the clip to it (no 409 page).
+    page.goto(_url(site, "/coaching?rule=empathy"))
+    second = page.locator("article.example").nth(1)
+    second.locator("input[name=new_collection]").fill("great empathy")
+    second.locator("text=Keep clip").click()
+    assert "Clip kept." in page.content() and page.url == kept
+    assert page.locator("audio").count() == 2
     page.click("text=Use in a session")
     page.fill("textarea[name=focus]", "kpi qa_score\nrule empathy")
     page.fill("textarea[name=notes]", "Keep the apology short, then fix.")
+    held = (datetime.now(UTC) - timedelta(days=3)).date()
+    page.fill("input[name=held_on]", held.isoformat())
     page.click("text=Record the session")
     assert "Session recorded." in page.content()
-    assert page.locator(".statement").first.inner_text().startswith("qa_score: not enough calls")
+    assert held.isoformat() in page.content()  # a session held days ago, measured from then
+    assert page.locator(".statement").first.inner_text().startswith("QA score: ")
     page.wait_for_selector(".impact-chart[data-drawn=yes] svg.main-svg")
     shot(page, "coaching-session")
 

@@ -3,7 +3,7 @@ session, and read its before/after impact; agents read and acknowledge their ses
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
@@ -76,7 +76,10 @@ async def keep_clip(request: Request, who: Coach) -> Response:
     form = await form_of(request, who)
     with database(request) as session:
         name = str(form.get("new_collection") or "").strip()
-        if name:
+        existing = library.named(session, who.principal, name) if name else None
+        if existing is not None:  # the name of one there is: add to it
+            collection_id = existing.id
+        elif name:
             collection_id = library.create(session, who.principal, name, None).id
         else:
             raw = str(form.get("collection") or "")
@@ -116,6 +119,7 @@ def new_session_page(request: Request, who: Coach) -> Response:
         who,
         clips=clips,
         agent_id=request.query_params.get("agent_id", ""),
+        today=datetime.now(UTC).date().isoformat(),
     )
 
 
@@ -148,11 +152,24 @@ async def create_session(request: Request, who: Coach) -> Response:
         goals.append(
             sessions.Goal(focus[0], float(target), date.fromisoformat(due) if due else None)
         )
+    held_on = str(form.get("held_on") or "").strip()
+    held_at = None
+    if held_on:
+        try:
+            day = date.fromisoformat(held_on)
+        except ValueError:
+            raise InvalidInput("'Held on' must be a date.", details={"field": "held_on"}) from None
+        if day > datetime.now(UTC).date():
+            raise InvalidInput("A session is recorded once it is held: 'Held on' is in the future.",
+                               details={"field": "held_on"})  # fmt: skip
+        if day < datetime.now(UTC).date():  # today's session is held now
+            held_at = datetime.combine(day, time(12), tzinfo=UTC)
     with database(request) as session:
         view = sessions.create(
             session,
             who.principal,
             agent_id=str(form.get("agent_id") or ""),
+            held_at=held_at,
             focus=focus,
             clips=clips,
             notes=str(form.get("notes") or "") or None,

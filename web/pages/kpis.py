@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from speechqa import access
 from speechqa.access import Action
@@ -40,6 +41,8 @@ class Period:
             raise InvalidInput(f"Group by one of {', '.join(BUCKETS)}.")
         self.start, self.end, parsed = parse_period(self.from_, self.to, bucket)
         self.bucket = parsed or "week"
+        self.every_event = params.get("journal") == "all"
+        """The journal with every rule hit (by default only the notable entries)."""
 
     def calls(self, subject: dict[str, str] | None = None, **filters: Any) -> str:
         """The call list behind a figure: the same filters over the same period."""
@@ -80,6 +83,14 @@ def _figures(
     }
 
 
+def _names(session: Session, agent_ids: list[str]) -> dict[str, str]:
+    """Agent id -> the name upstream sent, for those that have one."""
+    if not agent_ids:
+        return {}
+    found = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(set(agent_ids))))
+    return {agent_id: name for agent_id, name in found if name}
+
+
 @router.get("/agents/{agent_id}")
 def agent_page(agent_id: str, request: Request, who: Reader) -> Response:
     period = Period(request)
@@ -94,9 +105,16 @@ def agent_page(agent_id: str, request: Request, who: Reader) -> Response:
             )
         events = reports.as_rows(
             reports.journal(
-                session, start=period.start, end=period.end, agent_id=agent_id, limit=JOURNAL_ROWS
+                session,
+                start=period.start,
+                end=period.end,
+                agent_id=agent_id,
+                limit=JOURNAL_ROWS,
+                notable=not period.every_event,
+                newest_first=True,
             )
         )
+        names = _names(session, [agent_id])
     figures = _figures(period, result, rows, team_rows, agent_id=agent_id)
     return render(
         request,
@@ -109,6 +127,7 @@ def agent_page(agent_id: str, request: Request, who: Reader) -> Response:
         events=events,
         figures=figures,
         summary=None,
+        names=names,
     )
 
 
@@ -122,12 +141,19 @@ def team_page(team: str, request: Request, who: TeamReader) -> Response:
         board = aggregates.leaderboard(session, "qa_score", period.start, period.end, team)
         events = reports.as_rows(
             reports.journal(
-                session, start=period.start, end=period.end, team=team, limit=JOURNAL_ROWS
+                session,
+                start=period.start,
+                end=period.end,
+                team=team,
+                limit=JOURNAL_ROWS,
+                notable=not period.every_event,
+                newest_first=True,
             )
         )
         summary = reports.summary_report(
             session, start=period.start, end=period.end, bucket=None, team=team
         )
+        names = _names(session, [r.agent_id for r in rows])
     figures = _figures(period, result, [], rows, team=team)
     figures["spread"] = None
     return render(
@@ -142,6 +168,7 @@ def team_page(team: str, request: Request, who: TeamReader) -> Response:
         figures=figures,
         board=board,
         summary=summary,
+        names=names,
     )
 
 
