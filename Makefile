@@ -1,7 +1,9 @@
-# speechqa: `make run` starts the service with the sample calls; `make test` runs every check.
+# speechqa: `make run` starts the service with the sample calls (`make run PORT=8080` elsewhere);
+# `make test` runs every check.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 8000
 
 .PHONY: run test test-fast lint install clean
 
@@ -15,7 +17,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/speechqa serve --samples examples
+	$(BIN)/speechqa serve --samples examples --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

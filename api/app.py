@@ -6,6 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse
 
 from api import errors, metrics
 from api.guards import RequestGuard
@@ -51,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Speech analytics for contact-center call review.",
         lifespan=lifespan,
+        docs_url=None,  # served below from the installed package, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.redis = connect(settings)
@@ -73,4 +81,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(coaching.router)
     web.install(app)  # the pages for people, beside the API
+    _install_docs(app)
     return app
+
+
+def _install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc with their scripts from the app itself: they work offline."""
+    url = web.ASSETS.url
+    oauth2_redirect = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="speechqa API",
+            oauth2_redirect_url=oauth2_redirect,
+            swagger_js_url=url("docs/swagger-ui-bundle.js"),
+            swagger_css_url=url("docs/swagger-ui.css"),
+            swagger_favicon_url=url("favicon.png"),
+        )
+
+    @app.get(oauth2_redirect, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="speechqa API",
+            redoc_js_url=url("docs/redoc.standalone.js"),
+            redoc_favicon_url=url("favicon.png"),
+            with_google_fonts=False,
+        )

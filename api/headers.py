@@ -9,9 +9,10 @@
   element and the call page positions its timeline marks with ``style=`` (styles cannot run
   code). Images may be ``data:`` URIs (Plotly's). Forms post only to the app; no plugins
   (``object-src 'none'``); no ``<base>`` elsewhere.
-- The OpenAPI pages (``/docs``, ``/redoc``) load Swagger UI and ReDoc from their CDN with an
-  inline script, so they get a policy that allows those (still never framed); they show only the
-  schema.
+- The OpenAPI pages (``/docs``, ``/redoc``) load Swagger UI and ReDoc from the app itself
+  (``web/assets.py``, no CDN) but start them with an inline script, so they get a policy that
+  allows inline scripts (and ReDoc's ``blob:`` worker), still nothing from another site and never
+  framed; they show only the schema.
 - ``X-Content-Type-Options: nosniff`` (served types are the real ones) and
   ``Referrer-Policy: same-origin`` (call addresses never leave the site in a Referer).
 """
@@ -25,12 +26,10 @@ PAGES_POLICY = (
     "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-CDN = "https://cdn.jsdelivr.net"
 DOCS_POLICY = (
-    f"default-src 'self'; script-src 'self' 'unsafe-inline' {CDN}; "
-    f"style-src 'self' 'unsafe-inline' {CDN} https://fonts.googleapis.com; "
-    "font-src 'self' data: https://fonts.gstatic.com; img-src 'self' data: https:; "
-    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'"
 )
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import console, fail, load_settings
+from cli.common import console, fail, service_settings
 from speechqa.errors import SpeechQAError
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -34,7 +34,7 @@ def apikey_create(
     from speechqa.storage.database import migrate, session_scope
     from speechqa.storage.tables import utcnow
 
-    settings = load_settings()
+    settings = service_settings()
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     try:
         scopes = parse_scopes(scope or []) if user is None else []
@@ -57,7 +57,7 @@ def apikey_list(
     from speechqa.apikeys import list_keys
     from speechqa.storage.database import migrate, session_scope
 
-    settings = load_settings()
+    settings = service_settings()
     try:
         migrate(settings)
         with session_scope(settings) as session:
@@ -83,7 +83,7 @@ def apikey_revoke(
     from speechqa.apikeys import revoke_key
     from speechqa.storage.database import migrate, session_scope
 
-    settings = load_settings()
+    settings = service_settings()
     try:
         migrate(settings)
         with session_scope(settings) as session:

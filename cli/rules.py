@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-from cli.common import console, fail, load_settings, print_problems
+from cli.common import console, fail, print_problems, service_settings
 from speechqa.errors import SpeechQAError
 
 app = typer.Typer(help="Check, store and apply rulesets.", no_args_is_help=True)
@@ -41,7 +41,7 @@ def rules_push(
     from speechqa.rules import store
     from speechqa.storage.database import migrate, session_scope
 
-    settings = load_settings()
+    settings = service_settings()
     try:
         migrate(settings)
         with session_scope(settings) as session:
@@ -62,7 +62,7 @@ def rules_rescore(
     from speechqa.scoring import rescore
     from speechqa.storage.database import migrate
 
-    settings = load_settings()
+    settings = service_settings()
     with Progress(
         TextColumn("rescoring"), BarColumn(), TaskProgressColumn(), console=console
     ) as bar:

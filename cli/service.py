@@ -11,6 +11,8 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -54,6 +56,9 @@ def worker(
             "(default: SPEECHQA_WORKER_METRICS_PORT, unset: off).",
         ),
     ] = None,
+    quiet_queue: Annotated[
+        bool, typer.Option(hidden=True, help="rq's own job lines at WARNING (serve's workers).")
+    ] = False,
     verbose: bool = False,
 ) -> None:
     """Work the analysis queue, or the webhook queue (start more, on more machines, to scale
@@ -64,6 +69,9 @@ def worker(
     from workers.worker import run_worker
 
     settings = setup_logging(verbose)
+    if quiet_queue:  # "Job OK", "result is kept for ...": noise under serve's progress bars
+        for handler in logging.getLogger().handlers:  # rq sets its loggers' levels itself
+            handler.addFilter(_quiet_rq)
     datadir.secure(settings)
     metrics.expose(metrics_port or settings.worker_metrics_port)
     embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
@@ -77,6 +85,10 @@ def worker(
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _quiet_rq(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith("rq.")
 
 
 def serve(
@@ -129,6 +141,8 @@ def serve(
         env = dict(os.environ, SPEECHQA_REDIS_URL=redis_url(settings))
         env["SPEECHQA_DATA_DIR"] = str(settings.data_dir.resolve())
         command = [sys.executable, "-m", "cli.main", "worker"]
+        if not verbose and settings.log_level != "DEBUG":
+            command.append("--quiet-queue")
         redis_pids = [embedded.process.pid] if embedded and embedded.process else []
         supervisor = Supervisor(
             command,
@@ -219,10 +233,7 @@ def _submit_samples(settings: Settings, folder: Path, host: str, port: int) -> N
     )
     submitted: list[tuple[str, str]] = []
     for path in files:
-        meta: dict[str, Any] = {"external_id": f"sample-{path.stem}", "agent_id": "sample-agent"}
-        ref = path.with_suffix(".json")
-        if ref.exists():
-            meta["channels"] = json.loads(ref.read_text()).get("channels")
+        meta = _sample_metadata(path)
         with path.open("rb") as fh:
             r = client.post(
                 "/v1/calls",
@@ -263,11 +274,83 @@ def _submit_samples(settings: Settings, folder: Path, host: str, port: int) -> N
         table.add_row(name, doc["status"], duration, score, critical, f"{base}/calls/{cid}")
     # Wide enough for the whole addresses, also when the output is piped (rich assumes 80).
     (console if console.width >= 140 else Console(width=140, stderr=True)).print(table)
-    console.print(f"Open {base}/ and sign in with this key (it can review every call):")
-    console.print(f"  {key}", soft_wrap=True)
-    console.print("Read a call over the API with the same key:", soft_wrap=True)
+    people = _demo_users(settings)
+    users = Table(title=f"Sign in at {base}/ with a key (each shown only here)")
+    for col in ("user", "role", "sees", "key"):
+        users.add_column(col, no_wrap=col == "key")
+    for person in people:
+        users.add_row(person.name, person.role, person.sees, person.key)
+    (console if console.width >= 140 else Console(width=140, stderr=True)).print(users)
     console.print(
-        f"  curl -H 'Authorization: Bearer {key}' {base}/v1/calls/<call id>", soft_wrap=True
+        "More people: speechqa user create NAME --role reviewer --team billing, then "
+        "speechqa apikey create --user NAME (run them in this folder).",
+        soft_wrap=True,
+    )
+    console.print("Read a call over the API with the lead's key:", soft_wrap=True)
+    console.print(
+        f"  curl -H 'Authorization: Bearer {people[0].key}' {base}/v1/calls/<call id>",
+        soft_wrap=True,
     )
     console.print(f"API documentation: {base}/docs   Stop the service with Ctrl-C.")
     requests_log.setLevel(level)
+
+
+def _sample_metadata(path: Path) -> dict[str, Any]:
+    """The upload metadata of a sample recording, from the ``metadata`` of its ``.json``
+    reference (agent, team, and a start ``days_ago`` at a UTC ``time`` of day)."""
+    meta: dict[str, Any] = {"external_id": f"sample-{path.stem}", "agent_id": "sample-agent"}
+    ref = path.with_suffix(".json")
+    if not ref.exists():
+        return meta
+    reference = json.loads(ref.read_text())
+    meta["channels"] = reference.get("channels")
+    sample = reference.get("metadata") or {}
+    meta.update({k: sample[k] for k in ("agent_id", "agent_name", "team") if k in sample})
+    if "days_ago" in sample:
+        hour, minute = (int(n) for n in str(sample.get("time", "10:00")).split(":"))
+        day = datetime.now(UTC) - timedelta(days=int(sample["days_ago"]))
+        meta["started_at"] = day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        meta["started_at"] = meta["started_at"].isoformat()
+    return meta
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    name: str
+    role: str
+    teams: tuple[str, ...] = ()
+    agent_id: str | None = None
+    key: str = ""
+
+    @property
+    def sees(self) -> str:
+        if self.agent_id:
+            return f"their own calls ({self.agent_id})"
+        return ", ".join(self.teams) or "every team"
+
+
+DEMO_USERS = (
+    DemoUser("lead@example.com", "lead"),
+    DemoUser("coach@example.com", "coach", teams=("billing",)),
+    DemoUser("reviewer@example.com", "reviewer", teams=("billing",)),
+    DemoUser("a-17", "agent", agent_id="a-17"),
+)
+"""The people a newcomer tries the app as, one per role, with the sample calls' teams."""
+
+
+def _demo_users(settings: Settings) -> list[DemoUser]:
+    """Make the demo users (once) and a fresh key for each."""
+    from speechqa.apikeys import create_key
+    from speechqa.storage.database import session_scope
+    from speechqa.users import create_user, list_users
+
+    with session_scope(settings) as session:
+        existing = {u.name for u in list_users(session)}
+        out = []
+        for person in DEMO_USERS:
+            if person.name not in existing:
+                create_user(session, person.name, person.role, teams=person.teams,
+                            agent_id=person.agent_id)  # fmt: skip
+            key = create_key(session, [], name="samples", user=person.name)
+            out.append(replace(person, key=key))
+    return out

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import fail, load_settings
+from cli.common import console, fail, service_settings
 from speechqa.errors import SpeechQAError
 
 app = typer.Typer(help="Manage users (roles and teams).", no_args_is_help=True)
@@ -22,20 +22,35 @@ def user_create(
         list[str] | None, typer.Option(help="A team whose calls they see (repeatable; none: all).")
     ] = None,
     agent: Annotated[str | None, typer.Option(help="For an agent: their agent id.")] = None,
+    new_team: Annotated[
+        bool, typer.Option(help="Allow a team that no call or user has yet (else: a typo?).")
+    ] = False,
 ) -> None:
     """Add a user; give them a key with ``speechqa apikey create --user NAME``."""
     from speechqa.storage.database import migrate, session_scope
-    from speechqa.users import create_user
+    from speechqa.users import create_user, known_teams
 
-    settings = load_settings()
+    settings = service_settings()
     try:
         migrate(settings)
         with session_scope(settings) as session:
+            known = known_teams(session)
+            unknown = sorted(set(team or []) - set(known))
+            if unknown and not new_team:
+                console.print(
+                    f"[red]No call or user has team {', '.join(map(repr, unknown))}.[/red] "
+                    f"Teams: {', '.join(known) or 'none yet'}. "
+                    "Pass --new-team to make the user with it anyway.",
+                    soft_wrap=True,
+                )
+                raise typer.Exit(1)
             user = create_user(session, name, role, teams=team or [], agent_id=agent)
     except SpeechQAError as exc:
         raise fail(exc) from exc
-    teams = ", ".join(user.teams) or "every team"
-    print(f"user {user.name}: {user.role}, sees {teams}")
+    if user.agent_id:
+        print(f"user {user.name}: agent {user.agent_id}, sees only their own calls")
+    else:
+        print(f"user {user.name}: {user.role}, sees {', '.join(user.teams) or 'every team'}")
 
 
 @app.command("list")
@@ -44,7 +59,7 @@ def user_list() -> None:
     from speechqa.storage.database import migrate, session_scope
     from speechqa.users import list_users
 
-    settings = load_settings()
+    settings = service_settings()
     try:
         migrate(settings)
         with session_scope(settings) as session:

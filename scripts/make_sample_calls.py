@@ -254,6 +254,48 @@ def write_wav(path: Path, stereo: np.ndarray) -> None:
             container.mux(packet)
 
 
+# Who took each sample call, in which team, and when (days before the run, UTC time of day):
+# `speechqa serve --samples` sends these, so the dashboards and queues have agents, two teams and
+# days to show.
+METADATA: dict[str, dict[str, str | int]] = {
+    "billing_refund": {
+        "agent_id": "a-17",
+        "agent_name": "Sarah",
+        "team": "billing",
+        "days_ago": 1,
+        "time": "09:14",
+    },
+    "card_payment": {
+        "agent_id": "a-18",
+        "agent_name": "Tom",
+        "team": "billing",
+        "days_ago": 2,
+        "time": "16:12",
+    },
+    "address_change": {
+        "agent_id": "a-19",
+        "agent_name": "Lisa",
+        "team": "billing",
+        "days_ago": 4,
+        "time": "11:30",
+    },
+    "internet_outage": {
+        "agent_id": "a-30",
+        "agent_name": "Mark",
+        "team": "support",
+        "days_ago": 3,
+        "time": "08:05",
+    },
+    "angry_to_satisfied": {
+        "agent_id": "a-31",
+        "agent_name": "Emma",
+        "team": "support",
+        "days_ago": 6,
+        "time": "14:45",
+    },
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
@@ -275,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sample_rate": RATE,
                 "channels": {"left": "agent", "right": "customer"},
                 "duration_s": round(stereo.shape[1] / RATE, 3),
+                **({"metadata": METADATA[name]} if name in METADATA else {}),
                 "turns": [asdict(p) for p in placed],
             }
             (args.outdir / f"{name}.json").write_text(json.dumps(reference, indent=2) + "\n")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from speechqa.apikeys import Role
 from speechqa.errors import Conflict, InvalidInput
-from speechqa.storage.tables import User
+from speechqa.storage.tables import Call, User
 from speechqa.text import clean_name, skeleton
 
 
@@ -73,6 +73,14 @@ def _refuse_look_alike(session: Session, name: str) -> None:
             if existing != name:
                 message += f", and {name!r} would look the same in reviews and audit trails"
             raise Conflict(message + ".", details={"existing": existing})
+
+
+def known_teams(session: Session) -> list[str]:
+    """Every team a call or a user names, sorted (a new user's team is checked against it)."""
+    teams = set(session.scalars(select(Call.team).where(Call.team.is_not(None)).distinct()))
+    for user_teams in session.scalars(select(User.teams)):
+        teams.update(user_teams or [])
+    return sorted(t for t in teams if t)
 
 
 def list_users(session: Session) -> list[UserInfo]:

@@ -10,6 +10,7 @@ import sys
 import sysconfig
 import tomllib
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,15 +18,52 @@ import pytest
 from tests.support import EXAMPLES, ROOT
 
 PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+TOPS = ("speechqa", "api", "workers", "cli", "web", "models")  # models/: speechqa.model_files
 
 
-def test_every_package_in_the_tree_is_in_the_wheel():
-    found = {
-        ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("speechqa", "api", "workers", "cli", "web")
-        for init in (ROOT / top).rglob("__init__.py")
+def _installed_path(path: str) -> str:
+    """Where a file of the checkout lands in the wheel."""
+    return (
+        "speechqa/model_files/" + path.removeprefix("models/")
+        if path.startswith("models/")
+        else path
+    )
+
+
+def _shipped_files() -> list[str]:
+    """The checkout's files that the wheel must carry: every committed file of the packages."""
+    out = subprocess.run(["git", "ls-files", "--", *TOPS], capture_output=True, text=True,
+                         cwd=ROOT, check=True)  # fmt: skip
+    return [p for p in out.stdout.splitlines() if (ROOT / p).is_file()]
+
+
+def test_every_folder_of_the_tree_is_a_named_package():
+    folders = {
+        ".".join(Path(_installed_path(p)).parent.parts).replace("/", ".") for p in _shipped_files()
     }
-    assert found | {"speechqa.model_files"} == set(PACKAGES)
+    assert folders == set(PACKAGES)
+
+
+def test_the_wheel_builds_without_a_warning_and_carries_every_file(tmp_path):
+    # A copy of the committed files: a stale build/ folder in the checkout cannot hide a gap.
+    source = tmp_path / "source"
+    for path in [*_shipped_files(), "pyproject.toml", "README.md"]:
+        (source / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / path, source / path)
+    dist = tmp_path / "dist"
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
+         str(dist), str(source)],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PIP_NO_INPUT": "1"},
+        timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    for noise in ("would be ignored", "BuildBackendWarning", "SetuptoolsDeprecationWarning"):
+        assert noise not in out.stdout + out.stderr
+    (wheel,) = dist.glob("speechqa-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        inside = {n for n in zf.namelist() if ".dist-info/" not in n}
+    assert inside == {_installed_path(p) for p in _shipped_files()}
 
 
 @pytest.mark.slow

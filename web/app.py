@@ -1,30 +1,25 @@
-"""Mounts the web app on the FastAPI application: its pages, its static files, and the chart
-library served from the installed plotly package (no CDN: the app works with no network)."""
+"""Mounts the web app on the FastAPI application: its pages and its static files (web/assets.py:
+compressed, cached, with the chart library from the installed plotly package: no CDN, the app
+works with no network)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from fastapi import FastAPI, Request, Response
 
-import plotly
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
-
+from web.assets import Assets
+from web.deps import templates
 from web.pages import auth, calls, coaching, kpis, rulesets, work
 
-STATIC = Path(__file__).parent / "static"
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+ASSETS = Assets.installed()
+templates.env.globals["static_url"] = ASSETS.url
+templates.env.filters["versioned_scripts"] = ASSETS.versioned_scripts
 
 
 def install(app: FastAPI) -> None:
-    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> FileResponse:
-        return FileResponse(
-            PLOTLY_JS,
-            media_type="text/javascript",
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon(request: Request) -> Response:  # browsers ask for it whatever a page names
+        return ASSETS.response("favicon.png", request)
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", ASSETS, name="static")
     for pages in (auth, calls, work, kpis, coaching, rulesets):
         app.include_router(pages.router)

@@ -1,5 +1,5 @@
-// Draws every element with a data-figure attribute (a Plotly figure as JSON) with Plotly,
-// which the page loads from the installed plotly package: no network needed.
+// Draws every element with a data-figure attribute (a Plotly figure as JSON) with Plotly, served
+// from the installed plotly package (no network needed) and loaded only when the page has a chart.
 (function () {
   function draw() {
     document.querySelectorAll("[data-figure]").forEach(function (el) {
@@ -18,5 +18,13 @@
       }
     });
   }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); } else { draw(); }
+  function start() {
+    if (!document.querySelector("[data-figure]")) { return; }
+    if (window.Plotly) { draw(); return; }
+    var script = document.createElement("script");
+    script.src = document.querySelector("meta[name=plotly-src]").content;
+    script.onload = draw;
+    document.head.appendChild(script);
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
