@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from web.pages import auth, calls, coaching, kpis, rulesets, work
+from web import times
+from web.deps import templates
+from web.pages import auth, calls, coaching, exports, kpis, rulesets, work
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -26,5 +28,6 @@ def install(app: FastAPI) -> None:
         )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for pages in (auth, calls, work, kpis, coaching, rulesets):
+    times.install(templates.env)
+    for pages in (auth, exports, calls, work, kpis, coaching, rulesets):
         app.include_router(pages.router)
