@@ -25,6 +25,7 @@ from api.routes import (
     health,
     jobs,
     kpis,
+    queue_calls,
     queues,
     reviews,
     rulesets,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.router)
     app.include_router(reviews.router)
     app.include_router(queues.router)
+    app.include_router(queue_calls.router)
     app.include_router(calibration.router)
     app.include_router(webhooks.router)
     app.include_router(coaching.router)

@@ -93,6 +93,7 @@ Reader = Annotated[Principal, Depends(require(Action.READ_CALLS))]
 """Reviewers and up, and agents (who see only their own calls)."""
 OriginalAudio = Annotated[Principal, Depends(require(Action.READ_ORIGINAL_AUDIO))]
 Reviewing = Annotated[Principal, Depends(require(Action.REVIEW_CALLS))]
+Tagger = Annotated[Principal, Depends(require(Action.TAG_CALLS))]
 AnswerReview = Annotated[Principal, Depends(require(Action.ANSWER_REVIEW))]
 Resolve = Annotated[Principal, Depends(require(Action.RESOLVE_DISPUTES))]
 TeamReports = Annotated[Principal, Depends(require(Action.READ_TEAM_REPORTS))]

@@ -168,6 +168,11 @@ class CallListItem(BaseModel):
     matches: list[SearchMatch]
     """With a search: the utterances that match (at most 5), with their times."""
     url: str
+    agent_name: str | None = None
+    direction: str | None = None
+    received_at: str | None = None
+    """When the call arrived; the list sorts by ``started_at``, else this."""
+    disputed: bool = False
 
 
 class CallList(BaseModel):
@@ -380,6 +385,8 @@ class UserCreate(RequestBody):
     """The teams whose calls the user sees; empty: every team."""
     agent_id: str | None = Field(None, max_length=200)
     """Required for an agent: whose calls are theirs."""
+    time_zone: str | None = Field(None, max_length=64)
+    """The zone the user sees times in (an IANA name, e.g. Europe/Berlin); none: the browser's."""
 
 
 class UserRead(BaseModel):
@@ -388,6 +395,7 @@ class UserRead(BaseModel):
     role: str
     teams: list[str]
     agent_id: str | None
+    time_zone: str | None = None
 
 
 class ReviewItem(BaseModel):
@@ -700,3 +708,33 @@ class CoachingSessionRead(BaseModel):
     acknowledged_by: str | None
     impact: list[ImpactRead] | None
     """Before and after, per focus (when one session is read)."""
+
+
+class BulkTags(RequestBody):
+    calls: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=500
+    )
+    add: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+    remove: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+
+class BulkCalls(RequestBody):
+    calls: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=500
+    )
+
+
+class BulkSkipped(BaseModel):
+    call_id: str
+    reason: str
+
+
+class BulkAnswer(BaseModel):
+    changed: list[str]
+    skipped: list[BulkSkipped]
+    assignees: dict[str, str]
+    """For a queue: the reviewer each added call went to."""

@@ -11,6 +11,8 @@ from rich.table import Table
 from cli.common import console, fail, service_settings
 from speechqa.errors import SpeechQAError
 
+TIME_ZONE_HELP = "The zone they see times in, e.g. Europe/Berlin (default: their browser's)."
+
 app = typer.Typer(help="Manage users (roles and teams).", no_args_is_help=True)
 
 
@@ -25,6 +27,7 @@ def user_create(
     new_team: Annotated[
         bool, typer.Option(help="Allow a team that no call or user has yet (else: a typo?).")
     ] = False,
+    time_zone: Annotated[str | None, typer.Option(help=TIME_ZONE_HELP)] = None,
 ) -> None:
     """Add a user; give them a key with ``speechqa apikey create --user NAME``."""
     from speechqa.storage.database import migrate, session_scope
@@ -44,13 +47,40 @@ def user_create(
                     soft_wrap=True,
                 )
                 raise typer.Exit(1)
-            user = create_user(session, name, role, teams=team or [], agent_id=agent)
+            user = create_user(session, name, role, teams=team or [], agent_id=agent,
+                               time_zone=time_zone)  # fmt: skip
     except SpeechQAError as exc:
         raise fail(exc) from exc
     if user.agent_id:
-        print(f"user {user.name}: agent {user.agent_id}, sees only their own calls")
+        print(f"user {user.name}: agent {user.agent_id}, sees only their own calls"
+              f"{_zone(user.time_zone)}")  # fmt: skip
     else:
-        print(f"user {user.name}: {user.role}, sees {', '.join(user.teams) or 'every team'}")
+        teams = ", ".join(user.teams) or "every team"
+        print(f"user {user.name}: {user.role}, sees {teams}{_zone(user.time_zone)}")
+
+
+@app.command("update")
+def user_update(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    time_zone: Annotated[str, typer.Option(help=TIME_ZONE_HELP + " '' clears it.")],
+) -> None:
+    """Change a user's settings (their time zone)."""
+    from speechqa.storage.database import migrate, session_scope
+    from speechqa.users import update_user
+
+    settings = service_settings()
+    try:
+        migrate(settings)
+        with session_scope(settings) as session:
+            user = update_user(session, name, time_zone=time_zone or None)
+    except SpeechQAError as exc:
+        raise fail(exc) from exc
+    shown = user.time_zone or "their browser's zone"
+    print(f"user {user.name}: times in {shown}")
+
+
+def _zone(time_zone: str | None) -> str:
+    return f", times in {time_zone}" if time_zone else ""
 
 
 @app.command("list")
@@ -66,7 +96,8 @@ def user_list() -> None:
             users = list_users(session)
     except SpeechQAError as exc:
         raise fail(exc) from exc
-    table = Table("name", "role", "teams", "agent")
+    table = Table("name", "role", "teams", "agent", "time zone")
     for u in users:
-        table.add_row(u.name, u.role, ", ".join(u.teams) or "all", u.agent_id or "")
+        table.add_row(u.name, u.role, ", ".join(u.teams) or "all", u.agent_id or "",
+                      u.time_zone or "browser")  # fmt: skip
     Console().print(table)

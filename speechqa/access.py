@@ -38,6 +38,7 @@ class Action(enum.StrEnum):
     READ_CALLS = "read calls, their transcripts, audio, reviews and the agent's KPIs"
     READ_ORIGINAL_AUDIO = "play the unredacted recording"
     REVIEW_CALLS = "start, answer and submit reviews"
+    TAG_CALLS = "tag and untag calls"
     ANSWER_REVIEW = "acknowledge or dispute a review of one's own call"
     RESOLVE_DISPUTES = "settle disputes"
     READ_TEAM_REPORTS = "read team KPIs, the leaderboard, the journal and the reports"
@@ -60,6 +61,7 @@ NEEDS: dict[Action, frozenset[Scope]] = {
     Action.READ_CALLS: frozenset({Scope.REVIEW, Scope.AGENT}),
     Action.READ_ORIGINAL_AUDIO: frozenset({Scope.ADMIN}),
     Action.REVIEW_CALLS: frozenset({Scope.REVIEW, Scope.AGENT}),  # an agent's is a self-review
+    Action.TAG_CALLS: frozenset({Scope.REVIEW}),  # not an agent: tags sort the QA team's work
     Action.ANSWER_REVIEW: frozenset({Scope.AGENT}),
     Action.RESOLVE_DISPUTES: frozenset({Scope.LEAD}),
     Action.READ_TEAM_REPORTS: frozenset({Scope.REVIEW}),

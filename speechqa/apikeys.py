@@ -74,6 +74,8 @@ class Principal:
     """The teams whose calls it sees; None: every team."""
     agent_id: str | None = None
     """For an agent: the only agent whose calls it sees."""
+    time_zone: str | None = None
+    """The user's time zone setting (pages show times in it)."""
 
     @property
     def who(self) -> str:
@@ -238,4 +240,5 @@ def principal_of(session: Session, row: ApiKey | None) -> Principal:
         user=user.name,
         teams=frozenset(user.teams) if user.teams else None,
         agent_id=user.agent_id if user.role == Role.AGENT else None,
+        time_zone=user.time_zone,
     )

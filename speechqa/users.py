@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from speechqa.apikeys import Role
-from speechqa.errors import Conflict, InvalidInput
+from speechqa.errors import Conflict, InvalidInput, NotFound
 from speechqa.storage.tables import Call, User
 from speechqa.text import clean_name, skeleton
+from speechqa.zones import check_zone
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class UserInfo:
     role: str
     teams: list[str]
     agent_id: str | None
+    time_zone: str | None = None
+    """The zone the user sees times in; None: their browser's (else UTC)."""
 
 
 def create_user(
@@ -41,6 +44,7 @@ def create_user(
     *,
     teams: Sequence[str] = (),
     agent_id: str | None = None,
+    time_zone: str | None = None,
 ) -> UserInfo:
     """Add a user; an agent needs the agent id whose calls are theirs."""
     try:
@@ -55,7 +59,8 @@ def create_user(
         raise InvalidInput("An agent user needs the agent id whose calls are theirs.")
     _refuse_look_alike(session, name)
     user = User(name=name, role=parsed.value, teams=sorted(set(teams)),
-                agent_id=agent_id if parsed is Role.AGENT else None)  # fmt: skip
+                agent_id=agent_id if parsed is Role.AGENT else None,
+                time_zone=check_zone(time_zone) if time_zone else None)  # fmt: skip
     try:
         with session.begin_nested():
             session.add(user)
@@ -83,9 +88,21 @@ def known_teams(session: Session) -> list[str]:
     return sorted(t for t in teams if t)
 
 
+def update_user(session: Session, name: str, *, time_zone: str | None) -> UserInfo:
+    """Change a user's time zone (an IANA name; empty or None: their browser's)."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"No user {name!r}.")
+    user.time_zone = check_zone(time_zone) if time_zone else None
+    session.flush()
+    return _info(user)
+
+
 def list_users(session: Session) -> list[UserInfo]:
     return [_info(u) for u in session.scalars(select(User).order_by(User.name))]
 
 
 def _info(user: User) -> UserInfo:
-    return UserInfo(user.id, user.name, user.role, list(user.teams or []), user.agent_id)
+    return UserInfo(
+        user.id, user.name, user.role, list(user.teams or []), user.agent_id, user.time_zone
+    )

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 
+from web import times
 from web.assets import Assets
 from web.deps import templates
-from web.pages import auth, calls, coaching, kpis, rulesets, work
+from web.pages import auth, calls, coaching, exports, kpis, rulesets, work
 
 ASSETS = Assets.installed()
 templates.env.globals["static_url"] = ASSETS.url
@@ -21,5 +22,6 @@ def install(app: FastAPI) -> None:
         return ASSETS.response("favicon.png", request)
 
     app.mount("/static", ASSETS, name="static")
-    for pages in (auth, calls, work, kpis, coaching, rulesets):
+    times.install(templates.env)
+    for pages in (auth, exports, calls, work, kpis, coaching, rulesets):
         app.include_router(pages.router)

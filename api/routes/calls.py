@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from redis.exceptions import RedisError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from api.deps import Admin, From, Ingest, Reader, RedisDep, SessionDep, SettingsDep, To
+from api.deps import Admin, From, Ingest, Reader, RedisDep, SessionDep, SettingsDep, Tagger, To
 from api.recording import recording_response
 from api.schemas import (
     ERRORS,
+    BulkAnswer,
+    BulkTags,
     CallAccepted,
     CallDocument,
     CallList,
@@ -25,12 +28,22 @@ from api.schemas import (
     CallStatusRead,
     ErrorResponse,
 )
-from speechqa import access
+from speechqa import access, zones
 from speechqa.access import Action
-from speechqa.calls import ingest, listing, recordings, repository
+from speechqa.calls import (
+    bulk,
+    ingest,
+    list_export,
+    listing,
+    recordings,
+    repository,
+    transcript_export,
+)
 from speechqa.calls.document import build_document
 from speechqa.errors import InvalidInput, InvalidMetadata, SpeechQAError, UploadTooLarge
 from speechqa.scoring import evaluations
+from speechqa.settings import Settings
+from speechqa.storage.database import session_scope
 from speechqa.storage.tables import CallStatus
 from workers.queue import enqueue_analysis
 
@@ -131,10 +144,13 @@ async def submit_call(
     "",
     response_model=CallList,
     summary="List calls by agent, team, period, status, rule hit and score",
-)
+    responses={200: {"content": {"text/csv": {}},
+                     "description": "JSON, or every matching call as CSV with Accept: text/csv"}},
+)  # fmt: skip
 def list_calls(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     principal: Reader,
     q: Annotated[
         str | None,
@@ -164,11 +180,16 @@ def list_calls(
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> CallList:
+    time_zone: Annotated[
+        str | None, Query(max_length=64, description="CSV: local times in this zone")
+    ] = None,
+) -> CallList | Response:
     """The calls behind any KPI figure (the same filters give the same calls), or a search.
 
     With ``q``, each call lists the utterances that match, with speaker, times and the text with
-    the matched words in ``<mark>``.
+    the matched words in ``<mark>``. Sorted by time: ``started_at``, else ``received_at``.
+    With ``Accept: text/csv``, every matching call (all pages, ``limit`` and ``cursor`` unused)
+    streams as CSV, times in UTC and in ``time_zone`` (default: the user's setting, else UTC).
     """
     filters = (
         listing.CallFilters(
@@ -181,6 +202,11 @@ def list_calls(
         .searching(q)
     )  # fmt: skip
     filters = access.limit(principal, filters)
+    if "text/csv" in request.headers.get("accept", ""):
+        if time_zone:
+            zones.check_zone(time_zone)
+        zone = zones.choose(time_zone or principal.time_zone, None)
+        return _csv(settings, filters, sort, order == "desc", zone)
     page = listing.list_calls(
         session, filters, limit=limit, cursor=cursor, sort=sort, descending=order == "desc"
     )
@@ -193,6 +219,57 @@ def list_calls(
         ],
         next_cursor=page.next_cursor,
     )
+
+
+def _csv(
+    settings: Settings,
+    filters: listing.CallFilters,
+    sort: listing.Sort,
+    descending: bool,
+    zone: zones.ShownZone,
+) -> Response:
+    def lines() -> Iterator[str]:
+        with session_scope(settings) as session:  # the request's session ends before the body
+            rows = listing.iter_calls(session, filters, sort=sort, descending=descending)
+            yield from list_export.csv_lines(rows, zone)
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="calls.csv"'},
+    )
+
+
+@router.get(
+    "/{call_id}/transcript",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}, "application/json": {}, "text/vtt": {}},
+                     "description": "The transcript as text, JSON or WebVTT"}},
+)  # fmt: skip
+def get_transcript(
+    call_id: str,
+    session: SessionDep,
+    principal: Reader,
+    format: Annotated[
+        Literal["txt", "json", "vtt"], Query(description="txt, json or vtt (WebVTT captions)")
+    ] = "txt",
+) -> Response:
+    """The call's transcript (redacted where redaction is on) with speaker labels and times."""
+    call = repository.get_call(session, call_id)
+    access.check_call(principal, call)
+    made = transcript_export.export(
+        repository.header(call), repository.utterances(session, call.id), format
+    )
+    disposition = f'attachment; filename="{made.filename}"'
+    return Response(made.body, media_type=made.media_type,
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+@router.post("/tags", response_model=BulkAnswer)
+def tag_calls(body: BulkTags, session: SessionDep, principal: Tagger) -> Any:
+    """Add and remove tags on many calls (a reviewer's; every call must be one they see)."""
+    return asdict(bulk.tag_calls(session, principal, body.calls, add=body.add,
+                                 remove=body.remove))  # fmt: skip
 
 
 @router.get("/{call_id}/status", response_model=CallStatusRead)

@@ -28,5 +28,6 @@ def get_users(session: SessionDep, _: Admin) -> Any:
 )
 def post_user(body: UserCreate, session: SessionDep, _: Admin) -> Any:
     """Add a user; then give them a key with ``POST /v1/apikeys`` and ``"user": name``."""
-    user = create_user(session, body.name, body.role, teams=body.teams, agent_id=body.agent_id)
+    user = create_user(session, body.name, body.role, teams=body.teams, agent_id=body.agent_id,
+                       time_zone=body.time_zone)  # fmt: skip
     return asdict(user)

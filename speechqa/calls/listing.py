@@ -2,14 +2,17 @@
 
 The same filters as the KPI routes give the same calls. Rows carry what a reviewer scans a list
 for (score, critical fail, duration, the customer's sentiment shift, and for a search the
-matching utterances with their times); the score is the one the KPIs count. Sorted by time the
-list pages by keyset (stable while calls arrive); sorted by another column it pages by position.
-The cursor is opaque to clients either way.
+matching utterances with their times); the score is the one the KPIs count. "Time" is when the
+call started, or when it arrived where the upstream sent no start (the time a list shows).
+Sorted by time the list pages by keyset on (that time, id), stable while calls arrive and with
+ties; sorted by another column it pages by position. The cursor is opaque to clients either way.
+:func:`count_calls` counts every match and :func:`iter_calls` walks them all (for exports).
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -21,7 +24,7 @@ from speechqa.calls import search
 from speechqa.errors import InvalidInput
 from speechqa.kpis.period import parse_period
 from speechqa.scoring.evaluations import FINAL
-from speechqa.storage.tables import Call, CallStats, Review
+from speechqa.storage.tables import Agent, Call, CallStats, Review
 
 Sort = Literal["time", "score", "duration", "sentiment_shift"]
 SORTS: tuple[str, ...] = ("time", "score", "duration", "sentiment_shift")
@@ -93,6 +96,13 @@ class CallRow:
     tags: list[str] = field(default_factory=list)
     matches: list[search.Match] = field(default_factory=list)
     """For a search: the utterances that match, with their times."""
+    agent_name: str | None = None
+    """As the upstream sent it (``agent_name``), where it did."""
+    direction: str | None = None
+    received_at: str | None = None
+    """When the call arrived (shown where the upstream sent no ``started_at``)."""
+    disputed: bool = False
+    """Its counted review is disputed and no lead has settled it."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,7 @@ def encode_cursor(created_at: datetime, call_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str] | int:
-    """A keyset position (received at, id) or, for other sorts, the number of rows to skip."""
+    """A keyset position (shown time, id) or, for other sorts, the number of rows to skip."""
     try:
         value = base64.urlsafe_b64decode(cursor.encode()).decode()
         if value.startswith("@"):
@@ -136,62 +146,153 @@ def list_calls(
     descending: bool = True,
 ) -> CallPage:
     """One page of the calls matching ``filters``."""
-    if sort not in SORTS:
-        raise InvalidInput(f"'sort' is one of {', '.join(SORTS)}.", details={"parameter": "sort"})
-    query = select(Call, CallStats).outerjoin(CallStats, CallStats.call_id == Call.id)
-    query = _where(session, query, filters)
+    query = _ordered(_where(session, _select(), filters), sort, descending, cursor)
     position = decode_cursor(cursor) if cursor else None
-    if sort == "time":
-        if isinstance(position, tuple):
-            at, call_id = position
-            if descending:
-                query = query.where(
-                    (Call.created_at < at) | ((Call.created_at == at) & (Call.id < call_id))
-                )
-            else:
-                query = query.where(
-                    (Call.created_at > at) | ((Call.created_at == at) & (Call.id > call_id))
-                )
-        query = query.order_by(
-            *(c.desc() if descending else c.asc() for c in (Call.created_at, Call.id))
-        )
-    else:
-        key = {
-            "score": CallStats.values["qa_score"].as_float(),
-            "duration": Call.duration_s,
-            "sentiment_shift": CallStats.values["customer_sentiment_shift"].as_float(),
-        }[sort]
-        query = query.order_by(
-            (key.desc() if descending else key.asc()).nulls_last(),
-            Call.id.desc() if descending else Call.id.asc(),
-        )
     skip = position if isinstance(position, int) else 0
-    if filters.rule is None and filters.rule_missed is None and filters.tag is None:
+    if not _needs_python(filters):
         query = query.limit(skip + limit)  # every filter is in SQL: let the database stop early
-    found: list[tuple[Call, CallStats | None]] = []
+    found: list[tuple[Call, CallStats | None, str | None]] = []
     matched = 0
-    # Rule and tag filters read JSON lists, so they are applied here, batch by batch.
-    for batch in session.execute(query.execution_options(yield_per=500)).tuples().partitions():
-        for call, stats in batch:
-            if not _matches(filters, call, stats):
-                continue
-            matched += 1
-            if matched <= skip:
-                continue
-            found.append((call, stats))
-            if len(found) >= limit:
-                break
+    for call, stats, name in _matching(session, query, filters):
+        matched += 1
+        if matched <= skip:
+            continue
+        found.append((call, stats, name))
         if len(found) >= limit:
             break
-    hits = search.matches(session, [c.id for c, _ in found], filters.terms)
-    rows = [_row(call, stats, hits.get(call.id, [])) for call, stats in found]
+    rows = _rows(session, found, filters)
     next_cursor = None
     if len(found) == limit:
         last = found[-1][0]
         next_cursor = (
-            encode_cursor(last.created_at, last.id) if sort == "time" else _encode(f"@{matched}")
+            encode_cursor(shown_time(last), last.id) if sort == "time" else _encode(f"@{matched}")
         )
     return CallPage(rows, next_cursor)
+
+
+def iter_calls(
+    session: Session, filters: CallFilters, *, sort: Sort = "time", descending: bool = True
+) -> Iterator[CallRow]:
+    """Every call matching ``filters`` in order, read in batches (for an export)."""
+    _check_sort(sort)
+    query = _ordered(_where(session, _select(), filters), sort, descending, None)
+    batch: list[tuple[Call, CallStats | None, str | None]] = []
+    for found in _matching(session, query, filters):
+        batch.append(found)
+        if len(batch) >= 200:
+            yield from _rows(session, batch, filters)
+            batch = []
+    yield from _rows(session, batch, filters)
+
+
+def count_calls(session: Session, filters: CallFilters) -> int:
+    """How many calls match ``filters`` (all pages)."""
+    if not _needs_python(filters):
+        query = _where(session, select(func.count()).select_from(Call).outerjoin(
+            CallStats, CallStats.call_id == Call.id), filters)  # fmt: skip
+        return int(session.scalar(query) or 0)
+    query = _where(session, select(Call.tags, CallStats.rules_hit).outerjoin(
+        CallStats, CallStats.call_id == Call.id), filters)  # fmt: skip
+    total = 0
+    for tags, hit in session.execute(query.execution_options(yield_per=1000)):
+        total += _keeps(filters, tags, hit)
+    return total
+
+
+def unknown_rules(session: Session, filters: CallFilters) -> list[str]:
+    """The rule names in the rule filters that are in no ruleset and were never hit (a typo)."""
+    from speechqa.rules import store  # the rules import the calls; only this needs them back
+
+    asked = list(dict.fromkeys(r for r in (filters.rule, filters.rule_missed) if r is not None))
+    if not asked:
+        return []
+    known: set[str] = set()
+    for entry in store.names(session):
+        known |= set(store.get(session, entry["name"]).rules)
+    if set(asked) - known:  # rules of older versions live on in the calls they scored
+        for (hit,) in session.execute(select(CallStats.rules_hit)):
+            known |= set(hit or [])
+    return [r for r in asked if r not in known]
+
+
+def shown_time(call: Call) -> datetime:
+    """The time a list shows and sorts a call by: its start, else its arrival."""
+    return call.started_at or call.created_at
+
+
+def _check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise InvalidInput(f"'sort' is one of {', '.join(SORTS)}.", details={"parameter": "sort"})
+
+
+def _select() -> Any:
+    return (
+        select(Call, CallStats, Agent.name)
+        .outerjoin(CallStats, CallStats.call_id == Call.id)
+        .outerjoin(Agent, Agent.id == Call.agent_id)
+    )
+
+
+def _ordered(query: Any, sort: str, descending: bool, cursor: str | None) -> Any:
+    _check_sort(sort)
+    position = decode_cursor(cursor) if cursor else None
+    if sort == "time":
+        when = func.coalesce(Call.started_at, Call.created_at)
+        if isinstance(position, tuple):
+            at, call_id = position
+            if descending:
+                query = query.where((when < at) | ((when == at) & (Call.id < call_id)))
+            else:
+                query = query.where((when > at) | ((when == at) & (Call.id > call_id)))
+        return query.order_by(*(c.desc() if descending else c.asc() for c in (when, Call.id)))
+    key = {
+        "score": CallStats.values["qa_score"].as_float(),
+        "duration": Call.duration_s,
+        "sentiment_shift": CallStats.values["customer_sentiment_shift"].as_float(),
+    }[sort]
+    return query.order_by(
+        (key.desc() if descending else key.asc()).nulls_last(),
+        Call.id.desc() if descending else Call.id.asc(),
+    )
+
+
+def _needs_python(filters: CallFilters) -> bool:
+    # Rule and tag filters read JSON lists, so they are applied in Python, batch by batch.
+    return not (filters.rule is None and filters.rule_missed is None and filters.tag is None)
+
+
+def _matching(
+    session: Session, query: Any, filters: CallFilters
+) -> Iterator[tuple[Call, CallStats | None, str | None]]:
+    for batch in session.execute(query.execution_options(yield_per=500)).tuples().partitions():
+        for call, stats, name in batch:
+            if _keeps(filters, call.tags, stats.rules_hit if stats else None):
+                yield call, stats, name
+
+
+def _rows(
+    session: Session,
+    found: list[tuple[Call, CallStats | None, str | None]],
+    filters: CallFilters,
+) -> list[CallRow]:
+    if not found:
+        return []
+    ids = [c.id for c, _, _ in found]
+    hits = search.matches(session, ids, filters.terms)
+    disputed = set(
+        session.scalars(
+            select(Review.call_id).where(
+                Review.call_id.in_(ids),
+                Review.status == "disputed",
+                Review.session_id.is_(None),
+                Review.self_review.is_(False),
+            )
+        )
+    )
+    return [
+        _row(call, stats, hits.get(call.id, []), name, call.id in disputed)
+        for call, stats, name in found
+    ]
 
 
 def _where(session: Session, query: Any, filters: CallFilters) -> Any:
@@ -244,16 +345,23 @@ def _where(session: Session, query: Any, filters: CallFilters) -> Any:
     return query
 
 
-def _matches(filters: CallFilters, call: Call, stats: CallStats | None) -> bool:
-    hit = set(stats.rules_hit) if stats else set()
+def _keeps(filters: CallFilters, tags: list[Any] | None, rules_hit: list[Any] | None) -> bool:
+    """The filters SQL does not apply (a call without stats has rules_hit None)."""
+    hit = set(rules_hit or [])
     if filters.rule is not None and filters.rule not in hit:
         return False
-    if filters.rule_missed is not None and (stats is None or filters.rule_missed in hit):
+    if filters.rule_missed is not None and (rules_hit is None or filters.rule_missed in hit):
         return False
-    return filters.tag is None or filters.tag in (call.tags or [])
+    return filters.tag is None or filters.tag in (tags or [])
 
 
-def _row(call: Call, stats: CallStats | None, hits: list[search.Match]) -> CallRow:
+def _row(
+    call: Call,
+    stats: CallStats | None,
+    hits: list[search.Match],
+    agent_name: str | None = None,
+    disputed: bool = False,
+) -> CallRow:
     values = stats.values if stats else {}
     return CallRow(
         id=call.id,
@@ -269,4 +377,8 @@ def _row(call: Call, stats: CallStats | None, hits: list[search.Match]) -> CallR
         score_source=stats.score_source if stats else None,
         tags=list(call.tags or []),
         matches=hits,
+        agent_name=agent_name,
+        direction=call.direction,
+        received_at=call.created_at.isoformat(),
+        disputed=disputed,
     )

@@ -38,6 +38,12 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # In UTC before it is stored: SQLite keeps no offset, so 10:14+01:00 would read 10:14.
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
@@ -156,6 +162,8 @@ class User(Base):
     """The teams whose calls the user sees; empty means every team."""
     agent_id: Mapped[str | None] = mapped_column(String(200))
     """For an agent: the agent whose calls and scores are theirs."""
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    """The zone the user sees times in (an IANA name); none: their browser's."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

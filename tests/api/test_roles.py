@@ -120,6 +120,7 @@ ORIGINAL_AUDIO = Rule(ORIGINAL.what, READ, codes=_only(
 ))  # fmt: skip
 """The audio route reads the call first (404 for another team's), then the scope (403)."""
 REVIEWING = Rule("start, answer, comment on and submit reviews (an agent's: self-review)", READ)
+TAGGING = Rule("tag calls (from the list, many at once)", REVIEW)
 ANSWERING = Rule("acknowledge or dispute a review of one's own call", AGENT_ONLY)
 RESOLVING = Rule("settle disputes", LEAD)
 RESOLVING_LIST = Rule(RESOLVING.what, LEAD, team=False)
@@ -160,6 +161,8 @@ API: dict[str, Rule] = {
     "GET /v1/calls/{call_id}/status": CALLS_IN,
     "GET /v1/calls/{call_id}": READ_CALLS,
     "GET /v1/calls/{call_id}/audio": READ_CALLS,
+    "GET /v1/calls/{call_id}/transcript": READ_CALLS,
+    "POST /v1/calls/tags": TAGGING,
     "GET /v1/calls/{call_id}/audio?original=true": ORIGINAL_AUDIO,
     "DELETE /v1/calls/{call_id}": ADMIN_DELETE,
     "GET /v1/rulesets": RULESETS_READ,
@@ -191,6 +194,7 @@ API: dict[str, Rule] = {
     "POST /v1/queues": QUEUES,
     "GET /v1/queues": QUEUE_WORK,
     "POST /v1/queues/{queue_id}/sample": QUEUES,
+    "POST /v1/queues/{queue_id}/calls": QUEUES,
     "GET /v1/me/queue": QUEUE_WORK,
     "POST /v1/calibrations": Rule(CALIBRATIONS.what, LEAD, codes={("lead", OTHER): 422}),
     # another team's calls are unknown calls to a limited lead, like a mistyped id
@@ -239,6 +243,9 @@ WEB: dict[str, Rule] = {
     "GET /disputes": RESOLVING_LIST,
     "GET /calls/{call_id}": READ_CALLS,
     "GET /calls/{call_id}/audio": READ_CALLS,
+    "GET /calls.csv": LIST_CALLS,
+    "GET /calls/{call_id}/transcript.{fmt}": READ_CALLS,
+    "POST /calls/bulk": TAGGING,
     "POST /calls/{call_id}/review": REVIEWING,
     "POST /reviews/{review_id}/answers": REVIEWING,
     "POST /reviews/{review_id}/comments": REVIEWING,
@@ -479,6 +486,8 @@ def _params(w: World, route: str, who: str, team: str) -> dict[str, str]:
             out[name] = str(_fresh_clip(w, team))
         elif name == "path":
             out[name] = "app.css"
+        elif name == "fmt":
+            out[name] = "vtt"
         elif name == "job_id":
             out[name] = _job(w)
         elif name == "key_id":
@@ -517,6 +526,8 @@ def _api_request(w: World, route: str, who: str, team: str) -> Any:
         q.update({"quality": "good", "rule": "empathy", "team": TEAM[team]})
     elif route == "GET /v1/calls":
         q["team"] = TEAM[team]
+    elif route in ("POST /v1/calls/tags", "POST /v1/queues/{queue_id}/calls"):
+        body = {"calls": [w.calls[team]], **({"add": ["checked"]} if "tags" in route else {})}
     elif route in ("POST /v1/rulesets/validate", "PUT /v1/rulesets/{name}"):
         kw["content"] = RULESET.encode()
     elif route == "PUT /v1/reviews/{review_id}/items/{key}":
@@ -587,8 +598,10 @@ def _web_request(w: World, route: str, who: str, team: str) -> Any:
         token = _signin_token(w)
         form = {"key": w.keys.get(who, "sqa_wrong-key"), "next": "/calls", "csrf": token}
         headers = {"Cookie": f"speechqa_signin={token}"}
-    elif route == "GET /calls":
+    elif route in ("GET /calls", "GET /calls.csv"):
         q["team"] = TEAM[team]
+    elif route == "POST /calls/bulk":
+        form.update({"call": w.calls[team], "action": "tag", "tag": "checked"})
     elif route in ("GET /reports/journal.csv",):
         q["agent_id"] = AGENT[team]
     elif route == "GET /reports/summary.csv":
@@ -661,7 +674,7 @@ def _app_routes(app: Any) -> set[str]:
 # -- the tests ----------------------------------------------------------------------------------
 
 
-BY_TEAM = {"POST /v1/calls", "GET /v1/calls", "GET /calls"}
+BY_TEAM = {"POST /v1/calls", "GET /v1/calls", "GET /calls", "GET /calls.csv"}
 """Routes of no one team asked about either team (a list filtered by ``team=``)."""
 
 

@@ -161,3 +161,16 @@ def _redis_alive(data_dir: Path) -> bool:
         return bool(Redis(unix_socket_path=str(data_dir / "redis" / "redis.sock")).ping())
     except RedisError:
         return False
+
+
+def test_a_users_time_zone_is_set_checked_and_listed(env):
+    made = speechqa("user", "create", "rita", "--role", "reviewer", "--time-zone",
+                    "Europe/Berlin", env=env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "times in Europe/Berlin" in made.stdout
+    wrong = speechqa("user", "update", "rita", "--time-zone", "Europe/Berln", env=env)
+    assert wrong.returncode != 0 and "not a time zone" in wrong.stdout + wrong.stderr
+    changed = speechqa("user", "update", "rita", "--time-zone", "America/New_York", env=env)
+    assert changed.returncode == 0 and "America/New_York" in changed.stdout
+    listed = speechqa("user", "list", env=env)
+    assert "America/New_York" in listed.stdout

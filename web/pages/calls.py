@@ -15,7 +15,7 @@ from speechqa.calls import listing, recordings, repository
 from speechqa.calls.document import build_document
 from speechqa.calls.timeline import timeline
 from speechqa.errors import InvalidInput
-from speechqa.reviews import workflow
+from speechqa.reviews import queues, workflow
 from speechqa.scoring import evaluations
 from speechqa.storage.tables import CallStatus
 from web import charts
@@ -42,6 +42,7 @@ FILTERS = (
     "customer_sentiment",
     "reviewed",
     "disputed",
+    "tag",
 )
 SORTS = ("time", "score", "duration", "sentiment_shift")
 PAGE = 25
@@ -80,6 +81,7 @@ def filters_from(params: dict[str, str]) -> listing.CallFilters:
             customer_sentiment=sentiment,
             reviewed=_flag(params.get("reviewed")),
             disputed=_flag(params.get("disputed")),
+            tag=params.get("tag") or None,
         )
         .between(params.get("from") or None, params.get("to") or None)
         .searching(params.get("q") or None)
@@ -103,6 +105,10 @@ def calls_page(request: Request, who: Reader) -> Response:
             sort=cast(listing.Sort, sort),
             descending=order != "asc",
         )
+        total = listing.count_calls(session, filters)
+        unknown = listing.unknown_rules(session, filters)
+        lists_queues = who.may("MANAGE_QUEUES")
+        queue_list = queues.list_queues(session, who.principal) if lists_queues else []
     kept = {k: v for k, v in params.items() if k in FILTERS}
 
     def link(**changes: str | None) -> str:
@@ -118,10 +124,15 @@ def calls_page(request: Request, who: Reader) -> Response:
         "calls.html",
         who,
         rows=page.rows,
+        total=total,
+        unknown_rules=unknown,
+        queues=queue_list,
         params=kept,
         sort=sort,
         order=order,
         sort_link=sort_link,
+        here=link(cursor=params.get("cursor")),
+        csv_link="/calls.csv?" + urlencode({**kept, "sort": sort, "order": order}),
         next_link=link(cursor=page.next_cursor) if page.next_cursor else None,
         first_link=link(cursor=None) if params.get("cursor") else None,
     )
