@@ -34,7 +34,10 @@ def test_a_calibration_session(world):
     assert items["0.0"]["consensus"] == "pass" and items["0.0"]["agreement"] == 1.0
     assert report["percent_agreement"] == 0.75
     assert report["fleiss_kappa"] == pytest.approx(-0.1429, abs=1e-4)
-    assert report["reviewer_agreement"] == {"rita": 1.0, "rob": 1.0}
+    # Two reviewers who differ leave the consensus undecided: agreement for neither of them.
+    assert report["undecided"] == 1
+    assert report["reviewer_agreement"] == {"rita": 0.75, "rob": 0.75}
+    assert items["2.1"]["reasons"] == {"rita": "No real closing"}
     assert report["machine"]["rule greeting"]["precision"] == 1.0
     # Calibration reviews never count for the call.
     row = client.get("/v1/calls?status=done", headers=keys["lee"]).json()["calls"][0]
