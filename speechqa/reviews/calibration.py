@@ -130,21 +130,21 @@ def create(
     missing = sorted(set(reviewers) - set(people)) + sorted(set(call_ids) - set(calls))
     if missing or not call_ids:
         raise InvalidInput("Name existing calls and users.", details={"unknown": missing})
-    for name, principal in people.items():
+    for person, principal in people.items():
         if not access.may(principal, Action.CALIBRATE):
             raise InvalidInput(
-                f"{name} cannot take part in calibration (their role may not "
+                f"{person} cannot take part in calibration (their role may not "
                 f"{Action.CALIBRATE.value}).",
-                details={"reviewer": name},
+                details={"reviewer": person},
             )
         hidden = [c for c in calls.values()
                   if not access.may_see(principal, agent_id=c.agent_id, team=c.team)]  # fmt: skip
         if hidden:
             shown = ", ".join(c.external_id or c.id[:8] for c in hidden)
             raise InvalidInput(
-                f"{name} cannot see every call of the session ({shown}: team "
+                f"{person} cannot see every call of the session ({shown}: team "
                 f"{hidden[0].team or 'none'}), so could not score it.",
-                details={"reviewer": name, "calls": [c.id for c in hidden]},
+                details={"reviewer": person, "calls": [c.id for c in hidden]},
             )
     row = CalibrationSession(name=name, call_ids=list(dict.fromkeys(call_ids)),
                              reviewers=list(dict.fromkeys(reviewers)), created_by=by.who,
@@ -350,3 +350,17 @@ def _sees(session: Session, principal: Principal, row: CalibrationSession) -> bo
 def _info(row: CalibrationSession) -> SessionInfo:
     return SessionInfo(row.id, row.name, list(row.call_ids), list(row.reviewers),
                        row.created_by, row.created_at)  # fmt: skip
+
+
+def scored_by(session: Session, who: str, session_ids: list[int]) -> dict[int, int]:
+    """Per session, how many of its calls ``who`` has submitted a calibration review of."""
+    rows = session.execute(
+        select(Review.session_id, Review.call_id).where(
+            Review.session_id.in_(session_ids), Review.reviewer == who, Review.status.in_(FINAL)
+        )
+    )
+    out: Counter[int] = Counter()
+    for session_id, _ in rows:
+        if session_id is not None:
+            out[session_id] += 1
+    return dict(out)

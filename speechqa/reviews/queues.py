@@ -86,6 +86,7 @@ class Assignment:
     """The call's QA score (the counted review's, else the automatic one)."""
     review: str | None = None
     """The assignee's own QA review of it: None, or 'draft' while they work on it."""
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -456,9 +457,21 @@ def _assignment(
     review: str | None,
 ) -> Assignment:
     score = (stats.values or {}).get("qa_score") if stats is not None else None
-    return Assignment(call.id, queue, rule, at, call.agent_id, call.team,
-                      call.started_at.isoformat() if call.started_at else None, assignee,
-                      call.external_id, call.duration_s, score, review)  # fmt: skip
+    return Assignment(
+        call.id,
+        queue,
+        rule,
+        at,
+        call.agent_id,
+        call.team,
+        call.started_at.isoformat() if call.started_at else None,
+        assignee,
+        call.external_id,
+        call.duration_s,
+        score,
+        review,
+        call.created_at,
+    )
 
 
 def _info(queue: ReviewQueue) -> QueueInfo:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from speechqa.apikeys import create_key
 from speechqa.reviews.calibration import fleiss_kappa
+from speechqa.storage.database import session_scope
+from speechqa.users import create_user
 
 
 def test_a_calibration_session(world):
@@ -45,6 +48,22 @@ def test_a_calibration_session(world):
     assert client.get(f"/v1/calibrations/{sid}", headers=keys["rita"]).status_code == 403
     again = client.post(start, headers=keys["rita"])
     assert again.status_code == 409
+
+
+def test_a_session_names_only_reviewers_who_see_its_calls(world, settings):
+    client, call, keys = world["client"], world["call"], world["keys"]
+    with session_scope(settings) as session:
+        create_user(session, "sue", "reviewer", teams=["support"])
+        create_user(session, "bea", "lead", teams=["billing"])
+        bea = {"Authorization": f"Bearer {create_key(session, [], user='bea')}"}
+    for reviewers, words in ((["rita", "sue"], "sue cannot see every call of the session"),
+                             (["rita", "ann"], "ann cannot take part in calibration")):  # fmt: skip
+        r = client.post("/v1/calibrations", headers=keys["lee"],
+                        json={"name": "x", "calls": [call], "reviewers": reviewers})  # fmt: skip
+        assert r.status_code == 422 and words in r.json()["error"]["message"], r.text
+    r = client.post("/v1/calibrations", headers=bea,
+                    json={"name": "x", "calls": [call], "reviewers": ["rita", "rob"]})  # fmt: skip
+    assert r.status_code == 201, r.text
 
 
 @pytest.mark.parametrize(
