@@ -497,6 +497,13 @@ class AssignmentRead(BaseModel):
     agent_id: str
     team: str | None
     started_at: str | None
+    assignee: str
+    """The reviewer it was dealt to."""
+    external_id: str | None = None
+    duration_s: float | None = None
+    score: float | None = None
+    review: str | None = None
+    """In your queue: 'draft' while your review of it is open."""
 
 
 class Sampled(BaseModel):
@@ -505,6 +512,27 @@ class Sampled(BaseModel):
 
 class MyQueue(BaseModel):
     items: list[AssignmentRead]
+
+
+class ReviewerProgressRead(BaseModel):
+    reviewer: str
+    dealt: int
+    reviewed: int
+    """Dealt calls the reviewer has submitted a QA review of."""
+    in_progress: int
+    """Dealt calls with the reviewer's draft open."""
+    remaining: int
+    """Dealt, not yet reviewed, and visible to the reviewer."""
+    out_of_reach: int
+    """Dealt, not reviewed, and no longer visible to the reviewer."""
+
+
+class QueueProgressRead(BaseModel):
+    queue: QueueRead
+    reviewers: list[ReviewerProgressRead]
+    dealt: int
+    reviewed: int
+    remaining: int
 
 
 class ItemQualityRead(BaseModel):
@@ -553,7 +581,10 @@ class CalibrationItem(BaseModel):
     automatic: str
     answers: dict[str, str]
     consensus: str | None
+    """The majority answer; null when undecided (no majority, as when two reviewers differ)."""
     agreement: float | None
+    reasons: dict[str, str] = {}
+    """Reviewer -> the reason they gave for changing the machine's answer."""
 
 
 class CalibrationReport(BaseModel):
@@ -565,6 +596,9 @@ class CalibrationReport(BaseModel):
     fleiss_kappa: float | None
     """Agreement beyond chance over the items every reviewer answered."""
     reviewer_agreement: dict[str, float | None]
+    """Each reviewer's share of answers equal to the consensus (undecided: equal to none)."""
+    undecided: int
+    """Items answered by two or more reviewers with no majority answer."""
     machine: dict[str, dict[str, Any]]
     """Per item: the automatic answers against the consensus: agreement, precision, recall."""
 

@@ -224,19 +224,23 @@ def principal_of(session: Session, row: ApiKey | None) -> Principal:
         raise Unauthorized("The API key is not valid.")
     if _past(row.expires_at):
         raise Unauthorized("The API key has expired.")
-    granted: set[Scope] = set()
     user = session.get(User, row.user_id) if row.user_id is not None else None
-    for s in [Role(user.role).scope] if user is not None else row.scopes:
-        granted |= _IMPLIES[Scope(s)]
     now = utcnow()
     if row.last_used_at is None or now - _aware(row.last_used_at) >= LAST_USED_RESOLUTION:
         row.last_used_at = now
     if user is None:
-        return Principal(key_id=row.id, name=row.name, scopes=frozenset(granted))
+        granted = frozenset(g for s in row.scopes for g in _IMPLIES[Scope(s)])
+        return Principal(key_id=row.id, name=row.name, scopes=granted)
+    return user_principal(user, key_id=row.id, name=row.name)
+
+
+def user_principal(user: User, *, key_id: int = 0, name: str | None = None) -> Principal:
+    """What ``user`` may do and see, as any key of theirs would (``key_id`` 0: no key; for
+    asking what a person named in a queue or a session may see)."""
     return Principal(
-        key_id=row.id,
-        name=row.name,
-        scopes=frozenset(granted),
+        key_id=key_id,
+        name=name,
+        scopes=frozenset(_IMPLIES[Role(user.role).scope]),
         user=user.name,
         teams=frozenset(user.teams) if user.teams else None,
         agent_id=user.agent_id if user.role == Role.AGENT else None,

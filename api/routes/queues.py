@@ -8,7 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Path
 
 from api.deps import MAX_ID, ManageQueues, SessionDep, WorkQueue
-from api.schemas import ERRORS, ErrorResponse, MyQueue, QueueCreate, QueueRead, Sampled
+from api.schemas import (
+    ERRORS,
+    ErrorResponse,
+    MyQueue,
+    QueueCreate,
+    QueueProgressRead,
+    QueueRead,
+    Sampled,
+)
 from speechqa.reviews import queues
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
@@ -35,8 +43,17 @@ def list_queues(session: SessionDep, principal: WorkQueue) -> Any:
 def sample_queue(
     session: SessionDep, principal: ManageQueues, queue_id: int = Path(ge=1, le=MAX_ID)
 ) -> Any:
-    """Pick calls by the queue's rule, never one it picked before, and deal them out."""
+    """Pick calls by the queue's rule, never one it picked before, and deal them out: each to
+    a reviewer of the queue who may see it and has not reviewed it."""
     return {"sampled": [asdict(a) for a in queues.sample(session, principal, queue_id)]}
+
+
+@router.get("/v1/queues/{queue_id}/progress", response_model=QueueProgressRead)
+def queue_progress(
+    session: SessionDep, principal: ManageQueues, queue_id: int = Path(ge=1, le=MAX_ID)
+) -> Any:
+    """Per reviewer: calls dealt, reviewed, in progress (a draft open) and remaining."""
+    return asdict(queues.progress(session, principal, queue_id))
 
 
 @router.get("/v1/me/queue", response_model=MyQueue)

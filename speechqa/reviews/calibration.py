@@ -5,8 +5,13 @@ A session names calls and reviewers. Each reviewer starts a calibration review o
 submitted their own. The report, per scorecard item: each reviewer's final answer (pass, fail
 or n/a) on each call, the percent of reviewer pairs that agree, Fleiss' kappa (agreement beyond
 chance) over all items answered by every reviewer, each reviewer's agreement with the consensus
-(the majority answer), and the machine's answers against the consensus: the precision and
-recall of each item's automatic "pass" as judged by people.
+(the majority answer; an item without a majority, as any disagreement between two reviewers,
+has an undecided consensus and counts as agreement for nobody), the reasons reviewers gave for
+their answers, and the machine's answers against the consensus: the precision and recall of
+each item's automatic "pass" as judged by people.
+
+Sessions name reviewers who may calibrate and see every call in it, so nobody is asked to score
+a call they cannot open.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from speechqa import access
 from speechqa.access import Action
-from speechqa.apikeys import Principal
+from speechqa.apikeys import Principal, user_principal
 from speechqa.errors import Conflict, Forbidden, InvalidInput, NotFound
 from speechqa.reviews import workflow
 from speechqa.rules.scorecard import item_key
@@ -31,6 +36,7 @@ from speechqa.scoring.evaluations import FINAL
 from speechqa.storage.tables import (
     CalibrationSession,
     Call,
+    CallStats,
     EvaluationRow,
     Review,
     User,
@@ -60,6 +66,30 @@ class ItemAgreement:
     """The majority answer; None on a tie."""
     agreement: float | None
     """Share of reviewer pairs giving the same answer."""
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Reviewer -> the reason they gave for changing the machine's answer."""
+
+    @property
+    def disagreement(self) -> bool:
+        return len(set(self.answers.values())) > 1
+
+
+@dataclass(frozen=True)
+class SessionCall:
+    """A call of a session as people tell calls apart, and where the viewer is with it."""
+
+    call_id: str
+    external_id: str | None
+    agent_id: str
+    team: str | None
+    started_at: datetime | None
+    received_at: datetime
+    duration_s: float | None
+    score: float | None
+    mine: str | None
+    """The viewer's calibration review of it: None, 'draft' or 'submitted'."""
+    submitted: int
+    """How many of the session's reviewers have submitted theirs."""
 
 
 @dataclass
@@ -71,7 +101,10 @@ class Report:
     percent_agreement: float | None = None
     fleiss_kappa: float | None = None
     reviewer_agreement: dict[str, float | None] = field(default_factory=dict)
-    """Each reviewer's share of answers equal to the consensus."""
+    """Each reviewer's share of answers equal to the consensus (an undecided one is equal to
+    nobody's)."""
+    undecided: int = 0
+    """Items answered by two or more reviewers with no majority answer."""
     machine: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per item label: automatic vs consensus (agreement, precision, recall, counts)."""
 
@@ -83,17 +116,36 @@ def create(
     access.require(by, Action.MANAGE_CALIBRATIONS)
     if len(set(reviewers)) < 2:
         raise InvalidInput("A calibration session needs at least two reviewers.")
-    known = set(session.scalars(select(User.name).where(User.name.in_(reviewers))))
+    people = {
+        u.name: user_principal(u)
+        for u in session.scalars(select(User).where(User.name.in_(reviewers)))
+    }
     calls = {
-        row.id
+        row.id: row
         for row in session.execute(
-            select(Call.id, Call.agent_id, Call.team).where(Call.id.in_(call_ids))
+            select(Call.id, Call.agent_id, Call.team, Call.external_id).where(Call.id.in_(call_ids))
         )
         if access.may_see(by, agent_id=row.agent_id, team=row.team)
     }
-    missing = sorted(set(reviewers) - known) + sorted(set(call_ids) - calls)
+    missing = sorted(set(reviewers) - set(people)) + sorted(set(call_ids) - set(calls))
     if missing or not call_ids:
         raise InvalidInput("Name existing calls and users.", details={"unknown": missing})
+    for person, principal in people.items():
+        if not access.may(principal, Action.CALIBRATE):
+            raise InvalidInput(
+                f"{person} cannot take part in calibration (their role may not "
+                f"{Action.CALIBRATE.value}).",
+                details={"reviewer": person},
+            )
+        hidden = [c for c in calls.values()
+                  if not access.may_see(principal, agent_id=c.agent_id, team=c.team)]  # fmt: skip
+        if hidden:
+            shown = ", ".join(c.external_id or c.id[:8] for c in hidden)
+            raise InvalidInput(
+                f"{person} cannot see every call of the session ({shown}: team "
+                f"{hidden[0].team or 'none'}), so could not score it.",
+                details={"reviewer": person, "calls": [c.id for c in hidden]},
+            )
     row = CalibrationSession(name=name, call_ids=list(dict.fromkeys(call_ids)),
                              reviewers=list(dict.fromkeys(reviewers)), created_by=by.who,
                              created_at=utcnow())  # fmt: skip
@@ -142,6 +194,40 @@ def start_review(
     return workflow.start(session, call_id, principal, calibration=session_id)
 
 
+def session_calls(session: Session, principal: Principal, session_id: int) -> list[SessionCall]:
+    """The session's calls in its order, each with the viewer's own progress on it."""
+    info = get_visible(session, principal, session_id)
+    rows = {
+        call.id: (call, stats)
+        for call, stats in session.execute(
+            select(Call, CallStats)
+            .outerjoin(CallStats, CallStats.call_id == Call.id)
+            .where(Call.id.in_(info.call_ids))
+        ).tuples()
+    }
+    mine: dict[str, str] = {}
+    submitted: Counter[str] = Counter()
+    for call_id, reviewer, status in session.execute(
+        select(Review.call_id, Review.reviewer, Review.status).where(
+            Review.session_id == session_id
+        )
+    ):
+        final = status in FINAL
+        submitted[call_id] += final
+        if reviewer == principal.who:
+            mine[call_id] = "submitted" if final else "draft"
+    out = []
+    for call_id in info.call_ids:
+        if call_id not in rows:
+            continue  # deleted since
+        call, stats = rows[call_id]
+        score = (stats.values or {}).get("qa_score") if stats is not None else None
+        out.append(SessionCall(call.id, call.external_id, call.agent_id, call.team,
+                               call.started_at, call.created_at, call.duration_s, score,
+                               mine.get(call_id), submitted[call_id]))  # fmt: skip
+    return out
+
+
 def report(session: Session, principal: Principal, session_id: int) -> Report:
     access.require(principal, Action.MANAGE_CALIBRATIONS)
     row = _get(session, session_id, principal)
@@ -163,6 +249,11 @@ def report(session: Session, principal: Principal, session_id: int) -> Report:
             for i, auto in enumerate(section["items"]):
                 key = item_key(s, i)
                 answers = {r.reviewer: _label(r.result, s, i) for r, _ in submitted}
+                reasons = {
+                    r.reviewer: str(reason)
+                    for r, _ in submitted
+                    if (reason := ((r.answers or {}).get(key) or {}).get("reason"))
+                }
                 out.items.append(
                     ItemAgreement(
                         call_id,
@@ -172,6 +263,7 @@ def report(session: Session, principal: Principal, session_id: int) -> Report:
                         answers,
                         _consensus(list(answers.values())),
                         _pairwise(list(answers.values())),
+                        reasons,
                     )
                 )
     _summarise(out, row.reviewers)
@@ -184,8 +276,9 @@ def _summarise(out: Report, reviewers: list[str]) -> None:
     out.percent_agreement = round(sum(pairs) / len(pairs), 4) if pairs else None
     complete = [i for i in rated if set(i.answers) == set(reviewers)]
     out.fleiss_kappa = fleiss_kappa([list(i.answers.values()) for i in complete])
+    out.undecided = sum(1 for i in rated if i.consensus is None)
     for reviewer in reviewers:
-        judged = [i for i in rated if i.consensus is not None and reviewer in i.answers]
+        judged = [i for i in rated if reviewer in i.answers]
         same = sum(1 for i in judged if i.answers[reviewer] == i.consensus)
         out.reviewer_agreement[reviewer] = round(same / len(judged), 4) if judged else None
     for label in sorted({i.item for i in rated}):
@@ -257,3 +350,17 @@ def _sees(session: Session, principal: Principal, row: CalibrationSession) -> bo
 def _info(row: CalibrationSession) -> SessionInfo:
     return SessionInfo(row.id, row.name, list(row.call_ids), list(row.reviewers),
                        row.created_by, row.created_at)  # fmt: skip
+
+
+def scored_by(session: Session, who: str, session_ids: list[int]) -> dict[int, int]:
+    """Per session, how many of its calls ``who`` has submitted a calibration review of."""
+    rows = session.execute(
+        select(Review.session_id, Review.call_id).where(
+            Review.session_id.in_(session_ids), Review.reviewer == who, Review.status.in_(FINAL)
+        )
+    )
+    out: Counter[int] = Counter()
+    for session_id, _ in rows:
+        if session_id is not None:
+            out[session_id] += 1
+    return dict(out)

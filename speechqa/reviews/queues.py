@@ -9,16 +9,23 @@ that chose it and when. Rules:
 - ``filter``: the newest calls matching any call-list filters (``critical_fail``, ``max_score``,
   ``customer_sentiment``, ``rule_missed``...), at most ``limit``.
 
+Only calls that can be worked are picked and dealt: the one sampling sees the call
+(:mod:`speechqa.access`), and the reviewer it goes to sees it too and has not reviewed it (no QA
+review of theirs, draft or submitted). A call no reviewer of the queue could take is left for a
+later run; the turn skips a reviewer who cannot take a call.
+
 A queue may be limited to ``teams`` (in its rule): it picks only those teams' calls, and only
 callers who see all of them see the queue. A lead limited to teams makes queues over their
-teams only (their teams when the rule names none). A reviewer's queue (``GET /v1/me/queue``)
-lists what was dealt to them, is not yet reviewed by them, and they may see.
+teams only (their teams when the rule names none), and names only reviewers who see some of
+the queue's calls. A reviewer's queue (``GET /v1/me/queue``) lists what was dealt to them, is
+not yet reviewed by them, and they may see; a lead reads each queue's progress per reviewer.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,12 +36,13 @@ from sqlalchemy.orm import Session
 
 from speechqa import access
 from speechqa.access import Action
-from speechqa.apikeys import Principal
+from speechqa.apikeys import Principal, user_principal
 from speechqa.calls.listing import CallFilters, list_calls
 from speechqa.errors import Conflict, InvalidInput, NotFound
 from speechqa.scoring.evaluations import FINAL
 from speechqa.storage.tables import (
     Call,
+    CallStats,
     CallStatus,
     QueueItem,
     Review,
@@ -47,7 +55,9 @@ FILTER_FIELDS = {
     "agent_id", "team", "status", "rule", "rule_missed", "critical_fail", "min_score",
     "max_score", "customer_sentiment", "tag",
 }  # fmt: skip
+KINDS = ("random_per_agent", "filter")
 MAX_SAMPLE = 1000
+_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,37 @@ class Assignment:
     agent_id: str
     team: str | None
     started_at: str | None
+    assignee: str = ""
+    external_id: str | None = None
+    duration_s: float | None = None
+    score: float | None = None
+    """The call's QA score (the counted review's, else the automatic one)."""
+    review: str | None = None
+    """The assignee's own QA review of it: None, or 'draft' while they work on it."""
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReviewerProgress:
+    reviewer: str
+    dealt: int
+    reviewed: int
+    """Dealt calls the reviewer has submitted a QA review of."""
+    in_progress: int
+    """Dealt calls with the reviewer's draft open."""
+    remaining: int
+    """Dealt, not yet reviewed, and visible to the reviewer (what their queue lists)."""
+    out_of_reach: int
+    """Dealt, not reviewed, and no longer visible to them (their teams changed since)."""
+
+
+@dataclass(frozen=True)
+class QueueProgress:
+    queue: QueueInfo
+    reviewers: list[ReviewerProgress]
+    dealt: int
+    reviewed: int
+    remaining: int
 
 
 def validate_rule(rule: dict[str, Any]) -> dict[str, Any]:
@@ -113,10 +154,24 @@ def create(
     rule = _within_teams(session, by, validate_rule(rule))
     if not reviewers:
         raise InvalidInput("A queue needs at least one reviewer.")
-    known = set(session.scalars(select(User.name).where(User.name.in_(reviewers))))
-    missing = sorted(set(reviewers) - known)
+    people = _people(session, reviewers)
+    missing = sorted(set(reviewers) - set(people))
     if missing:
         raise InvalidInput(f"No user {', '.join(missing)}.", details={"unknown": missing})
+    teams = _teams_of(rule)
+    for reviewer, principal in people.items():
+        if not access.may(principal, Action.WORK_QUEUE):
+            raise InvalidInput(
+                f"{reviewer} cannot work a review queue (their role may not "
+                f"{Action.WORK_QUEUE.value}).",
+                details={"reviewer": reviewer},
+            )
+        if teams is not None and not any(_sees_team(principal, t) for t in teams):
+            raise InvalidInput(
+                f"{reviewer} sees none of this queue's teams ({', '.join(sorted(teams))}), so "
+                "no call could be dealt to them.",
+                details={"reviewer": reviewer},
+            )
     queue = ReviewQueue(name=name, rule=rule, reviewers=list(dict.fromkeys(reviewers)),
                         created_by=by.who, created_at=utcnow())  # fmt: skip
     try:
@@ -125,6 +180,19 @@ def create(
     except IntegrityError:
         raise Conflict(f"A queue named {name!r} exists.") from None
     return _info(queue)
+
+
+def eligible_reviewers(session: Session, by: Principal, action: Action) -> list[str]:
+    """The users ``by`` may name for ``action`` (work a queue, calibrate): those whose role
+    allows it and who see some team ``by`` sees (or every team), by name."""
+    out = []
+    for user in session.scalars(select(User).order_by(User.name)):
+        principal = user_principal(user)
+        if not access.may(principal, action):
+            continue
+        if by.teams is None or principal.teams is None or principal.teams & by.teams:
+            out.append(user.name)
+    return out
 
 
 def _within_teams(session: Session, by: Principal, rule: dict[str, Any]) -> dict[str, Any]:
@@ -139,41 +207,115 @@ def _within_teams(session: Session, by: Principal, rule: dict[str, Any]) -> dict
     return rule
 
 
+def _teams_of(rule: dict[str, Any]) -> set[str] | None:
+    """The teams whose calls the rule can pick (None: any team, or calls of no team)."""
+    teams = set(rule["teams"]) if rule.get("teams") else None
+    team = (rule.get("filters") or {}).get("team")
+    if team:
+        teams = {str(team)} & teams if teams is not None else {str(team)}
+    return teams
+
+
+def _sees_team(principal: Principal, team: str) -> bool:
+    try:
+        access.see_team(principal, team)
+    except NotFound:
+        return False
+    return True
+
+
+def _people(session: Session, names: Iterable[str]) -> dict[str, Principal]:
+    """The named users as principals (what each may do and see); unknown names left out."""
+    users = session.scalars(select(User).where(User.name.in_(list(names))))
+    return {u.name: user_principal(u) for u in users}
+
+
 def sample(
     session: Session, principal: Principal, queue_id: int, rng: random.Random | None = None
 ) -> list[Assignment]:
-    """Pick calls by the queue's rule (never one it picked before) and deal them round-robin."""
+    """Pick calls by the queue's rule (never one it picked before) and deal them in turn, each
+    to a reviewer who may see it and has not reviewed it."""
     access.require(principal, Action.MANAGE_QUEUES)
     queue = _visible(session, principal, queue_id)
     taken = set(session.scalars(select(QueueItem.call_id).where(QueueItem.queue_id == queue.id)))
-    picked = _pick(session, queue.rule, taken, rng or random.Random())
+    people = _people(session, queue.reviewers)
+    reviewers = [r for r in queue.reviewers if r in people]  # a removed user gets no more work
+
+    def takers(calls: list[Call]) -> dict[str, list[str]]:
+        """Per call, the queue's reviewers who could take it."""
+        done = _reviewed_by(session, reviewers, [c.id for c in calls])
+        return {
+            c.id: [
+                r
+                for r in reviewers
+                if (r, c.id) not in done
+                and access.may_see(people[r], agent_id=c.agent_id, team=c.team)
+            ]
+            for c in calls
+        }
+
+    picked, who_may = _pick(session, principal, queue.rule, taken, takers, rng or random.Random())
     turn = len(taken) % len(queue.reviewers)  # carry on where the last run stopped
     now = utcnow()
     out = []
-    for n, call in enumerate(picked):
-        reviewer = queue.reviewers[(turn + n) % len(queue.reviewers)]
+    for call in picked:
+        order = [
+            queue.reviewers[(turn + k) % len(queue.reviewers)] for k in range(len(queue.reviewers))
+        ]
+        reviewer = next(r for r in order if r in who_may[call.id])
+        turn = (queue.reviewers.index(reviewer) + 1) % len(queue.reviewers)
         session.add(QueueItem(queue_id=queue.id, call_id=call.id, assignee=reviewer,
                               rule=queue.rule, sampled_at=now))  # fmt: skip
-        out.append(_assignment(call, queue.name, queue.rule, now))
+        out.append(_assignment(call, None, queue.name, queue.rule, now, reviewer, None))
     session.flush()
     return out
+
+
+def _reviewed_by(
+    session: Session, reviewers: list[str], call_ids: list[str]
+) -> set[tuple[str, str]]:
+    """(reviewer, call) pairs with a QA review (draft or final; not a calibration review)."""
+    found: set[tuple[str, str]] = set()
+    for chunk in range(0, len(call_ids), 500):
+        rows = session.execute(
+            select(Review.reviewer, Review.call_id).where(
+                Review.reviewer.in_(reviewers),
+                Review.call_id.in_(call_ids[chunk : chunk + 500]),
+                Review.session_id.is_(None),
+            )
+        )
+        found.update((r, c) for r, c in rows)
+    return found
 
 
 def my_queue(session: Session, principal: Principal) -> list[Assignment]:
     """What was dealt to the caller, they have not reviewed yet and may see, oldest first."""
     access.require(principal, Action.WORK_QUEUE)
     reviewed = select(Review.call_id).where(
-        Review.reviewer == principal.who, Review.status.in_(FINAL)
+        Review.reviewer == principal.who, Review.status.in_(FINAL), Review.session_id.is_(None)
     )
     rows = session.execute(
-        select(QueueItem, Call, ReviewQueue.name)
+        select(QueueItem, Call, CallStats, ReviewQueue.name)
         .join(Call, Call.id == QueueItem.call_id)
+        .outerjoin(CallStats, CallStats.call_id == Call.id)
         .join(ReviewQueue, ReviewQueue.id == QueueItem.queue_id)
         .where(QueueItem.assignee == principal.who, QueueItem.call_id.not_in(reviewed))
         .where(access.visible(principal, agent_id=Call.agent_id, team=Call.team))
         .order_by(QueueItem.sampled_at, QueueItem.id)
-    )
-    return [_assignment(call, name, item.rule, item.sampled_at) for item, call, name in rows]
+    ).all()
+    drafts = {c for _, c in _reviewed_by(session, [principal.who], [r[1].id for r in rows])}
+    return [
+        _assignment(
+            call,
+            stats,
+            name,
+            item.rule,
+            item.sampled_at,
+            item.assignee,
+            "draft" if call.id in drafts else None,
+        )
+        for item, call, stats, name in rows
+    ]
 
 
 def list_queues(session: Session, principal: Principal) -> list[QueueInfo]:
@@ -183,6 +325,63 @@ def list_queues(session: Session, principal: Principal) -> list[QueueInfo]:
     return [_info(q) for q in rows if access.may_see_teams(principal, q.rule.get("teams"))]
 
 
+def progress(session: Session, principal: Principal, queue_id: int) -> QueueProgress:
+    """How far each reviewer of a queue has got: dealt, reviewed, in progress, remaining."""
+    access.require(principal, Action.MANAGE_QUEUES)
+    return _progress(session, _visible(session, principal, queue_id))
+
+
+def all_progress(session: Session, principal: Principal) -> list[QueueProgress]:
+    """Every queue the caller sees, with its progress (for a lead's overview)."""
+    access.require(principal, Action.MANAGE_QUEUES)
+    rows = session.scalars(select(ReviewQueue).order_by(ReviewQueue.name))
+    return [
+        _progress(session, q) for q in rows if access.may_see_teams(principal, q.rule.get("teams"))
+    ]
+
+
+def _progress(session: Session, queue: ReviewQueue) -> QueueProgress:
+    items = session.execute(
+        select(QueueItem.assignee, Call.id, Call.agent_id, Call.team)
+        .join(Call, Call.id == QueueItem.call_id)
+        .where(QueueItem.queue_id == queue.id)
+    ).all()
+    names = list(dict.fromkeys([*queue.reviewers, *(i.assignee for i in items)]))
+    people = _people(session, names)
+    status: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for chunk in range(0, len(items), 500):
+        for reviewer, call_id, state in session.execute(
+            select(Review.reviewer, Review.call_id, Review.status).where(
+                Review.call_id.in_([i.id for i in items[chunk : chunk + 500]]),
+                Review.reviewer.in_(names),
+                Review.session_id.is_(None),
+            )
+        ):
+            status[(reviewer, call_id)].add(state)
+    counts: dict[str, dict[str, int]] = {n: defaultdict(int) for n in names}
+    for item in items:
+        states, tally = status.get((item.assignee, item.id), set()), counts[item.assignee]
+        tally["dealt"] += 1
+        if states & set(FINAL):
+            tally["reviewed"] += 1
+            continue
+        who = people.get(item.assignee)
+        if who is None or not access.may_see(who, agent_id=item.agent_id, team=item.team):
+            tally["out_of_reach"] += 1
+            continue
+        tally["remaining"] += 1
+        if "draft" in states:
+            tally["in_progress"] += 1
+    per = [
+        ReviewerProgress(
+            n, c["dealt"], c["reviewed"], c["in_progress"], c["remaining"], c["out_of_reach"]
+        )
+        for n, c in counts.items()
+    ]
+    return QueueProgress(_info(queue), per, sum(p.dealt for p in per),
+                         sum(p.reviewed for p in per), sum(p.remaining for p in per))  # fmt: skip
+
+
 def _visible(session: Session, principal: Principal, queue_id: int) -> ReviewQueue:
     queue = session.get(ReviewQueue, queue_id)
     if queue is None or not access.may_see_teams(principal, queue.rule.get("teams")):
@@ -190,35 +389,89 @@ def _visible(session: Session, principal: Principal, queue_id: int) -> ReviewQue
     return queue
 
 
+Takers = Callable[[list[Call]], dict[str, list[str]]]
+"""Per call, the queue's reviewers who could take it."""
+
+
 def _pick(
-    session: Session, rule: dict[str, Any], taken: set[str], rng: random.Random
-) -> list[Call]:
+    session: Session,
+    by: Principal,
+    rule: dict[str, Any],
+    taken: set[str],
+    takers: Takers,
+    rng: random.Random,
+) -> tuple[list[Call], dict[str, list[str]]]:
+    """The calls to deal (ones ``by`` sees, the queue has not picked, and some reviewer of it
+    could take) and, per call, who could take it."""
     if rule["kind"] == "filter":
         filters = CallFilters(**{"status": CallStatus.DONE, **rule["filters"]})
         if rule.get("teams"):
             filters = replace(filters, teams=frozenset(rule["teams"]))
-        page = list_calls(session, filters, limit=rule["limit"] + len(taken))
-        ids = [r.id for r in page.rows if r.id not in taken][: rule["limit"]]
-        found = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(ids)))}
-        return [found[i] for i in ids]
+        filters = access.limit(by, filters)
+        picked: list[Call] = []
+        who_may: dict[str, list[str]] = {}
+        cursor = None
+        while len(picked) < rule["limit"]:
+            page = list_calls(session, filters, limit=_PAGE, cursor=cursor)
+            ids = [r.id for r in page.rows if r.id not in taken]
+            found = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(ids)))}
+            batch = [found[i] for i in ids if i in found]
+            fits = takers(batch)
+            for call in batch:
+                if fits[call.id] and len(picked) < rule["limit"]:
+                    picked.append(call)
+                    who_may[call.id] = fits[call.id]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return picked, who_may
     since = utcnow() - timedelta(days=rule["days"])
-    by_agent: dict[str, list[Call]] = defaultdict(list)
     query = select(Call).where(Call.status == CallStatus.DONE, Call.created_at >= since)
+    query = query.where(access.visible(by, agent_id=Call.agent_id, team=Call.team))
     if rule.get("teams"):
         query = query.where(Call.team.in_(rule["teams"]))
-    for call in session.scalars(query.order_by(Call.created_at, Call.id)):
-        if call.id not in taken:
+    open_calls = [
+        c for c in session.scalars(query.order_by(Call.created_at, Call.id)) if c.id not in taken
+    ]
+    who_may = {}
+    for chunk in range(0, len(open_calls), 500):
+        who_may.update(takers(open_calls[chunk : chunk + 500]))
+    by_agent: dict[str, list[Call]] = defaultdict(list)
+    for call in open_calls:
+        if who_may[call.id]:
             by_agent[call.agent_id].append(call)
-    picked: list[Call] = []
+    picked = []
     for agent in sorted(by_agent):
         calls = by_agent[agent]
         picked += rng.sample(calls, min(rule["per_agent"], len(calls)))
-    return picked
+    return picked, who_may
 
 
-def _assignment(call: Call, queue: str, rule: dict[str, Any], at: datetime) -> Assignment:
-    return Assignment(call.id, queue, rule, at, call.agent_id, call.team,
-                      call.started_at.isoformat() if call.started_at else None)  # fmt: skip
+def _assignment(
+    call: Call,
+    stats: CallStats | None,
+    queue: str,
+    rule: dict[str, Any],
+    at: datetime,
+    assignee: str,
+    review: str | None,
+) -> Assignment:
+    score = (stats.values or {}).get("qa_score") if stats is not None else None
+    return Assignment(
+        call.id,
+        queue,
+        rule,
+        at,
+        call.agent_id,
+        call.team,
+        call.started_at.isoformat() if call.started_at else None,
+        assignee,
+        call.external_id,
+        call.duration_s,
+        score,
+        review,
+        call.created_at,
+    )
 
 
 def _info(queue: ReviewQueue) -> QueueInfo:

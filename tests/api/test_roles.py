@@ -75,6 +75,8 @@ ADMIN = frozenset({"admin"})
 AGENT_ONLY = frozenset({"agent"})
 COACHED = COACH | {"agent"}
 EVERYONE = frozenset(CALLERS)
+REVIEWERS = {OWN: ["reviewer", "coach"], OTHER: ["reviewer2", "lead2"]}
+"""Whom a new queue or calibration session over each team's calls names (who sees them)."""
 PARTICIPANTS = frozenset({"reviewer", "coach", "lead", "admin"})
 """The billing calibration session's reviewers (keys without a user cannot be named)."""
 
@@ -195,6 +197,7 @@ API: dict[str, Rule] = {
     "GET /v1/queues": QUEUE_WORK,
     "POST /v1/queues/{queue_id}/sample": QUEUES,
     "POST /v1/queues/{queue_id}/calls": QUEUES,
+    "GET /v1/queues/{queue_id}/progress": QUEUES,
     "GET /v1/me/queue": QUEUE_WORK,
     "POST /v1/calibrations": Rule(CALIBRATIONS.what, LEAD, codes={("lead", OTHER): 422}),
     # another team's calls are unknown calls to a limited lead, like a mistyped id
@@ -254,7 +257,10 @@ WEB: dict[str, Rule] = {
     "POST /reviews/{review_id}/dispute": ANSWERING,
     "POST /reviews/{review_id}/resolve": RESOLVING,
     "GET /queue": QUEUE_WORK,
+    "POST /queues": QUEUES,
+    "POST /queues/{queue_id}/sample": QUEUES,
     "GET /calibrations": CALIBRATING_LIST,
+    "POST /calibrations": Rule(CALIBRATIONS.what, LEAD, codes={("lead", OTHER): 422}),
     "GET /calibrations/{session_id}": CALIBRATION_PAGE,
     "POST /calibrations/{session_id}/calls/{call_id}/review": CALIBRATING,
     "GET /agents/{agent_id}": READ_CALLS,
@@ -358,7 +364,7 @@ def _build(settings: Settings) -> World:
         rule = {"kind": "random_per_agent", "per_agent": 5, "days": 30}
         qs = {OWN: queues.create(s, "q-billing", rule, ["reviewer"], who["lead"]).id,
               OTHER: queues.create(s, "q-support", rule, ["reviewer2"], who["lead2"]).id}  # fmt: skip
-        # An unlimited lead's queue deals both teams' calls to the billing reviewer.
+        # An unlimited lead's queue of both teams (it deals the billing reviewer billing calls).
         every = queues.create(s, "q-every-team", rule, ["reviewer"], who["admin"])
         queues.sample(s, who["admin"], every.id)
         colls = {}
@@ -540,9 +546,9 @@ def _api_request(w: World, route: str, who: str, team: str) -> Any:
         body = {"outcome": "upheld", "reason": "the review stands"}
     elif route == "POST /v1/queues":
         rule: dict[str, Any] = {"kind": "filter", "filters": {"team": TEAM[team]}, "limit": 5}
-        body = {"name": f"queue-{n}", "rule": rule, "reviewers": ["reviewer"]}
+        body = {"name": f"queue-{n}", "rule": rule, "reviewers": [REVIEWERS[team][0]]}
     elif route == "POST /v1/calibrations":
-        body = {"name": f"cal-{n}", "calls": [w.calls[team]], "reviewers": ["reviewer", "coach"]}
+        body = {"name": f"cal-{n}", "calls": [w.calls[team]], "reviewers": REVIEWERS[team]}
     elif route == "POST /v1/apikeys":
         body = {"scopes": ["ingest"], "name": f"made-{n}"}
     elif route == "POST /v1/users":
@@ -619,6 +625,11 @@ def _web_request(w: World, route: str, who: str, team: str) -> Any:
         form.update({"agent_id": AGENT[team], "focus": "kpi qa_score"})
     elif route == "POST /rulesets/{name}":
         form["source"] = RULESET
+    elif route == "POST /queues":
+        form.update({"name": f"queue-{n}", "kind": "filter", "team": TEAM[team], "limit": "5",
+                     "reviewers": REVIEWERS[team][0], "sample": "yes"})  # fmt: skip
+    elif route == "POST /calibrations":
+        form.update({"name": f"cal-{n}", "calls": w.calls[team], "reviewers": REVIEWERS[team]})
     data = form if method == "POST" else None
     return w.client.request(method, path, params=q, headers=headers, data=data,
                             follow_redirects=False)  # fmt: skip
@@ -726,6 +737,8 @@ def test_the_collection_list_counts_only_clips_the_viewer_sees(api_world: World)
 
 
 def test_a_team_limited_leads_queue_picks_only_their_teams_calls(api_world: World) -> None:
+    _fresh_call(api_world, OWN)  # one the billing reviewer has not reviewed
+    _fresh_call(api_world, OTHER)
     lead = {"Authorization": f"Bearer {api_world.keys['lead']}"}
     rule = {"kind": "random_per_agent", "per_agent": 5, "days": 30}
     r = api_world.client.post("/v1/queues", headers=lead,

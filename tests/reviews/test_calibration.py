@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from speechqa.apikeys import create_key
 from speechqa.reviews.calibration import fleiss_kappa
+from speechqa.storage.database import session_scope
+from speechqa.users import create_user
 
 
 def test_a_calibration_session(world):
@@ -34,7 +37,10 @@ def test_a_calibration_session(world):
     assert items["0.0"]["consensus"] == "pass" and items["0.0"]["agreement"] == 1.0
     assert report["percent_agreement"] == 0.75
     assert report["fleiss_kappa"] == pytest.approx(-0.1429, abs=1e-4)
-    assert report["reviewer_agreement"] == {"rita": 1.0, "rob": 1.0}
+    # Two reviewers who differ leave the consensus undecided: agreement for neither of them.
+    assert report["undecided"] == 1
+    assert report["reviewer_agreement"] == {"rita": 0.75, "rob": 0.75}
+    assert items["2.1"]["reasons"] == {"rita": "No real closing"}
     assert report["machine"]["rule greeting"]["precision"] == 1.0
     # Calibration reviews never count for the call.
     row = client.get("/v1/calls?status=done", headers=keys["lee"]).json()["calls"][0]
@@ -42,6 +48,22 @@ def test_a_calibration_session(world):
     assert client.get(f"/v1/calibrations/{sid}", headers=keys["rita"]).status_code == 403
     again = client.post(start, headers=keys["rita"])
     assert again.status_code == 409
+
+
+def test_a_session_names_only_reviewers_who_see_its_calls(world, settings):
+    client, call, keys = world["client"], world["call"], world["keys"]
+    with session_scope(settings) as session:
+        create_user(session, "sue", "reviewer", teams=["support"])
+        create_user(session, "bea", "lead", teams=["billing"])
+        bea = {"Authorization": f"Bearer {create_key(session, [], user='bea')}"}
+    for reviewers, words in ((["rita", "sue"], "sue cannot see every call of the session"),
+                             (["rita", "ann"], "ann cannot take part in calibration")):  # fmt: skip
+        r = client.post("/v1/calibrations", headers=keys["lee"],
+                        json={"name": "x", "calls": [call], "reviewers": reviewers})  # fmt: skip
+        assert r.status_code == 422 and words in r.json()["error"]["message"], r.text
+    r = client.post("/v1/calibrations", headers=bea,
+                    json={"name": "x", "calls": [call], "reviewers": ["rita", "rob"]})  # fmt: skip
+    assert r.status_code == 201, r.text
 
 
 @pytest.mark.parametrize(
