@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from speechqa import access
 from speechqa.access import Action
-from speechqa.apikeys import Principal, Role
-from speechqa.errors import InvalidInput, NotFound
-from speechqa.scoring.evaluations import FINAL
-from speechqa.storage.tables import Call, QueueItem, Review, ReviewQueue, User, utcnow
+from speechqa.apikeys import Principal
+from speechqa.errors import InvalidInput
+from speechqa.reviews import queues
+from speechqa.storage.tables import Call
 from speechqa.text import clean_name
 
 MAX_CALLS = 500
@@ -91,57 +91,14 @@ def tag_calls(
     return BulkResult(changed, skipped)
 
 
-def _sees(user: User, call: Call) -> bool:
-    if user.role == Role.AGENT:
-        return bool(user.agent_id) and call.agent_id == user.agent_id
-    return not user.teams or call.team in user.teams
-
-
 def add_to_queue(
     session: Session, principal: Principal, queue_id: int, call_ids: Sequence[str]
 ) -> BulkResult:
-    """Deal the calls to the queue's reviewers in turn, as its sampling would."""
-    access.require(principal, Action.MANAGE_QUEUES)
-    ids = _ids(call_ids)
-    queue = session.get(ReviewQueue, queue_id)
-    if queue is None or not access.may_see_teams(principal, queue.rule.get("teams")):
-        raise NotFound(f"No queue {queue_id}.")
-    access.check_calls(session, principal, ids)
-    teams = queue.rule.get("teams")
-    taken = set(session.scalars(
-        select(QueueItem.call_id).where(QueueItem.queue_id == queue.id, QueueItem.call_id.in_(ids))
-    ))  # fmt: skip
-    users = {u.name: u for u in session.scalars(select(User).where(User.name.in_(queue.reviewers)))}
-    reviewed = set(session.execute(
-        select(Review.call_id, Review.reviewer).where(Review.call_id.in_(ids),
-                                                      Review.status.in_(FINAL))
-    ).tuples())  # fmt: skip
-    dealt = session.scalar(select(func.count()).where(QueueItem.queue_id == queue.id)) or 0
-    rule = {"kind": "added", "by": principal.who, **({"teams": teams} if teams else {})}
-    now = utcnow()
-    out = BulkResult([], [], {})
-    calls = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(ids)))}
-    for call_id in ids:
-        call = calls[call_id]
-        if call_id in taken:
-            out.skipped.append(Skipped(call_id, "already in the queue"))
-            continue
-        if teams and call.team not in teams:
-            out.skipped.append(Skipped(call_id, "outside the queue's teams"))
-            continue
-        n = len(queue.reviewers)
-        order = [queue.reviewers[(dealt + k) % n] for k in range(n)]
-        fit = [
-            r for r in order
-            if r in users and _sees(users[r], call) and (call_id, r) not in reviewed
-        ]  # fmt: skip
-        if not fit:
-            out.skipped.append(Skipped(call_id, "no reviewer of the queue may review it"))
-            continue
-        session.add(QueueItem(queue_id=queue.id, call_id=call_id, assignee=fit[0],
-                              rule=rule, sampled_at=now))  # fmt: skip
-        out.changed.append(call_id)
-        out.assignees[call_id] = fit[0]
-        dealt += 1
-    session.flush()
-    return out
+    """Deal the calls to the queue's reviewers in turn, as its sampling would
+    (:func:`speechqa.reviews.queues.add_calls`)."""
+    added, refused = queues.add_calls(session, principal, queue_id, _ids(call_ids))
+    return BulkResult(
+        [a.call_id for a in added],
+        [Skipped(r.call_id, r.reason) for r in refused],
+        {a.call_id: a.assignee for a in added},
+    )

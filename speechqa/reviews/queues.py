@@ -230,19 +230,13 @@ def _people(session: Session, names: Iterable[str]) -> dict[str, Principal]:
     return {u.name: user_principal(u) for u in users}
 
 
-def sample(
-    session: Session, principal: Principal, queue_id: int, rng: random.Random | None = None
-) -> list[Assignment]:
-    """Pick calls by the queue's rule (never one it picked before) and deal them in turn, each
-    to a reviewer who may see it and has not reviewed it."""
-    access.require(principal, Action.MANAGE_QUEUES)
-    queue = _visible(session, principal, queue_id)
-    taken = set(session.scalars(select(QueueItem.call_id).where(QueueItem.queue_id == queue.id)))
+def _takers(session: Session, queue: ReviewQueue) -> Takers:
+    """Per call, the queue's reviewers who could take it: who may see it and has not reviewed
+    it (a removed user gets no more work)."""
     people = _people(session, queue.reviewers)
-    reviewers = [r for r in queue.reviewers if r in people]  # a removed user gets no more work
+    reviewers = [r for r in queue.reviewers if r in people]
 
     def takers(calls: list[Call]) -> dict[str, list[str]]:
-        """Per call, the queue's reviewers who could take it."""
         done = _reviewed_by(session, reviewers, [c.id for c in calls])
         return {
             c.id: [
@@ -254,21 +248,81 @@ def sample(
             for c in calls
         }
 
-    picked, who_may = _pick(session, principal, queue.rule, taken, takers, rng or random.Random())
-    turn = len(taken) % len(queue.reviewers)  # carry on where the last run stopped
+    return takers
+
+
+def _deal(
+    session: Session,
+    queue: ReviewQueue,
+    calls: list[Call],
+    who_may: dict[str, list[str]],
+    rule: dict[str, Any],
+    turn: int,
+) -> list[Assignment]:
+    """Deal the calls in turn from ``turn``, each to the next reviewer who could take it."""
     now = utcnow()
     out = []
-    for call in picked:
-        order = [
-            queue.reviewers[(turn + k) % len(queue.reviewers)] for k in range(len(queue.reviewers))
-        ]
+    n = len(queue.reviewers)
+    for call in calls:
+        order = [queue.reviewers[(turn + k) % n] for k in range(n)]
         reviewer = next(r for r in order if r in who_may[call.id])
-        turn = (queue.reviewers.index(reviewer) + 1) % len(queue.reviewers)
+        turn = (queue.reviewers.index(reviewer) + 1) % n
         session.add(QueueItem(queue_id=queue.id, call_id=call.id, assignee=reviewer,
-                              rule=queue.rule, sampled_at=now))  # fmt: skip
-        out.append(_assignment(call, None, queue.name, queue.rule, now, reviewer, None))
+                              rule=rule, sampled_at=now))  # fmt: skip
+        out.append(_assignment(call, None, queue.name, rule, now, reviewer, None))
     session.flush()
     return out
+
+
+def sample(
+    session: Session, principal: Principal, queue_id: int, rng: random.Random | None = None
+) -> list[Assignment]:
+    """Pick calls by the queue's rule (never one it picked before) and deal them in turn, each
+    to a reviewer who may see it and has not reviewed it."""
+    access.require(principal, Action.MANAGE_QUEUES)
+    queue = _visible(session, principal, queue_id)
+    taken = set(session.scalars(select(QueueItem.call_id).where(QueueItem.queue_id == queue.id)))
+    takers = _takers(session, queue)
+    picked, who_may = _pick(session, principal, queue.rule, taken, takers, rng or random.Random())
+    turn = len(taken) % len(queue.reviewers)  # carry on where the last run stopped
+    return _deal(session, queue, picked, who_may, queue.rule, turn)
+
+
+@dataclass(frozen=True)
+class Refused:
+    call_id: str
+    reason: str
+
+
+def add_calls(
+    session: Session, principal: Principal, queue_id: int, call_ids: list[str]
+) -> tuple[list[Assignment], list[Refused]]:
+    """Chosen calls (each one the caller sees) dealt into the queue as its sampling would;
+    a call already in it, outside its teams, or no reviewer of it could take, is refused."""
+    access.require(principal, Action.MANAGE_QUEUES)
+    queue = _visible(session, principal, queue_id)
+    access.check_calls(session, principal, call_ids)
+    taken = set(session.scalars(select(QueueItem.call_id).where(QueueItem.queue_id == queue.id)))
+    found = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(call_ids)))}
+    teams = _teams_of(queue.rule)
+    refused: list[Refused] = []
+    open_calls = []
+    for call_id in call_ids:
+        call = found[call_id]
+        if call_id in taken:
+            refused.append(Refused(call_id, "already in the queue"))
+        elif teams is not None and call.team not in teams:
+            refused.append(Refused(call_id, "outside the queue's teams"))
+        else:
+            open_calls.append(call)
+    who_may = _takers(session, queue)(open_calls)
+    for call in open_calls:
+        if not who_may[call.id]:
+            refused.append(Refused(call.id, "no reviewer of the queue may review it"))
+    dealt = [c for c in open_calls if who_may[c.id]]
+    rule = {"kind": "added", "by": principal.who, **({"teams": sorted(teams)} if teams else {})}
+    added = _deal(session, queue, dealt, who_may, rule, len(taken) % len(queue.reviewers))
+    return added, refused
 
 
 def _reviewed_by(
