@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     REVIEW_CALLS = "start, answer and submit reviews"
     ANSWER_REVIEW = "acknowledge or dispute a review of one's own call"
     RESOLVE_DISPUTES = "settle disputes"
+    REEVALUATE_REVIEWS = "re-evaluate a call another reviewer's submitted review counts for"
     READ_TEAM_REPORTS = "read team KPIs, the leaderboard, the journal and the reports"
     WORK_QUEUE = "read review queues and one's own queue"
     MANAGE_QUEUES = "create and sample review queues"
@@ -62,6 +63,7 @@ NEEDS: dict[Action, frozenset[Scope]] = {
     Action.REVIEW_CALLS: frozenset({Scope.REVIEW, Scope.AGENT}),  # an agent's is a self-review
     Action.ANSWER_REVIEW: frozenset({Scope.AGENT}),
     Action.RESOLVE_DISPUTES: frozenset({Scope.LEAD}),
+    Action.REEVALUATE_REVIEWS: frozenset({Scope.LEAD}),  # the reviewer themself always may
     Action.READ_TEAM_REPORTS: frozenset({Scope.REVIEW}),
     Action.WORK_QUEUE: frozenset({Scope.REVIEW}),
     Action.MANAGE_QUEUES: frozenset({Scope.LEAD}),
