@@ -50,14 +50,13 @@ def _read(review: workflow.ReviewView) -> dict[str, Any]:
     responses={200: {"model": ReviewRead, "description": "Your open draft"}, **CONFLICT},
 )
 def start_review(
-    call_id: str, session: SessionDep, principal: Reviewing, body: ReviewStart | None = None
+    call_id: str, session: SessionDep, principal: Reviewing, body: ReviewStart = ReviewStart()
 ) -> JSONResponse:
     """Start a draft review of an analysed call (or get your open draft on it). An agent's
     review of their own call is a self-review: it never counts for KPIs. Once a submitted
     review counts, a new one is a re-evaluation: a lead's or that reviewer's, with a
     ``reason`` (409 otherwise, naming who reviewed it, and while its dispute is open)."""
-    reason = body.reason if body else None
-    review, created = workflow.start(session, call_id, principal, reason=reason)
+    review, created = workflow.start(session, call_id, principal, reason=body.reason)
     return JSONResponse(_read(review), status_code=201 if created else 200)
 
 
@@ -96,14 +95,12 @@ def submit_review(
     session: SessionDep,
     principal: Reviewing,
     review_id: int = ReviewId,
-    body: ReviewSubmit | None = None,
+    body: ReviewSubmit = ReviewSubmit(),
 ) -> Any:
     """Submit: the ``answers`` given are saved (all or none), the final score is added up and
     counts for the call's KPIs from now on. A re-evaluation supersedes the review it revises
     (kept, no longer counted) and awaits the agent's answer afresh."""
-    answers = {
-        k: workflow.Choice(a.decision, a.reason) for k, a in (body.answers if body else {}).items()
-    }
+    answers = {k: workflow.Choice(a.decision, a.reason) for k, a in body.answers.items()}
     return _read(workflow.submit(session, review_id, principal, answers))
 
 

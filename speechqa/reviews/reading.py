@@ -72,10 +72,8 @@ def scorecard(automatic: Mapping[str, Any], review: ReviewView | None) -> list[S
     """The automatic scorecard (with its evidence), with the answers of ``review`` (the one
     that counts, if any) over it."""
     answers = {i.key: i.answer for i in review.items if i.answer} if review else {}
-    final = review.final if review and review.final else None
     out = []
     for s, section in enumerate(automatic.get("sections") or []):
-        final_section = final["sections"][s] if final and s < len(final["sections"]) else None
         lines = []
         for i, item in enumerate(section["items"]):
             key = item_key(s, i)
@@ -102,8 +100,9 @@ def scorecard(automatic: Mapping[str, Any], review: ReviewView | None) -> list[S
                     ],
                 )
             )
-        earned = final_section["earned"] if final_section else section["earned"]
-        out.append(SectionLines(section["name"], earned, section["possible"], lines))
+        earned = sum(line.earned for line in lines)
+        possible = sum(line.possible for line in lines if line.final != "N/A")
+        out.append(SectionLines(section["name"], earned, possible, lines))
     return out
 
 
