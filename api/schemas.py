@@ -422,7 +422,8 @@ class ReviewRead(BaseModel):
     call_id: str
     reviewer: str
     status: str
-    """draft, submitted, acknowledged, disputed, resolved"""
+    """draft, submitted, acknowledged, disputed, resolved; superseded (a re-evaluation
+    replaced it: kept, never counted)"""
     ruleset: str
     version: int
     automatic_score: float | None
@@ -440,6 +441,20 @@ class ReviewRead(BaseModel):
     created_at: datetime
     submitted_at: datetime | None
     audit: list[AuditEntryRead]
+    calibration: int | None = None
+    """The calibration session of a calibration review."""
+    revises: int | None = None
+    """A re-evaluation: the review it replaces once submitted."""
+    revision_reason: str | None = None
+    """Why the call was re-evaluated."""
+    superseded_by: int | None = None
+    """The re-evaluation that replaced this review."""
+
+
+class ReviewStart(RequestBody):
+    reason: str | None = Field(None, max_length=2000)
+    """Required once a submitted QA review counts for the call: the new review is then a
+    re-evaluation of it (a lead's, or the same reviewer's)."""
 
 
 class ItemAnswer(RequestBody):
@@ -447,6 +462,14 @@ class ItemAnswer(RequestBody):
     """accept keeps the automatic answer; pass, fail and na (not applicable) override it."""
     reason: str | None = Field(None, max_length=2000)
     """Required to override."""
+
+
+class ReviewSubmit(RequestBody):
+    answers: dict[Annotated[str, Field(max_length=20)], ItemAnswer] = Field(
+        default_factory=dict, max_length=200
+    )
+    """Item answers saved before adding up, all or none (an override without a reason: 422,
+    nothing saved or submitted)."""
 
 
 class CommentCreate(RequestBody):

@@ -41,6 +41,7 @@ class Action(enum.StrEnum):
     TAG_CALLS = "tag and untag calls"
     ANSWER_REVIEW = "acknowledge or dispute a review of one's own call"
     RESOLVE_DISPUTES = "settle disputes"
+    REEVALUATE_REVIEWS = "re-evaluate a call another reviewer's submitted review counts for"
     READ_TEAM_REPORTS = "read team KPIs, the leaderboard, the journal and the reports"
     WORK_QUEUE = "read review queues and one's own queue"
     MANAGE_QUEUES = "create and sample review queues"
@@ -64,6 +65,7 @@ NEEDS: dict[Action, frozenset[Scope]] = {
     Action.TAG_CALLS: frozenset({Scope.REVIEW}),  # not an agent: tags sort the QA team's work
     Action.ANSWER_REVIEW: frozenset({Scope.AGENT}),
     Action.RESOLVE_DISPUTES: frozenset({Scope.LEAD}),
+    Action.REEVALUATE_REVIEWS: frozenset({Scope.LEAD}),  # the reviewer themself always may
     Action.READ_TEAM_REPORTS: frozenset({Scope.REVIEW}),
     Action.WORK_QUEUE: frozenset({Scope.REVIEW}),
     Action.MANAGE_QUEUES: frozenset({Scope.LEAD}),

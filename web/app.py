@@ -13,7 +13,6 @@ from web.pages import auth, calls, coaching, exports, kpis, rulesets, work
 
 ASSETS = Assets.installed()
 templates.env.globals["static_url"] = ASSETS.url
-templates.env.filters["versioned_scripts"] = ASSETS.versioned_scripts
 
 
 def install(app: FastAPI) -> None:

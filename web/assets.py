@@ -15,7 +15,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import mimetypes
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,7 +30,6 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 DOCS_FILES = Path(fastapi_offline.__file__).parent / "static"
 YEAR = "public, max-age=31536000, immutable"
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
-_SCRIPT = re.compile(r'<script src="/static/([^"?]+)"></script>')
 
 
 @dataclass
@@ -93,20 +91,6 @@ class Assets:
     def url(self, name: str) -> str:
         """The address pages use for a file: it changes when the file does."""
         return f"/static/{name}?v={self.files[name].digest}"
-
-    def versioned_scripts(self, html: str) -> str:
-        """A page's ``<script src="/static/NAME">`` tags with versioned addresses, Plotly's
-        dropped: ``charts.js`` loads it only on a page that has a chart."""
-
-        def tag(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name == "vendor/plotly.min.js":
-                return ""
-            if name not in self.files:
-                return match.group(0)
-            return f'<script src="{self.url(name)}"></script>'
-
-        return _SCRIPT.sub(tag, html)
 
     def response(self, name: str, request: Request) -> Response:
         asset = self.files.get(name)

@@ -42,7 +42,8 @@ from speechqa.text import disallowed_character
 COOKIE = "speechqa_session"
 FLASH = "speechqa_flash"
 FLASH_SECONDS = 60
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.globals.update(
     measure_label=labels.label, measure_value=labels.shown, counter_label=labels.counter_label
 )

@@ -26,6 +26,8 @@ from api.schemas import (
     ItemAnswer,
     Resolution,
     ReviewRead,
+    ReviewStart,
+    ReviewSubmit,
     RuleQuality,
 )
 from speechqa.reviews import quality, workflow
@@ -47,10 +49,14 @@ def _read(review: workflow.ReviewView) -> dict[str, Any]:
     response_model=ReviewRead,
     responses={200: {"model": ReviewRead, "description": "Your open draft"}, **CONFLICT},
 )
-def start_review(call_id: str, session: SessionDep, principal: Reviewing) -> JSONResponse:
+def start_review(
+    call_id: str, session: SessionDep, principal: Reviewing, body: ReviewStart = ReviewStart()
+) -> JSONResponse:
     """Start a draft review of an analysed call (or get your open draft on it). An agent's
-    review of their own call is a self-review: it never counts for KPIs."""
-    review, created = workflow.start(session, call_id, principal)
+    review of their own call is a self-review: it never counts for KPIs. Once a submitted
+    review counts, a new one is a re-evaluation: a lead's or that reviewer's, with a
+    ``reason`` (409 otherwise, naming who reviewed it, and while its dispute is open)."""
+    review, created = workflow.start(session, call_id, principal, reason=body.reason)
     return JSONResponse(_read(review), status_code=201 if created else 200)
 
 
@@ -85,9 +91,17 @@ def add_comment(
 
 
 @router.post("/v1/reviews/{review_id}/submit", response_model=ReviewRead, responses=CONFLICT)
-def submit_review(session: SessionDep, principal: Reviewing, review_id: int = ReviewId) -> Any:
-    """Submit: the final score is added up and counts for the call's KPIs from now on."""
-    return _read(workflow.submit(session, review_id, principal))
+def submit_review(
+    session: SessionDep,
+    principal: Reviewing,
+    review_id: int = ReviewId,
+    body: ReviewSubmit = ReviewSubmit(),
+) -> Any:
+    """Submit: the ``answers`` given are saved (all or none), the final score is added up and
+    counts for the call's KPIs from now on. A re-evaluation supersedes the review it revises
+    (kept, no longer counted) and awaits the agent's answer afresh."""
+    answers = {k: workflow.Choice(a.decision, a.reason) for k, a in body.answers.items()}
+    return _read(workflow.submit(session, review_id, principal, answers))
 
 
 @router.post("/v1/reviews/{review_id}/acknowledge", response_model=ReviewRead, responses=CONFLICT)

@@ -39,7 +39,7 @@ from speechqa.access import Action
 from speechqa.apikeys import Principal, user_principal
 from speechqa.calls.listing import CallFilters, list_calls
 from speechqa.errors import Conflict, InvalidInput, NotFound
-from speechqa.scoring.evaluations import FINAL
+from speechqa.scoring.evaluations import FINAL, SUBMITTED
 from speechqa.storage.tables import (
     Call,
     CallStats,
@@ -346,7 +346,9 @@ def my_queue(session: Session, principal: Principal) -> list[Assignment]:
     """What was dealt to the caller, they have not reviewed yet and may see, oldest first."""
     access.require(principal, Action.WORK_QUEUE)
     reviewed = select(Review.call_id).where(
-        Review.reviewer == principal.who, Review.status.in_(FINAL), Review.session_id.is_(None)
+        Review.reviewer == principal.who,
+        Review.status.in_(SUBMITTED),
+        Review.session_id.is_(None),
     )
     rows = session.execute(
         select(QueueItem, Call, CallStats, ReviewQueue.name)

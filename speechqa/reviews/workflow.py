@@ -7,10 +7,16 @@ with a reason, comments on an utterance or a time span, and submits; the final s
 up by the same scorecard code as the automatic one (``rules.scorecard.with_answers``), and from
 then on the call's KPIs count it (``scoring.evaluations.counted``). Every change is written to
 the audit trail with who made it, when, and the value before and after.
+
+A submitted QA review is a record. Looking at the call again is a *re-evaluation*: a new draft
+that names the review it revises and why, started by a lead or by the same reviewer (never
+while the agent's dispute is open). Submitting it marks the old one ``superseded`` (kept, with
+its audit trail, no longer counted); the new one awaits the agent's answer afresh.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -31,7 +37,19 @@ from speechqa.storage.tables import CallStatus, EvaluationRow, Review, ReviewEve
 from speechqa.webhooks import events, outbox
 
 Decision = Literal["accept", "pass", "fail", "na"]
+DECISIONS: tuple[Decision, ...] = ("accept", "pass", "fail", "na")
 MAX_TEXT = 2000
+SUPERSEDED = "superseded"
+"""A submitted review a re-evaluation replaced: kept, visible, never counted."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An item's decision as a form or a request holds it: accept the machine's answer, or
+    override it (pass, fail, not applicable) with a reason."""
+
+    decision: Decision
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,13 +96,23 @@ class ReviewView:
     created_at: datetime
     submitted_at: datetime | None
     audit: list[AuditEntry]
+    calibration: int | None = None
+    """The calibration session of a calibration review."""
+    revises: int | None = None
+    """A re-evaluation: the review it replaces once submitted."""
+    revision_reason: str | None = None
+    superseded_by: int | None = None
+    """The re-evaluation that replaced this review (status ``superseded``)."""
 
 
 def start(
-    session: Session, call_id: str, principal: Principal, calibration: int | None = None
-) -> tuple[ReviewView, bool]:
+    session: Session, call_id: str, principal: Principal, calibration: int | None = None, *,
+    reason: str | None = None,
+) -> tuple[ReviewView, bool]:  # fmt: skip
     """The reviewer's open draft on the call (in a calibration session, if given), or a new
-    one; (review, created)."""
+    one; (review, created). Once a QA review of the call counts, a new QA review is a
+    re-evaluation of it: it needs ``reason`` and a lead or that review's reviewer
+    (:func:`check_reevaluation`)."""
     access.require(principal, Action.REVIEW_CALLS)
     if calibration is not None:
         access.require(principal, Action.CALIBRATE)
@@ -100,21 +128,81 @@ def start(
         Review.reviewer == principal.who,
         Review.session_id.is_(None) if calibration is None else Review.session_id == calibration,
     )
+    own_call = principal.agent_id is not None  # access.check_call: it is theirs
+    qa = calibration is None and not own_call
+    counted = _counted_review(session, call_id) if qa else None
     draft = session.scalar(mine.where(Review.status == "draft"))
     if draft is not None:
+        if counted is not None and draft.revises is None and reason and reason.strip():
+            # A draft begun before someone else's review was submitted becomes a re-evaluation.
+            given = check_reevaluation(principal, counted, reason)
+            draft.revises, draft.revision_reason = counted.id, given
+            _audit(session, draft, principal, "re-evaluation", None,
+                   {"revises": counted.id, "reason": given})  # fmt: skip
         return view(session, draft), False
     if calibration is not None and session.scalar(mine) is not None:
         raise Conflict("You have submitted your review of this call in this session.")
-    own_call = principal.agent_id is not None  # access.check_call: it is theirs
     if own_call and calibration is not None:
         raise Forbidden("Agents do not take part in calibration.")
+    why = check_reevaluation(principal, counted, reason) if counted is not None else None
     review = Review(call_id=call_id, evaluation_id=automatic.id, reviewer=principal.who,
                     session_id=calibration, self_review=own_call, status="draft", answers={},
-                    comments=[], critical_fail=False, created_at=utcnow())  # fmt: skip
+                    comments=[], critical_fail=False, created_at=utcnow(),
+                    revises=counted.id if counted is not None else None,
+                    revision_reason=why)  # fmt: skip
     session.add(review)
     session.flush()
-    _audit(session, review, principal, "created", None, {"evaluation": automatic.id})
+    created: dict[str, Any] = {"evaluation": automatic.id}
+    if counted is not None:
+        created.update(revises=counted.id, reason=why)
+    _audit(session, review, principal, "created", None, created)
     return view(session, review), True
+
+
+def may_reevaluate(principal: Principal, reviewer: str) -> bool:
+    """Whether ``principal`` may re-evaluate a call whose counted review ``reviewer`` made: a
+    lead, or that reviewer."""
+    return reviewer == principal.who or access.may(principal, Action.REEVALUATE_REVIEWS)
+
+
+def check_reevaluation(principal: Principal, counted: Review, reason: str | None) -> str:
+    """The reason for re-evaluating the call ``counted`` is the counted review of, if
+    ``principal`` may; Conflict naming who reviewed it otherwise."""
+    details = {"review_id": counted.id, "reviewer": counted.reviewer, "status": counted.status}
+    score = f", score {counted.score:g}" if counted.score is not None else ""
+    if not may_reevaluate(principal, counted.reviewer):
+        raise Conflict(
+            f"{counted.reviewer} has reviewed this call (review {counted.id}, "
+            f"{counted.status}{score}); only a lead or {counted.reviewer} may re-evaluate it.",
+            details=details,
+        )
+    if counted.status == "disputed":
+        raise Conflict(
+            f"Review {counted.id} by {counted.reviewer} is disputed: resolve the dispute before "
+            "re-evaluating the call.",
+            details=details,
+        )
+    why = (reason or "").strip()
+    if not why:
+        raise Conflict(
+            f"{counted.reviewer} has reviewed this call (review {counted.id}, "
+            f"{counted.status}{score}): a re-evaluation needs a reason.",
+            details={**details, "field": "reason"},
+        )
+    return why[:MAX_TEXT]
+
+
+def counted_review(session: Session, call_id: str) -> ReviewView | None:
+    """The submitted QA review whose final score counts for the call, if any."""
+    found = _counted_review(session, call_id)
+    return view(session, found) if found is not None else None
+
+
+def _counted_review(session: Session, call_id: str) -> Review | None:
+    found = evaluations.counted(session, [call_id]).get(call_id)
+    if found is None or found.review_id is None:
+        return None
+    return session.get(Review, found.review_id)
 
 
 def answer(
@@ -127,19 +215,73 @@ def answer(
     if key not in keys:
         raise InvalidInput(f"Item {key!r} is not on this call's scorecard.",
                            details={"items": sorted(keys)})  # fmt: skip
+    if decision != "accept" and not (reason or "").strip():
+        raise InvalidInput("Overriding the automatic answer needs a reason.",
+                           details={"field": "reason", "items": [key]})  # fmt: skip
+    _set_answer(session, review, principal, key, Choice(decision, reason))
+    return view(session, review)
+
+
+def answer_all(
+    session: Session, review_id: int, principal: Principal, answers: Mapping[str, Choice]
+) -> ReviewView:
+    """Every item's decision at once (a form's): all of them are saved, or, when an item is
+    unknown or an override lacks its reason, none (InvalidInput naming them)."""
+    review = _own_draft(session, review_id, principal)
+    _apply(session, review, principal, answers)
+    return view(session, review)
+
+
+def _apply(
+    session: Session, review: Review, principal: Principal, answers: Mapping[str, Choice]
+) -> None:
+    keys = _item_keys(session, review)
+    unknown = sorted(set(answers) - keys)
+    if unknown:
+        raise InvalidInput(f"Not on this call's scorecard: {', '.join(unknown)}.",
+                           details={"items": sorted(keys), "unknown": unknown})  # fmt: skip
+    bad = sorted(k for k, c in answers.items() if c.decision not in DECISIONS)
+    if bad:
+        raise InvalidInput(f"Items {', '.join(bad)}: choose accept, pass, fail or na.",
+                           details={"items": bad})  # fmt: skip
+    missing = sorted(
+        (k for k, c in answers.items() if c.decision != "accept" and not (c.reason or "").strip()),
+        key=_order,
+    )
+    if missing:
+        names = _item_names(session, review)
+        listed = ", ".join(f"{k} {names[k]}" for k in missing)
+        raise InvalidInput(
+            f"An override needs a reason: {listed}. Nothing was saved.",
+            details={"field": "reason", "items": missing},
+        )
+    for key in sorted(answers, key=_order):
+        _set_answer(session, review, principal, key, answers[key])
+
+
+def _set_answer(
+    session: Session, review: Review, principal: Principal, key: str, choice: Choice
+) -> None:
+    """One item's answer, written (and audited) only when it changes."""
     before = review.answers.get(key)
+    after = (
+        None
+        if choice.decision == "accept"
+        else _answer_of(choice.decision, (choice.reason or "").strip()[:MAX_TEXT])
+    )
+    if after == before:
+        return
     answers = dict(review.answers)
-    if decision == "accept":
+    if after is None:
         answers.pop(key, None)
     else:
-        reason = (reason or "").strip()
-        if not reason:
-            raise InvalidInput("Overriding the automatic answer needs a reason.",
-                               details={"field": "reason"})  # fmt: skip
-        answers[key] = _answer_of(decision, reason[:MAX_TEXT])
+        answers[key] = after
     review.answers = answers
-    _audit(session, review, principal, f"answer {key}", before, answers.get(key))
-    return view(session, review)
+    _audit(session, review, principal, f"answer {key}", before, after)
+
+
+def _order(key: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in key.split(".") if p.isdigit())
 
 
 def comment(
@@ -160,21 +302,67 @@ def comment(
     return view(session, review)
 
 
-def submit(session: Session, review_id: int, principal: Principal) -> ReviewView:
-    """Add up the final score and make it count for the call's KPIs."""
+def submit(
+    session: Session, review_id: int, principal: Principal,
+    answers: Mapping[str, Choice] | None = None,
+) -> ReviewView:  # fmt: skip
+    """Save ``answers`` (all or none, as :func:`answer_all`), add up the final score and make
+    it count for the call's KPIs. A re-evaluation supersedes the review it revises."""
     review = _own_draft(session, review_id, principal)
+    qa = review.session_id is None and not review.self_review
+    revised = _revised(session, review) if qa else None
+    if answers:
+        _apply(session, review, principal, answers)
     _add_up(session, review)
     review.status = "submitted"
     review.submitted_at = utcnow()
     _audit(session, review, principal, "submitted", {"status": "draft"},
            {"status": "submitted", "score": review.score})  # fmt: skip
+    previous: dict[str, Any] = {}
+    if revised is not None:
+        previous = {"revises": revised.id, "previous_status": revised.status,
+                    "previous_score": revised.score, "reason": review.revision_reason}  # fmt: skip
+        after = {"status": SUPERSEDED, "review": review.id, "reason": review.revision_reason}
+        _audit(session, revised, principal, SUPERSEDED, {"status": revised.status}, after)
+        revised.status = SUPERSEDED
     session.flush()
     submitted = view(session, review)
-    if review.session_id is None and not review.self_review:
+    if qa:
         refresh_kpis(session, [review.call_id])
         overridden = [i.key for i in submitted.items if i.answer is not None]
-        outbox.emit(session, events.REVIEW_SUBMITTED, _event_data(session, submitted, overridden))
+        data = _event_data(session, submitted, overridden)
+        if revised is None:
+            outbox.emit(session, events.REVIEW_SUBMITTED, data)
+        else:
+            outbox.emit(session, events.REVIEW_UPDATED, {**data, **previous})
     return submitted
+
+
+def _revised(session: Session, review: Review) -> Review | None:
+    """The counted review a QA draft replaces on submit (None when none counts yet); Conflict
+    when submitting it would silently replace another review."""
+    counted = _counted_review(session, review.call_id)
+    if counted is None or counted.id == review.id:
+        return None
+    details = {"review_id": counted.id, "reviewer": counted.reviewer, "status": counted.status}
+    if review.revises is None:
+        raise Conflict(
+            f"{counted.reviewer} submitted a review of this call (review {counted.id}) while "
+            "this one was a draft; re-evaluate the call with a reason to replace it.",
+            details=details,
+        )
+    if review.revises != counted.id:
+        raise Conflict(
+            f"Review {review.revises} was re-evaluated meanwhile: review {counted.id} by "
+            f"{counted.reviewer} counts now.",
+            details=details,
+        )
+    if counted.status == "disputed":
+        raise Conflict(
+            f"Review {counted.id} is disputed: resolve the dispute before re-evaluating.",
+            details=details,
+        )
+    return counted
 
 
 def get(session: Session, review_id: int, principal: Principal) -> ReviewView:
@@ -188,6 +376,21 @@ def for_call(session: Session, call_id: str, principal: Principal) -> list[Revie
     access.check_call(principal, call)
     reviews = session.scalars(select(Review).where(Review.call_id == call_id).order_by(Review.id))
     return [view(session, r) for r in reviews if _may_read(session, r, principal)]
+
+
+def item_names(review: ReviewView) -> dict[str, str]:
+    """Each item's name as people read it, by key."""
+    return {i.key: readable(i.item) for i in review.items}
+
+
+def readable(label: str) -> str:
+    """A scorecard item's label as people read it: a ruleset's description as written, a bare
+    rule or KPI reference (``rule further_help``) as words (``Further help``)."""
+    kind, _, name = label.partition(" ")
+    if kind in ("rule", "kpi") and name and " " not in name:
+        words = name.replace("_", " ").replace("-", " ").strip()
+        return words[:1].upper() + words[1:]
+    return label
 
 
 def view(session: Session, review: Review) -> ReviewView:
@@ -206,6 +409,13 @@ def view(session: Session, review: Review) -> ReviewView:
     audit = session.scalars(
         select(ReviewEvent).where(ReviewEvent.review_id == review.id).order_by(ReviewEvent.id)
     )
+    superseded_by = (
+        session.scalar(
+            select(Review.id).where(Review.revises == review.id, Review.status != "draft")
+        )
+        if review.status == SUPERSEDED
+        else None
+    )
     return ReviewView(
         id=review.id, call_id=review.call_id, reviewer=review.reviewer, status=review.status,
         ruleset=score.get("ruleset") or "", version=score.get("version") or 0,
@@ -215,6 +425,8 @@ def view(session: Session, review: Review) -> ReviewView:
         score=review.score, critical_fail=review.critical_fail,
         created_at=review.created_at, submitted_at=review.submitted_at,
         audit=[AuditEntry(e.at, e.by, e.action, e.before, e.after) for e in audit],
+        calibration=review.session_id, revises=review.revises,
+        revision_reason=review.revision_reason, superseded_by=superseded_by,
     )  # fmt: skip
 
 
@@ -258,6 +470,15 @@ def _own_draft(session: Session, review_id: int, principal: Principal) -> Review
         raise Conflict(f"The review is {review.status}; only a draft can change.",
                        details={"status": review.status})  # fmt: skip
     return review
+
+
+def _item_names(session: Session, review: Review) -> dict[str, str]:
+    score = _automatic(session, review)["score"]
+    return {
+        item_key(s, i): readable(item["item"])
+        for s, section in enumerate(score["sections"])
+        for i, item in enumerate(section["items"])
+    }
 
 
 def _item_keys(session: Session, review: Review) -> set[str]:
@@ -326,9 +547,11 @@ def dispute(
         )
     keys = _item_keys(session, review)
     unknown = sorted(set(items) - keys)
-    if not items or unknown:
-        raise InvalidInput("Name the disputed items by key; unknown: " + ", ".join(unknown),
-                           details={"items": sorted(keys)})  # fmt: skip
+    if not items:
+        raise InvalidInput("Choose the items you dispute.", details={"items": sorted(keys)})
+    if unknown:
+        raise InvalidInput("Not on this call's scorecard: " + ", ".join(unknown) + ".",
+                           details={"items": sorted(keys), "unknown": unknown})  # fmt: skip
     comment = comment.strip()
     if not comment or len(comment) > MAX_TEXT:
         raise InvalidInput(f"Say why, in 1 to {MAX_TEXT} characters.")

@@ -36,6 +36,9 @@ class Counted:
 
 FINAL = ("submitted", "acknowledged", "disputed", "resolved")
 """Review states whose final score counts."""
+SUBMITTED = (*FINAL, "superseded")
+"""Review states of a review its reviewer has finished (counting, or replaced since by a
+re-evaluation)."""
 
 
 def save(session: Session, evaluations: Sequence[tuple[str, Evaluation, dict[str, Any]]]) -> None:

@@ -292,6 +292,11 @@ class Review(Base):
     """The agent's dispute: items, comment, by, at."""
     resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The lead's decision on a dispute: outcome (upheld or adjusted), reason, by, at."""
+    revises: Mapped[int | None] = mapped_column(ForeignKey("reviews.id", ondelete="SET NULL"))
+    """A re-evaluation: the submitted review this one replaces once submitted (that one is
+    then ``superseded``, kept with its audit trail, and no longer counts)."""
+    revision_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the call was re-evaluated."""
 
 
 class ReviewEvent(Base):

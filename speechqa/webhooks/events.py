@@ -18,8 +18,16 @@ CALL_ANALYZED = "call.analyzed"
 CALL_FAILED = "call.failed"
 REVIEW_SUBMITTED = "review.submitted"
 REVIEW_DISPUTED = "review.disputed"
+REVIEW_UPDATED = "review.updated"
 COACHING_SESSION_CREATED = "coaching.session.created"
-EVENTS = (CALL_ANALYZED, CALL_FAILED, REVIEW_SUBMITTED, REVIEW_DISPUTED, COACHING_SESSION_CREATED)
+EVENTS = (
+    CALL_ANALYZED,
+    CALL_FAILED,
+    REVIEW_SUBMITTED,
+    REVIEW_DISPUTED,
+    REVIEW_UPDATED,
+    COACHING_SESSION_CREATED,
+)
 
 
 def call_data(session: Session, call: Call) -> dict[str, Any]:

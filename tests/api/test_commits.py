@@ -82,7 +82,15 @@ class Floor:
         return self.client.post(url, headers=self.keys[who], json=body)
 
     def review(self, call: str, *, submitted: bool = False, disputed: bool = False) -> str:
-        review = self.post("rita", f"/v1/calls/{call}/reviews").json()
+        """rita's open draft on the call; once her review counts, her re-evaluation of it (a
+        dispute of it is settled first: no re-evaluation while one is open)."""
+        start = self.post("rita", f"/v1/calls/{call}/reviews", {"reason": "another look"})
+        if start.status_code == 409 and start.json()["error"]["details"]["status"] == "disputed":
+            counted = start.json()["error"]["details"]["review_id"]
+            settled = {"outcome": "upheld", "reason": "stands"}
+            assert self.post("lee", f"/v1/reviews/{counted}/resolve", settled).status_code == 200
+            start = self.post("rita", f"/v1/calls/{call}/reviews", {"reason": "another look"})
+        review = start.json()
         url = f"/v1/reviews/{review['id']}"
         if submitted or disputed:
             assert self.post("rita", f"{url}/submit").status_code == 200

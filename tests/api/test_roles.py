@@ -336,25 +336,29 @@ def _build(settings: Settings) -> World:
     with session_scope(settings) as s:
         who = {name: authenticate(s, key) for name, key in keys.items()}
     with session_scope(settings) as s:
-        team_reviewers = {OWN: ("reviewer", "coach"), OTHER: ("reviewer2", "lead2")}
-        submitted: dict[str, int] = {}
-        disputed: dict[str, int] = {}
-        for team, (first, second) in team_reviewers.items():
-            for name, into in ((first, submitted), (second, disputed)):
-                review, _ = workflow.start(s, calls[team], who[name])
-                workflow.submit(s, review.id, who[name])
-                into[team] = review.id
-            agent_of = who["agent" if team == OWN else "agent2"]
-            workflow.dispute(s, disputed[team], agent_of, ["0.0"], "not fair", 30)
-        drafts = {}  # each caller's own draft on each team's call they see
-        for name in READ:
+        # Each caller's own draft on each team's call they see, begun before any review counts
+        # (the reviewer's and the lead's are the reviews below).
+        drafts = {}
+        team_reviewers = {OWN: ("reviewer", "lead"), OTHER: ("reviewer2", "lead2")}
+        for name in READ - {"reviewer", "lead"}:
             for team in (OWN, OTHER):
                 try:
                     drafts[(name, team)] = workflow.start(s, calls[team], who[name])[0].id
-                except NotFound:  # another team's call: the table uses the team's draft
+                except NotFound:  # another team's call: the table uses the team's review
                     continue
-        drafts[("team", OWN)] = drafts[("reviewer", OWN)]
-        drafts[("team", OTHER)] = workflow.start(s, calls[OTHER], who["reviewer2"])[0].id
+        # A reviewer submits; the lead re-evaluates (superseding it) and the agent disputes.
+        submitted: dict[str, int] = {}
+        disputed: dict[str, int] = {}
+        for team, (first, lead) in team_reviewers.items():
+            review, _ = workflow.start(s, calls[team], who[first])
+            workflow.submit(s, review.id, who[first])
+            again, _ = workflow.start(s, calls[team], who[lead], reason="a second look")
+            workflow.submit(s, again.id, who[lead])
+            submitted[team], disputed[team] = review.id, again.id
+            drafts[(first, team)], drafts[(lead, team)] = review.id, again.id
+            agent_of = who["agent" if team == OWN else "agent2"]
+            workflow.dispute(s, disputed[team], agent_of, ["0.0"], "not fair", 30)
+        drafts[("team", OWN)], drafts[("team", OTHER)] = submitted[OWN], submitted[OTHER]
         cal = {
             OWN: calibration.create(s, "cal-billing", [calls[OWN]], sorted(PARTICIPANTS),
                                     who["admin"]).id,

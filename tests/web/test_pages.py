@@ -131,10 +131,13 @@ def test_review_override_persists_and_the_agent_disputes_it(site, page_for):
     rita.click("text=Start a review")
     rita.select_option("select[name='decision-0.0']", "fail")
     rita.fill("input[name='reason-0.0']", "The greeting came after the hold")
-    rita.select_option("select[name='decision-0.1']", "fail")  # no reason: not saved, said so
-    rita.click("text=Save answers")
-    assert "Not saved: item 0.1 - an override needs a reason." in rita.content()
-    assert rita.locator("select[name='decision-0.1']").input_value() == "accept"
+    rita.select_option("select[name='decision-0.1']", "fail")  # no reason: nothing saved, said so
+    rita.click("text=Save draft")
+    assert "An override needs a reason: 0.1 Introduction." in rita.content()
+    assert rita.locator("select[name='decision-0.1']").input_value() == "fail"  # as typed
+    rita.select_option("select[name='decision-0.1']", "accept")
+    rita.click("text=Save draft")
+    assert "Draft saved." in rita.content()
     rita.reload()
     assert rita.locator("select[name='decision-0.0']").input_value() == "fail"
     assert rita.locator("input[name='reason-0.0']").input_value() == (
@@ -156,7 +159,7 @@ def test_review_override_persists_and_the_agent_disputes_it(site, page_for):
     ann.fill("textarea[name=comment]", "I greeted at the start")
     ann.click("button:has-text('Dispute')")
     assert "Your dispute is with the team lead." in ann.content()
-    assert "Disputed items 0.0" in ann.content()
+    assert "Disputed 0.0 Greeting" in ann.content()
 
     lee = page_for("lee")
     lee.goto(_url(site, "/disputes"))
@@ -164,7 +167,7 @@ def test_review_override_persists_and_the_agent_disputes_it(site, page_for):
     lee.select_option("select[name=outcome]", "adjusted")
     lee.select_option("select[name='decision-0.0']", "accept")
     lee.fill("input[name=reason]", "The greeting is in the first seconds")
-    lee.click("text=Resolve")
+    lee.click(".resolve-form button:has-text('Resolve')")
     assert "Dispute resolved (adjusted)." in lee.content()
     assert re.search(r"Score\s+100", lee.locator(".score").inner_text())
 

@@ -1,21 +1,24 @@
 """The calls list (search, filters, sorting, paging), one call's page, its audio, and the review
-actions taken on it (draft, answers, comments, submit; acknowledge, dispute, resolve)."""
+actions taken on it (draft or re-evaluation, the review form; acknowledge, dispute, resolve)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.datastructures import FormData
 
+from api.errors import status_for
 from api.recording import recording_response
 from speechqa import access
 from speechqa.access import Action
 from speechqa.calls import listing, recordings, repository
 from speechqa.calls.document import build_document
 from speechqa.calls.timeline import timeline
-from speechqa.errors import InvalidInput
-from speechqa.reviews import queues, workflow
+from speechqa.errors import Conflict, InvalidInput, SpeechQAError
+from speechqa.reviews import queues, reading, workflow
 from speechqa.scoring import evaluations
 from speechqa.storage.tables import CallStatus
 from web import charts
@@ -149,6 +152,33 @@ def disputes_page(request: Request, who: Resolver) -> Response:
 
 @router.get("/calls/{call_id}")
 def call_page(call_id: str, request: Request, who: Reader) -> Response:
+    raw = request.query_params.get("calibration") or ""
+    return _call_page(request, who, call_id, int(raw) if raw.isdigit() else None)
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What a refused form held, shown again as it was typed."""
+
+    choices: dict[str, workflow.Choice] = field(default_factory=dict)
+    comment: str = ""
+    utterance: str = ""
+    reason: str = ""
+
+
+def _call_page(
+    request: Request,
+    who: Viewer,
+    call_id: str,
+    calibration: int | None,
+    *,
+    typed: Typed | None = None,
+    problem: str | None = None,
+    problem_at: str = "review",
+    status: int = 200,
+) -> Response:
+    """The call page; ``calibration``: in that session (its draft, never a QA review); after a
+    refused form, what it held (``typed``) and why (``problem``)."""
     with database(request) as session:
         call = repository.get_call(session, call_id)
         access.check_call(who.principal, call)
@@ -163,19 +193,34 @@ def call_page(call_id: str, request: Request, who: Reader) -> Response:
         reviews = workflow.for_call(session, call.id, who.principal)
         speech = call.speech
         audio_gone = call.audio_deleted_at is not None
-    in_calibration = "calibration" in request.query_params
+    counted = next((r for r in reviews if doc["review"] and r.id == doc["review"]["id"]), None)
     mine = next(
         (
             r
             for r in reviews
             if r.reviewer == who.principal.who
             and r.status == "draft"
-            and (r.kind == "calibration") == in_calibration
+            and r.calibration == calibration
         ),
         None,
     )
     own = who.agent_id is not None and who.agent_id == doc["agent_id"]
-    return render(
+    reviewable = who.can("review") and doc["status"] == CallStatus.DONE and bool(doc["score"])
+    offer = None  # what the review box offers when there is no draft of the viewer's
+    if mine is None and calibration is None and reviewable and not own:
+        if counted is None:
+            offer = "start"
+        elif workflow.may_reevaluate(who.principal, counted.reviewer):
+            offer = "disputed" if counted.status == "disputed" else "re-evaluate"
+    stale = (
+        mine is not None
+        and mine.kind == "qa"
+        and mine.revises is None
+        and counted is not None
+        and counted.id != mine.id
+    )
+    shown = mine or counted
+    page = render(
         request,
         "call.html",
         who,
@@ -183,14 +228,28 @@ def call_page(call_id: str, request: Request, who: Reader) -> Response:
         timeline=timeline(doc, speech),
         reviews=reviews,
         draft=mine,
+        counted=counted,
+        stale=stale,
+        may_reevaluate=counted is not None
+        and workflow.may_reevaluate(who.principal, counted.reviewer),
+        offer=offer,
+        calibration=calibration,
+        lines=reading.scorecard(doc["score"], shown) if doc["score"] else [],
+        audits={r.id: reading.audit(r) for r in reviews},
+        names={r.id: workflow.item_names(r) for r in reviews},
+        verdict=reading.verdict,
+        typed=typed or Typed(),
+        problem=problem,
+        problem_at=problem_at,
         own=own,
         audio_gone=audio_gone,
         done=doc["status"] == CallStatus.DONE,
-        can_review=who.can("review") and doc["status"] == CallStatus.DONE and bool(doc["score"]),
         q=request.query_params.get("q", ""),
         hits=_hits(doc),
         mood_chart=charts.sentiment_quarters(doc),
     )
+    page.status_code = status
+    return page
 
 
 def _hits(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -220,80 +279,110 @@ def call_audio(call_id: str, request: Request, who: Reader) -> Response:
 
 
 # -- review actions -------------------------------------------------------------------------
+# Each form answers by redirecting to the call page (keeping ?calibration=N for a calibration
+# review); a form that is refused shows the call page again with what it held and why, and
+# changes nothing.
+
+
+def _review_url(review: workflow.ReviewView) -> str:
+    if review.calibration is not None:
+        return f"/calls/{review.call_id}?calibration={review.calibration}#review"
+    return f"/calls/{review.call_id}#review"
+
+
+def _refused(
+    request: Request, who: Viewer, call_id: str, calibration: int | None, exc: SpeechQAError,
+    typed: Typed, at: str = "review",
+) -> Response:  # fmt: skip
+    """The call page again, with what the refused form held and, beside it, why."""
+    return _call_page(request, who, call_id, calibration, typed=typed, problem=exc.message,
+                      problem_at=at, status=status_for(exc))  # fmt: skip
 
 
 @router.post("/calls/{call_id}/review")
 async def start_review(call_id: str, request: Request, who: Reviewer) -> Response:
-    await form_of(request, who)
+    """Start a review; once one counts, a re-evaluation of it (with its ``reason``)."""
+    form = await form_of(request, who)
+    reason = str(form.get("reason") or "").strip()
+    try:
+        with database(request) as session:
+            review, _ = workflow.start(session, call_id, who.principal, reason=reason or None)
+    except (Conflict, InvalidInput) as exc:
+        return _refused(request, who, call_id, None, exc, Typed(reason=reason))
+    if review.revises is not None:
+        return back(_review_url(review), f"Re-evaluating review {review.revises}.")
+    return back(_review_url(review))
+
+
+def _typed(form: FormData, review: workflow.ReviewView) -> Typed:
+    """The review form's answers (the items it holds), comment and re-evaluation reason."""
+    choices = {}
+    for item in review.items:
+        raw = form.get(f"decision-{item.key}")
+        if raw is None:
+            continue
+        decision = str(raw)
+        if decision not in workflow.DECISIONS:
+            raise InvalidInput(f"Item {item.key}: choose accept, pass, fail or not applicable.")
+        reason = str(form.get(f"reason-{item.key}") or "")
+        choices[item.key] = workflow.Choice(decision, reason)
+    return Typed(
+        choices=choices,
+        comment=str(form.get("text") or "").strip(),
+        utterance=str(form.get("utterance") or "").strip(),
+        reason=str(form.get("revision_reason") or "").strip(),
+    )
+
+
+async def _review_form(
+    review_id: int, request: Request, who: Viewer, then: Literal["save", "comment", "submit"]
+) -> Response:
+    """The one review form, whichever button was pressed: every answer it holds is saved
+    (and a comment typed into it added), then the review is submitted if asked; or, when an
+    answer lacks its reason, nothing is, and the page says which."""
+    form = await form_of(request, who)
     with database(request) as session:
-        workflow.start(session, call_id, who.principal)
-    return back(f"/calls/{call_id}#review")
+        review = workflow.get(session, review_id, who.principal)
+    typed = _typed(form, review)
+    try:
+        with database(request) as session:
+            if typed.reason and review.kind == "qa" and review.revises is None:
+                workflow.start(session, review.call_id, who.principal, reason=typed.reason)
+            workflow.answer_all(session, review_id, who.principal, typed.choices)
+            if typed.comment:
+                utterance = int(typed.utterance) if typed.utterance.isdigit() else None
+                workflow.comment(session, review_id, who.principal, typed.comment,
+                                 utterance=utterance)  # fmt: skip
+            elif then == "comment":
+                raise InvalidInput("Write the comment first.")
+            if then == "submit":
+                review = workflow.submit(session, review_id, who.principal)
+    except (Conflict, InvalidInput) as exc:
+        return _refused(request, who, review.call_id, review.calibration, exc, typed)
+    if then == "submit":
+        what = "Calibration review" if review.kind == "calibration" else "Review"
+        told = f"{what} submitted: final score {review.score:g}."
+        if review.revises is not None:
+            told += f" Review {review.revises} is kept as superseded."
+        return back(_review_url(review), told)
+    if then == "comment":
+        return back(_review_url(review), "Comment added; your answers are saved.")
+    return back(_review_url(review), "Draft saved.")
 
 
 @router.post("/reviews/{review_id}/answers")
 async def save_answers(review_id: int, request: Request, who: Reviewer) -> Response:
-    """Every item's decision from the review form: accept, or override with a reason. An
-    override without a reason is not saved (and said so); the other answers are."""
-    form = await form_of(request, who)
-    missing: list[str] = []
-    with database(request) as session:
-        review = workflow.get(session, review_id, who.principal)
-        for item in review.items:
-            key = item.key
-            decision = str(form.get(f"decision-{key}") or "accept")
-            reason = str(form.get(f"reason-{key}") or "").strip()
-            if decision not in ("accept", "pass", "fail", "na"):
-                raise InvalidInput(f"Item {key}: choose accept, pass, fail or not applicable.")
-            before = item.answer
-            unchanged = (decision == "accept" and before is None) or (
-                before is not None
-                and decision == _decision_of(before)
-                and reason == (before.get("reason") or "")
-            )
-            if unchanged:
-                continue
-            if decision != "accept" and not reason:
-                missing.append(key)
-                continue
-            decided = cast(workflow.Decision, decision)
-            workflow.answer(session, review_id, who.principal, key, decided, reason)
-    url = f"/calls/{review.call_id}#review"
-    if missing:
-        items = ", ".join(missing)
-        return back(
-            url,
-            f"Not saved: item {items} - an override needs a reason. The other answers are saved.",
-        )
-    return back(url, "Answers saved.")
-
-
-def _decision_of(answer: dict[str, Any]) -> str:
-    if not answer.get("applicable", True):
-        return "na"
-    return "pass" if answer.get("passed") else "fail"
+    return await _review_form(review_id, request, who, "save")
 
 
 @router.post("/reviews/{review_id}/comments")
 async def add_comment(review_id: int, request: Request, who: Reviewer) -> Response:
-    form = await form_of(request, who)
-    raw = str(form.get("utterance") or "")
-    with database(request) as session:
-        review = workflow.comment(
-            session,
-            review_id,
-            who.principal,
-            str(form.get("text") or ""),
-            utterance=int(raw) if raw.isdigit() else None,
-        )
-    return back(f"/calls/{review.call_id}#review", "Comment added.")
+    return await _review_form(review_id, request, who, "comment")
 
 
 @router.post("/reviews/{review_id}/submit")
 async def submit_review(review_id: int, request: Request, who: Reviewer) -> Response:
-    await form_of(request, who)
-    with database(request) as session:
-        review = workflow.submit(session, review_id, who.principal)
-    return back(f"/calls/{review.call_id}", f"Review submitted: final score {review.score:g}.")
+    return await _review_form(review_id, request, who, "submit")
 
 
 @router.post("/reviews/{review_id}/acknowledge")
@@ -301,23 +390,24 @@ async def acknowledge_review(review_id: int, request: Request, who: CallsAgent) 
     await form_of(request, who)
     with database(request) as session:
         review = workflow.acknowledge(session, review_id, who.principal)
-    return back(f"/calls/{review.call_id}", "You acknowledged the review.")
+    return back(f"/calls/{review.call_id}#review", "You acknowledged the review.")
 
 
 @router.post("/reviews/{review_id}/dispute")
 async def dispute_review(review_id: int, request: Request, who: CallsAgent) -> Response:
     form = await form_of(request, who)
     items = [str(v) for v in form.getlist("items")]
+    comment = str(form.get("comment") or "")
     with database(request) as session:
-        review = workflow.dispute(
-            session,
-            review_id,
-            who.principal,
-            items,
-            str(form.get("comment") or ""),
-            settings_of(request).dispute_days,
-        )
-    return back(f"/calls/{review.call_id}", "Your dispute is with the team lead.")
+        call_id = workflow.get(session, review_id, who.principal).call_id
+    try:
+        with database(request) as session:
+            workflow.dispute(session, review_id, who.principal, items, comment,
+                             settings_of(request).dispute_days)  # fmt: skip
+    except (Conflict, InvalidInput) as exc:
+        typed = Typed(choices={k: workflow.Choice("accept") for k in items}, comment=comment)
+        return _refused(request, who, call_id, None, exc, typed, "dispute")
+    return back(f"/calls/{call_id}#review", "Your dispute is with the team lead.")
 
 
 @router.post("/reviews/{review_id}/resolve")
@@ -329,7 +419,9 @@ async def resolve_dispute(review_id: int, request: Request, who: Resolver) -> Re
     answers: dict[str, tuple[workflow.Decision, str | None]] = {}
     for key in form.getlist("items"):
         decision = str(form.get(f"decision-{key}") or "accept")
-        answers[str(key)] = (cast(workflow.Decision, decision), None)
+        if decision not in workflow.DECISIONS:
+            raise InvalidInput(f"Item {key}: choose accept, pass, fail or not applicable.")
+        answers[str(key)] = (decision, None)
     with database(request) as session:
         review = workflow.resolve(
             session,
@@ -339,4 +431,4 @@ async def resolve_dispute(review_id: int, request: Request, who: Resolver) -> Re
             str(form.get("reason") or ""),
             answers,
         )
-    return back(f"/calls/{review.call_id}", f"Dispute resolved ({outcome}).")
+    return back(f"/calls/{review.call_id}#review", f"Dispute resolved ({outcome}).")
