@@ -127,8 +127,8 @@ def test_a_queue_deals_only_calls_its_reviewer_sees_and_has_not_reviewed(teams):
     billing = calls["billing"]
     _review(client, keys, "rita", billing[0], submit=False)  # a draft of hers
     _review(client, keys, "rob", billing[1], submit=True)
-    _review(client, keys, "rita", billing[2], submit=True)
     _review(client, keys, "rob", billing[2], submit=False)  # both have reviewed this one
+    _review(client, keys, "rita", billing[2], submit=True)  # (his draft begun before she submitted)
 
     body = {"name": "billing weekly", "reviewers": ["rita", "rob"],
             "rule": {"kind": "random_per_agent", "per_agent": 5, "days": 7}}  # fmt: skip

@@ -158,7 +158,7 @@ def test_a_calibration_review_finishes_in_its_session(site, page_for):
     sid = made.json()["id"]
     rita = page_for("rita")
     rita.goto(_url(site, f"/calibrations/{sid}"))
-    rita.click("button:has-text('Score call')")
+    rita.click("button:has-text('Score this call')")
     assert f"calibration={sid}" in rita.url and "Your calibration review" in rita.content()
     rita.select_option("select[name='decision-0.0']", "fail")
     rita.fill("input[name='reason-0.0']", "Greeting was cut off")
