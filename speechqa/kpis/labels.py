@@ -41,6 +41,11 @@ MEASURES: dict[str, Measure] = {
     "customer_sentiment": Measure("Customer mood", "mood"),
     "agent_sentiment": Measure("Agent mood", "mood"),
     "critical_fail_rate": Measure("Critical fails", "fraction"),
+    # a call's conversation measures, per speaker
+    "talk_s": Measure("Talk time", "seconds"),
+    "interruptions": Measure("Interruptions", "count"),
+    "wpm": Measure("Speaking rate", "wpm"),
+    "longest_monologue_s": Measure("Longest monologue", "seconds"),
 }
 
 COUNTERS = {

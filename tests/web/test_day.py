@@ -151,6 +151,8 @@ def test_a_working_day_for_every_role(day: dict[str, Any], browser: Any) -> None
     assert rita.locator("text=Start a review").count() == 0  # a second review is not offered
     greeting = rita.locator(".scorecard .items li[data-key='0.0']").inner_text()
     assert "overridden" in greeting and "Checked against the recording" in greeting
+    conversation = rita.locator("table.metrics").inner_text()  # in words and units
+    assert "Agent talk time" in conversation and "%" in conversation and "pct" not in conversation
     shot(rita, "day-reviewer-submitted")
     # ... and exports what she worked on: the list as CSV, the transcript as WebVTT.
     rita.goto(base + "/calls")
