@@ -35,6 +35,7 @@ from speechqa.access import Action
 from speechqa.apikeys import Scope
 from speechqa.errors import InvalidInput, SpeechQAError, Unauthorized
 from speechqa.kpis import labels
+from speechqa.reviews.workflow import readable
 from speechqa.settings import Settings
 from speechqa.storage.database import answered_scope
 from speechqa.text import disallowed_character
@@ -45,7 +46,10 @@ FLASH_SECONDS = 60
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.globals.update(
-    measure_label=labels.label, measure_value=labels.shown, counter_label=labels.counter_label
+    measure_label=labels.label,
+    measure_value=labels.shown,
+    counter_label=labels.counter_label,
+    readable=readable,
 )
 
 REASONS = {

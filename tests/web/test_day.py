@@ -174,6 +174,9 @@ def test_a_working_day_for_every_role(day: dict[str, Any], browser: Any) -> None
 
     # The lead settles it: the machine's answer stands again, and the score with it.
     lena.goto(base + "/disputes")
+    dispute = lena.locator("tbody tr").first.inner_text()
+    assert "0.0 Greeting" in dispute and "Please listen to the start again" in dispute
+    assert "today" in dispute and "Sarah" in dispute
     lena.click("tbody a")
     lena.select_option("select[name=outcome]", "adjusted")
     lena.select_option("select[name='decision-0.0']", "accept")

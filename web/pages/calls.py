@@ -4,6 +4,7 @@ actions taken on it (draft or re-evaluation, the review form; acknowledge, dispu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
 from urllib.parse import urlencode
 
@@ -147,7 +148,20 @@ def disputes_page(request: Request, who: Resolver) -> Response:
     filters = access.limit(who.principal, listing.CallFilters(disputed=True))
     with database(request) as session:
         page = listing.list_calls(session, filters, limit=200)
-    return render(request, "disputes.html", who, rows=page.rows)
+        disputes = []
+        for row in page.rows:  # the disputed review of each: what, why, since when
+            review = next(
+                (r for r in workflow.for_call(session, row.id, who.principal)
+                 if r.status == "disputed"),
+                None,
+            )  # fmt: skip
+            if review is not None and review.dispute:
+                names = {i.key: workflow.readable(i.item) for i in review.items}
+                items = [f"{k} {names.get(k, '')}".strip() for k in review.dispute["items"]]
+                opened = datetime.fromisoformat(review.dispute["at"])
+                disputes.append((row, review, items, opened))
+    disputes.sort(key=lambda d: d[3])  # the oldest first: it has waited longest
+    return render(request, "disputes.html", who, disputes=disputes, now=datetime.now(UTC))
 
 
 @router.get("/calls/{call_id}")

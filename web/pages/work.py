@@ -7,19 +7,22 @@ its page with the reason above the form and what was typed still in it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import FormData
 
 from api.errors import status_for
-from speechqa import access
+from speechqa import access, zones
 from speechqa.access import Action
 from speechqa.calls.listing import CallFilters, CallRow, list_calls
 from speechqa.errors import InvalidInput, SpeechQAError
 from speechqa.reviews import calibration, queues
 from speechqa.storage.tables import CallStatus
+from web import times
 from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -41,16 +44,20 @@ def call_label(
     agent_id: str,
     started_at: datetime | str | None,
     received_at: datetime | None = None,
+    zone: zones.ShownZone = zones.UTC_ZONE,
 ) -> str:
-    """A call as people tell calls apart: its external id, agent and time (UTC; the time it
-    arrived when the call's own start is unknown)."""
+    """A call as people tell calls apart: its external id, agent and time (in the viewer's
+    zone; the time it arrived when the call's own start is unknown)."""
     when = started_at if started_at is not None else received_at
-    if isinstance(when, str):
-        when = datetime.fromisoformat(when)
-    shown = when.strftime("%Y-%m-%d %H:%M UTC") if when is not None else "time unknown"
+    shown = zone.format(when) if when is not None else "time unknown"
     if started_at is None and when is not None:
         shown = "received " + shown
     return " · ".join(p for p in (external_id, agent_id, shown) if p)
+
+
+def _labeller(request: Request, who: Viewer) -> Callable[..., str]:
+    """:func:`call_label` in the viewer's zone, for a page."""
+    return partial(call_label, zone=times.zone_of(request, who.principal))
 
 
 def rule_text(rule: dict[str, Any]) -> str:
@@ -91,7 +98,7 @@ def _queue_page(
         )
     response = render(request, "queue.html", who, items=items, progress=progress, lead=lead,
                       people=people, problem=problem, typed=typed or _queue_defaults(),
-                      call_label=call_label, rule_text=rule_text)  # fmt: skip
+                      call_label=_labeller(request, who), rule_text=rule_text)  # fmt: skip
     response.status_code = status
     return response
 
@@ -211,7 +218,7 @@ def _calibrations_page(
             picks = _pickable(session, who, params)
     response = render(request, "calibrations.html", who, sessions=found, scored=scored,
                       lead=lead, people=people, picks=picks, params=params, problem=problem,
-                      typed=typed, call_label=call_label)  # fmt: skip
+                      typed=typed, call_label=_labeller(request, who))  # fmt: skip
     response.status_code = status
     return response
 
@@ -265,7 +272,8 @@ def calibration_page(session_id: int, request: Request, who: Calibrator) -> Resp
         calls = calibration.session_calls(session, who.principal, session_id)
         lead = who.may("MANAGE_CALIBRATIONS")
         report = calibration.report(session, who.principal, session_id) if lead else None
-    labels = {c.call_id: call_label(c.external_id, c.agent_id, c.started_at, c.received_at)
+    label = _labeller(request, who)
+    labels = {c.call_id: label(c.external_id, c.agent_id, c.started_at, c.received_at)
               for c in calls}  # fmt: skip
     return render(request, "calibration.html", who, info=info, calls=calls, report=report,
                   labels=labels)  # fmt: skip
