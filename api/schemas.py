@@ -537,27 +537,6 @@ class MyQueue(BaseModel):
     items: list[AssignmentRead]
 
 
-class ReviewerProgressRead(BaseModel):
-    reviewer: str
-    dealt: int
-    reviewed: int
-    """Dealt calls the reviewer has submitted a QA review of."""
-    in_progress: int
-    """Dealt calls with the reviewer's draft open."""
-    remaining: int
-    """Dealt, not yet reviewed, and visible to the reviewer."""
-    out_of_reach: int
-    """Dealt, not reviewed, and no longer visible to the reviewer."""
-
-
-class QueueProgressRead(BaseModel):
-    queue: QueueRead
-    reviewers: list[ReviewerProgressRead]
-    dealt: int
-    reviewed: int
-    remaining: int
-
-
 class ItemQualityRead(BaseModel):
     ruleset: str
     item: str

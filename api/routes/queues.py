@@ -13,7 +13,6 @@ from api.schemas import (
     ErrorResponse,
     MyQueue,
     QueueCreate,
-    QueueProgressRead,
     QueueRead,
     Sampled,
 )
@@ -48,12 +47,12 @@ def sample_queue(
     return {"sampled": [asdict(a) for a in queues.sample(session, principal, queue_id)]}
 
 
-@router.get("/v1/queues/{queue_id}/progress", response_model=QueueProgressRead)
+@router.get("/v1/queues/{queue_id}/progress", response_model=queues.QueueProgress)
 def queue_progress(
     session: SessionDep, principal: ManageQueues, queue_id: int = Path(ge=1, le=MAX_ID)
-) -> Any:
+) -> queues.QueueProgress:
     """Per reviewer: calls dealt, reviewed, in progress (a draft open) and remaining."""
-    return asdict(queues.progress(session, principal, queue_id))
+    return queues.progress(session, principal, queue_id)
 
 
 @router.get("/v1/me/queue", response_model=MyQueue)
