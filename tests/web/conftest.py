@@ -144,15 +144,21 @@ def page_for(site: dict[str, Any], browser: Any) -> Iterator[Any]:
         page = context.new_page()
         page.set_default_timeout(10_000)
         if name is not None:
-            page.goto(site["base"] + "/login")
-            page.fill("#key", site["keys"][name])
-            page.click("button[type=submit]")
-            page.wait_for_url("**/calls")
+            sign_in(page, site["base"], site["keys"][name])
         return page
 
     yield open_as
     for context in contexts:
         context.close()
+
+
+def sign_in(page: Any, base: str, key: str) -> Any:
+    """Sign ``page`` in with ``key`` through the sign-in form, as a person does."""
+    page.goto(base + "/login")
+    page.fill("#key", key)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/calls")
+    return page
 
 
 def shot(page: Any, name: str) -> Path:

@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from tests.support import EXAMPLES, ROOT
-from tests.web.conftest import shot
+from tests.web.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the worker runs the speech model
 
@@ -109,11 +109,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def _open(browser: Any, day: dict[str, Any], who: str) -> Any:
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(15_000)
-    page.goto(day["base"] + "/login")
-    page.fill("#key", day["keys"][who])
-    page.click("button[type=submit]")
-    page.wait_for_url("**/calls")
-    return page
+    return sign_in(page, day["base"], day["keys"][who])
 
 
 def _review_of(day: dict[str, Any], call_id: str) -> Any:

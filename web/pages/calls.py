@@ -92,22 +92,41 @@ def filters_from(params: dict[str, str]) -> listing.CallFilters:
     )
 
 
-@router.get("/calls")
-def calls_page(request: Request, who: Reader) -> Response:
+@dataclass(frozen=True)
+class ListAsked:
+    """What a call list (the page or its CSV) was asked for: filters the viewer may see."""
+
+    params: dict[str, str]
+    sort: listing.Sort
+    order: str
+    filters: listing.CallFilters
+
+    @property
+    def descending(self) -> bool:
+        return self.order != "asc"
+
+
+def list_asked(request: Request, who: Viewer) -> ListAsked:
     params = {k: v for k, v in request.query_params.items() if v}
     sort = params.get("sort", "time")
     if sort not in SORTS:
         raise InvalidInput(f"Sort by one of {', '.join(SORTS)}.")
-    order = params.get("order", "desc")
     filters = access.limit(who.principal, filters_from(params))
+    return ListAsked(params, cast(listing.Sort, sort), params.get("order", "desc"), filters)
+
+
+@router.get("/calls")
+def calls_page(request: Request, who: Reader) -> Response:
+    asked = list_asked(request, who)
+    params, sort, order, filters = asked.params, asked.sort, asked.order, asked.filters
     with database(request) as session:
         page = listing.list_calls(
             session,
             filters,
             limit=PAGE,
             cursor=params.get("cursor"),
-            sort=cast(listing.Sort, sort),
-            descending=order != "asc",
+            sort=sort,
+            descending=asked.descending,
         )
         total = listing.count_calls(session, filters)
         unknown = listing.unknown_rules(session, filters)

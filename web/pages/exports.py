@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated, cast
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -22,7 +22,7 @@ from speechqa.calls import bulk, list_export, listing, repository, transcript_ex
 from speechqa.errors import InvalidInput
 from web import times
 from web.deps import PageRoute, Viewer, allowed, back, database, form_of
-from web.pages.calls import SORTS, filters_from
+from web.pages.calls import list_asked
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Reader = Annotated[Viewer, Depends(allowed(Action.READ_CALLS))]
@@ -32,18 +32,13 @@ Tagger = Annotated[Viewer, Depends(allowed(Action.TAG_CALLS))]
 @router.get("/calls.csv")
 def calls_csv(request: Request, who: Reader) -> Response:
     """Every call the list shows with these filters (all pages), in its order."""
-    params = {k: v for k, v in request.query_params.items() if v}
-    sort = params.get("sort", "time")
-    if sort not in SORTS:
-        raise InvalidInput(f"Sort by one of {', '.join(SORTS)}.")
-    descending = params.get("order", "desc") != "asc"
-    filters = access.limit(who.principal, filters_from(params))
+    asked = list_asked(request, who)
     zone = times.zone_of(request, who.principal)
 
     def lines() -> Iterator[str]:
         with database(request) as session:
-            rows = listing.iter_calls(session, filters, sort=cast(listing.Sort, sort),
-                                      descending=descending)  # fmt: skip
+            rows = listing.iter_calls(session, asked.filters, sort=asked.sort,
+                                      descending=asked.descending)  # fmt: skip
             yield from list_export.csv_lines(rows, zone)
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
