@@ -32,7 +32,6 @@ from starlette.datastructures import FormData
 from api.errors import status_for
 from speechqa import access, signin
 from speechqa.access import Action
-from speechqa.apikeys import Scope
 from speechqa.errors import InvalidInput, SpeechQAError, Unauthorized
 from speechqa.kpis import labels
 from speechqa.reviews.workflow import readable
@@ -160,9 +159,6 @@ class Viewer:
     @property
     def name(self) -> str:
         return self.principal.user or self.principal.name or f"key {self.principal.key_id}"
-
-    def can(self, scope: str) -> bool:
-        return Scope(scope) in self.principal.scopes
 
     def may(self, action: str) -> bool:
         """Whether the page should offer ``action`` (an :class:`Action` name)."""

@@ -167,6 +167,13 @@ def test_a_working_day_for_every_role(day: dict[str, Any], browser: Any) -> None
     agent.fill("textarea[name=comment]", "Please listen to the start again")
     agent.click("button:has-text('Dispute')")
     assert "Your dispute is with the team lead." in agent.content()
+    # ... and looks at her other call herself: a self-review, which never counts.
+    other = next(c for c in calls.values() if c != call_id)
+    agent.goto(base + f"/calls/{other}")
+    agent.click("text=Start a self-review")
+    agent.click("button:has-text('Submit review')")
+    assert "Review submitted" in agent.content()
+    assert agent.locator("text=Start a self-review").count() == 0
 
     # The lead settles it: the machine's answer stands again, and the score with it.
     lena.goto(base + "/disputes")
@@ -183,7 +190,6 @@ def test_a_working_day_for_every_role(day: dict[str, Any], browser: Any) -> None
     shot(lena, "day-lead-resolved")
 
     # Afternoon: calibration on the other call, made in the app, finished by two reviewers.
-    other = next(c for c in calls.values() if c != call_id)
     lena.goto(base + "/calibrations?team=billing")
     lena.fill("form[action='/calibrations'] input[name=name]", "billing weekly")
     lena.check(f"input[name=calls][value='{other}']")

@@ -238,9 +238,12 @@ def _call_page(
         None,
     )
     own = who.agent_id is not None and who.agent_id == doc["agent_id"]
-    reviewable = who.can("review") and doc["status"] == CallStatus.DONE and bool(doc["score"])
+    reviewable = who.may("REVIEW_CALLS") and doc["status"] == CallStatus.DONE and bool(doc["score"])
     offer = None  # what the review box offers when there is no draft of the viewer's
-    if mine is None and calibration is None and reviewable and not own:
+    if mine is None and calibration is None and reviewable and own:
+        if not any(r.kind == "self" and r.reviewer == who.principal.who for r in reviews):
+            offer = "self"  # an agent's own look at their call: it never counts
+    elif mine is None and calibration is None and reviewable:
         if counted is None:
             offer = "start"
         elif workflow.may_reevaluate(who.principal, counted.reviewer):

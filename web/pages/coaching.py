@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request, Response
 
 from speechqa.access import Action
-from speechqa.apikeys import Scope
 from speechqa.coaching import examples, library, sessions
 from speechqa.errors import InvalidInput
 from web import charts
@@ -45,7 +44,7 @@ def coaching_page(request: Request, who: CoachingReader) -> Response:
     params = {k: v for k, v in request.query_params.items() if v}
     with database(request) as session:
         own = sessions.list_sessions(session, who.principal, limit=100)
-        if not who.can(Scope.COACH):
+        if not who.may("COACH"):
             return render(
                 request,
                 "coaching.html",
