@@ -123,7 +123,7 @@ def test_a_working_day_for_every_role(day: dict[str, Any], browser: Any) -> None
     lena = _open(browser, day, "lena@example.com")
     lena.goto(base + "/queue")
     lena.fill("input[name=name]", "billing daily")
-    lena.fill("input[name=per_agent]", "1")
+    lena.fill("input[name=per_agent]", "2")
     lena.fill("input[name=days]", "7")
     lena.check("input[name=reviewers][value='rita@example.com']")
     lena.click("text=Create the queue")
@@ -135,6 +135,7 @@ def test_a_working_day_for_every_role(day: dict[str, Any], browser: Any) -> None
     rita.locator("#my-queue tbody tr a").first.click()
     call_id = rita.url.split("/calls/")[1].split("?")[0].split("#")[0]
     assert call_id in calls.values()
+    other = next(c for c in calls.values() if c != call_id)
     automatic = httpx.get(f"{base}/v1/calls/{call_id}", headers=day["lead"]).json()["score"]
     rita.click("text=Start a review")
     flipped = "fail" if automatic["sections"][0]["items"][0]["passed"] else "pass"
@@ -145,6 +146,8 @@ def test_a_working_day_for_every_role(day: dict[str, Any], browser: Any) -> None
     assert review["reviewer"] == "rita@example.com" and review["score"] != automatic["value"]
     assert f"Review submitted: final score {review['score']:g}." in rita.content()
     assert rita.locator("text=Start a review").count() == 0  # a second review is not offered
+    following = rita.locator(".next-queued a")  # on to the rest of her queue
+    assert following.get_attribute("href") == f"/calls/{other}#review"
     greeting = rita.locator(".scorecard .items li[data-key='0.0']").inner_text()
     assert "overridden" in greeting and "Checked against the recording" in greeting
     conversation = rita.locator("table.metrics").inner_text()  # in words and units
@@ -168,7 +171,6 @@ def test_a_working_day_for_every_role(day: dict[str, Any], browser: Any) -> None
     agent.click("button:has-text('Dispute')")
     assert "Your dispute is with the team lead." in agent.content()
     # ... and looks at her other call herself: a self-review, which never counts.
-    other = next(c for c in calls.values() if c != call_id)
     agent.goto(base + f"/calls/{other}")
     agent.click("text=Start a self-review")
     agent.click("button:has-text('Submit review')")

@@ -225,6 +225,7 @@ def _call_page(
         )
         reviews = workflow.for_call(session, call.id, who.principal)
         speech = call.speech
+        queued = queues.my_queue(session, who.principal) if who.may("WORK_QUEUE") else []
         audio_gone = call.audio_deleted_at is not None
     counted = next((r for r in reviews if doc["review"] and r.id == doc["review"]["id"]), None)
     mine = next(
@@ -279,6 +280,8 @@ def _call_page(
         problem_at=problem_at,
         own=own,
         audio_gone=audio_gone,
+        next_queued=next((a for a in queued if a.call_id != call_id), None),
+        queue_left=len(queued),
         done=doc["status"] == CallStatus.DONE,
         q=request.query_params.get("q", ""),
         hits=_hits(doc),
