@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow  # it runs the speech model on two calls
 def cli(*args: str, env: dict[str, str]) -> str:
     out = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout
 
 
@@ -73,7 +73,7 @@ def test_the_review_loop(service):
                               ("rob", "reviewer", ["--team", "sales"]),
                               ("ann", "agent", ["--agent", "ann"]),
                               ("cara", "coach", ["--team", "sales"])):  # fmt: skip
-        cli("user", "create", name, "--role", role, *extra, env=env)
+        cli("user", "create", name, "--role", role, *extra, "--new-team", env=env)  # no calls yet
     key = {n: cli("apikey", "create", "--user", n, env=env).split()[-1]
            for n in ("lee", "rita", "rob", "ann", "cara")}  # fmt: skip
     ingest = cli("apikey", "create", "--scope", "ingest", env=env).split()[-1]

@@ -80,7 +80,8 @@ def _store(settings: Settings) -> dict[str, str]:
             call = session.get(Call, call_id)
             assert call is not None
             call.external_id = state
-            if state == "deleted":
+            if state == "deleted":  # scored before the retention policy took its audio
+                score_calls(session, [call_id])
                 call.audio_deleted_at = now
             else:
                 call.status = state
