@@ -39,6 +39,7 @@ from speechqa.access import Action
 from speechqa.apikeys import Principal, user_principal
 from speechqa.calls.listing import CallFilters, list_calls
 from speechqa.errors import Conflict, InvalidInput, NotFound
+from speechqa.scoring import evaluations
 from speechqa.scoring.evaluations import FINAL, SUBMITTED
 from speechqa.storage.tables import (
     Call,
@@ -237,7 +238,9 @@ def _takers(session: Session, queue: ReviewQueue) -> Takers:
     reviewers = [r for r in queue.reviewers if r in people]
 
     def takers(calls: list[Call]) -> dict[str, list[str]]:
-        done = _reviewed_by(session, reviewers, [c.id for c in calls])
+        ids = [c.id for c in calls]
+        done = _reviewed_by(session, reviewers, ids)
+        scored = evaluations.with_scorecard(session, ids)  # nothing to review without one
         return {
             c.id: [
                 r
@@ -245,6 +248,8 @@ def _takers(session: Session, queue: ReviewQueue) -> Takers:
                 if (r, c.id) not in done
                 and access.may_see(people[r], agent_id=c.agent_id, team=c.team)
             ]
+            if c.id in scored
+            else []
             for c in calls
         }
 
@@ -316,8 +321,11 @@ def add_calls(
         else:
             open_calls.append(call)
     who_may = _takers(session, queue)(open_calls)
+    scored = evaluations.with_scorecard(session, [c.id for c in open_calls])
     for call in open_calls:
-        if not who_may[call.id]:
+        if call.id not in scored:
+            refused.append(Refused(call.id, "its ruleset has no scorecard to review"))
+        elif not who_may[call.id]:
             refused.append(Refused(call.id, "no reviewer of the queue may review it"))
     dealt = [c for c in open_calls if who_may[c.id]]
     rule = {"kind": "added", "by": principal.who, **({"teams": sorted(teams)} if teams else {})}

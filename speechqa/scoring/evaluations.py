@@ -111,6 +111,15 @@ def counted(session: Session, call_ids: Sequence[str]) -> dict[str, Counted]:
     return out
 
 
+def with_scorecard(session: Session, call_ids: Sequence[str]) -> set[str]:
+    """The calls whose counting evaluation has a scorecard (what a review answers)."""
+    row = EvaluationRow
+    seen: dict[str, bool] = {}
+    for call_id, score in session.execute(_counting(select(row.call_id, row.score), call_ids)):
+        seen.setdefault(call_id, score is not None)
+    return {call_id for call_id, scored in seen.items() if scored}
+
+
 def current(session: Session, call_id: str) -> EvaluationRow | None:
     """The stored evaluation that counts for one call, with its result (one query)."""
     row: EvaluationRow | None = session.scalar(_counting(select(EvaluationRow), [call_id]).limit(1))

@@ -450,8 +450,10 @@ def _fresh_clip(w: World, team: str) -> int:
 
 def _fresh_call(w: World, team: str) -> str:
     with session_scope(w.settings) as s:
-        return store_call(s, reference_transcript("address_change"), agent_id=AGENT[team],
-                          team=TEAM[team])  # fmt: skip
+        call_id = store_call(s, reference_transcript("address_change"), agent_id=AGENT[team],
+                             team=TEAM[team])  # fmt: skip
+        score_calls(s, [call_id])
+        return call_id
 
 
 def _job(w: World) -> str:

@@ -143,6 +143,7 @@ def test_adding_calls_to_a_queue_deals_them_to_reviewers_who_may_review_them(set
         create_user(session, "lena", "lead", teams=["billing"])
         calls = _calls(session, [DAY + timedelta(minutes=n) for n in range(3)])
         (support,) = _calls(session, [DAY], team="support")
+        score_calls(session, [*calls, support])  # a review answers the scorecard
         queue = queues.create(session, "picked", {"kind": "random_per_agent"},
                               ["rita", "rob", "sue"], LEAD)  # fmt: skip
         limited = queues.create(session, "billing only", {"kind": "filter", "teams": ["billing"],

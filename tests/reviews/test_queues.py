@@ -217,3 +217,20 @@ def test_a_lead_reads_each_reviewers_progress(teams):
     assert progress.json()["reviewed"] == 1 and progress.json()["remaining"] == 5
     assert client.get(f"/v1/queues/{queue}/progress", headers=keys["rita"]).status_code == 403
     assert client.get(f"/v1/queues/{queue}/progress", headers=keys["lee"]).status_code == 200
+
+
+def test_a_call_with_nothing_to_review_is_never_dealt(teams, settings):
+    client, keys = teams["client"], teams["keys"]
+    with session_scope(settings) as session:  # done, but its ruleset scored nothing yet
+        bare = store_call(session, reference_transcript(NAMES[0]), agent_id="b-9", team="billing")
+    body = {"name": "everything", "reviewers": ["rita"],
+            "rule": {"kind": "random_per_agent", "per_agent": 10, "days": 30}}  # fmt: skip
+    queue = client.post("/v1/queues", headers=keys["lena"], json=body).json()["id"]
+    dealt = client.post(f"/v1/queues/{queue}/sample", headers=keys["lena"]).json()["sampled"]
+    assert dealt and bare not in {a["call_id"] for a in dealt}
+    added = client.post(f"/v1/queues/{queue}/calls", headers=keys["lena"], json={"calls": [bare]})
+    assert added.status_code == 200, added.text
+    assert added.json()["changed"] == []
+    assert added.json()["skipped"] == [
+        {"call_id": bare, "reason": "its ruleset has no scorecard to review"}
+    ]
