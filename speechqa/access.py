@@ -17,7 +17,7 @@ another team's object.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -84,6 +84,15 @@ NEEDS: dict[Action, frozenset[Scope]] = {
 
 def may(principal: Principal, action: Action) -> bool:
     return bool(principal.scopes & NEEDS[action])
+
+
+def require_each(people: Mapping[str, Principal], action: Action, cannot: str) -> None:
+    """InvalidInput naming the first of ``people`` (the users a queue or a calibration session
+    names) whose role may not do ``action``: "NAME {cannot} (their role may not ...)"."""
+    for name, principal in people.items():
+        if not may(principal, action):
+            raise InvalidInput(f"{name} {cannot} (their role may not {action.value}).",
+                               details={"reviewer": name})  # fmt: skip
 
 
 def require(principal: Principal, action: Action) -> None:

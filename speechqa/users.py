@@ -12,14 +12,14 @@ see :mod:`speechqa.text`), so audit trails and reviewer lists name one person ea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from speechqa.apikeys import Role
+from speechqa.apikeys import Principal, Role, user_principal
 from speechqa.errors import Conflict, InvalidInput, NotFound
 from speechqa.storage.tables import Call, User
 from speechqa.text import clean_name, skeleton
@@ -96,6 +96,12 @@ def update_user(session: Session, name: str, *, time_zone: str | None) -> UserIn
     user.time_zone = check_zone(time_zone) if time_zone else None
     session.flush()
     return _info(user)
+
+
+def principals(session: Session, names: Iterable[str]) -> dict[str, Principal]:
+    """The named users as principals (what each may do and see); unknown names left out."""
+    users = session.scalars(select(User).where(User.name.in_(list(names))))
+    return {u.name: user_principal(u) for u in users}
 
 
 def list_users(session: Session) -> list[UserInfo]:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from speechqa import access
 from speechqa.access import Action
-from speechqa.apikeys import Principal, user_principal
+from speechqa.apikeys import Principal
 from speechqa.errors import Conflict, Forbidden, InvalidInput, NotFound
 from speechqa.reviews import workflow
 from speechqa.rules.scorecard import item_key
@@ -39,9 +39,9 @@ from speechqa.storage.tables import (
     CallStats,
     EvaluationRow,
     Review,
-    User,
     utcnow,
 )
+from speechqa.users import principals
 
 
 @dataclass(frozen=True)
@@ -116,10 +116,7 @@ def create(
     access.require(by, Action.MANAGE_CALIBRATIONS)
     if len(set(reviewers)) < 2:
         raise InvalidInput("A calibration session needs at least two reviewers.")
-    people = {
-        u.name: user_principal(u)
-        for u in session.scalars(select(User).where(User.name.in_(reviewers)))
-    }
+    people = principals(session, reviewers)
     calls = {
         row.id: row
         for row in session.execute(
@@ -130,13 +127,8 @@ def create(
     missing = sorted(set(reviewers) - set(people)) + sorted(set(call_ids) - set(calls))
     if missing or not call_ids:
         raise InvalidInput("Name existing calls and users.", details={"unknown": missing})
+    access.require_each(people, Action.CALIBRATE, "cannot take part in calibration")
     for person, principal in people.items():
-        if not access.may(principal, Action.CALIBRATE):
-            raise InvalidInput(
-                f"{person} cannot take part in calibration (their role may not "
-                f"{Action.CALIBRATE.value}).",
-                details={"reviewer": person},
-            )
         hidden = [c for c in calls.values()
                   if not access.may_see(principal, agent_id=c.agent_id, team=c.team)]  # fmt: skip
         if hidden:

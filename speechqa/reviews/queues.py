@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +51,7 @@ from speechqa.storage.tables import (
     User,
     utcnow,
 )
+from speechqa.users import principals
 
 FILTER_FIELDS = {
     "agent_id", "team", "status", "rule", "rule_missed", "critical_fail", "min_score",
@@ -155,18 +156,13 @@ def create(
     rule = _within_teams(session, by, validate_rule(rule))
     if not reviewers:
         raise InvalidInput("A queue needs at least one reviewer.")
-    people = _people(session, reviewers)
+    people = principals(session, reviewers)
     missing = sorted(set(reviewers) - set(people))
     if missing:
         raise InvalidInput(f"No user {', '.join(missing)}.", details={"unknown": missing})
     teams = _teams_of(rule)
+    access.require_each(people, Action.WORK_QUEUE, "cannot work a review queue")
     for reviewer, principal in people.items():
-        if not access.may(principal, Action.WORK_QUEUE):
-            raise InvalidInput(
-                f"{reviewer} cannot work a review queue (their role may not "
-                f"{Action.WORK_QUEUE.value}).",
-                details={"reviewer": reviewer},
-            )
         if teams is not None and not any(_sees_team(principal, t) for t in teams):
             raise InvalidInput(
                 f"{reviewer} sees none of this queue's teams ({', '.join(sorted(teams))}), so "
@@ -225,16 +221,10 @@ def _sees_team(principal: Principal, team: str) -> bool:
     return True
 
 
-def _people(session: Session, names: Iterable[str]) -> dict[str, Principal]:
-    """The named users as principals (what each may do and see); unknown names left out."""
-    users = session.scalars(select(User).where(User.name.in_(list(names))))
-    return {u.name: user_principal(u) for u in users}
-
-
 def _takers(session: Session, queue: ReviewQueue) -> Takers:
     """Per call, the queue's reviewers who could take it: who may see it and has not reviewed
     it (a removed user gets no more work)."""
-    people = _people(session, queue.reviewers)
+    people = principals(session, queue.reviewers)
     reviewers = [r for r in queue.reviewers if r in people]
 
     def takers(calls: list[Call]) -> dict[str, list[str]]:
@@ -411,7 +401,7 @@ def _progress(session: Session, queue: ReviewQueue) -> QueueProgress:
         .where(QueueItem.queue_id == queue.id)
     ).all()
     names = list(dict.fromkeys([*queue.reviewers, *(i.assignee for i in items)]))
-    people = _people(session, names)
+    people = principals(session, names)
     status: dict[tuple[str, str], set[str]] = defaultdict(set)
     for chunk in range(0, len(items), 500):
         for reviewer, call_id, state in session.execute(
