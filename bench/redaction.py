@@ -31,9 +31,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from speechqa import redaction  # noqa: E402
 from speechqa.calls import recordings  # noqa: E402
 from speechqa.contracts import Transcript, Utterance, Word  # noqa: E402
-from speechqa.pipeline import redaction  # noqa: E402
 from speechqa.settings import Settings  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "redaction_utterances.txt"

@@ -36,7 +36,7 @@ def analyze(
     from speechqa.calls.document import CallHeader, build_document
     from speechqa.pipeline.analysis import transcribe_call
     from speechqa.pipeline.conversation import conversation
-    from speechqa.pipeline.redaction import redact_call
+    from speechqa.redaction import redact_with
     from speechqa.rules.ruleset import default_ruleset_text, load_ruleset
     from speechqa.scoring import score_transcript
 
@@ -88,9 +88,9 @@ def analyze(
         language=transcript.language,
     )
     measured = conversation(transcript.speech_lists(), transcript.utterances, transcript.duration_s)
-    redacted = redact_call(transcript, ruleset, settings)  # as the worker stores it
-    if redacted is not None:
-        transcript = redacted.transcript
+    types = ruleset.redaction_types(settings.redact)
+    if types:  # as the worker stores it
+        transcript = redact_with(transcript, types, settings.redaction_ner_model).transcript
     scored = score_transcript(ruleset, transcript.utterances, transcript.duration_s, measured)
     doc = build_document(header, transcript.utterances, scored.evaluation.as_dict(), measured)
     if as_json:

@@ -16,13 +16,13 @@ from rq import get_current_job
 from rq.job import Job
 from sqlalchemy.orm import Session
 
+from speechqa import redaction
 from speechqa.calls import recordings, repository
 from speechqa.contracts import Transcript
 from speechqa.errors import NotFound, ServiceUnavailable, SpeechQAError
-from speechqa.pipeline import redaction
 from speechqa.pipeline.analysis import transcribe_call
-from speechqa.pipeline.redaction import Redaction
 from speechqa.pipeline.transcription import Transcriber
+from speechqa.redaction import Redaction
 from speechqa.rules import store
 from speechqa.rules.ruleset import Ruleset
 from speechqa.scoring import rescore, score_calls
@@ -101,9 +101,10 @@ def _redact(
     """Redact the transcript (the ruleset's types, else the deployment's) and, when anything was
     found, write the recording's redacted copy; return both (None, None when redaction is off)."""
     started = time.perf_counter()
-    found = redaction.redact_call(transcript, ruleset, settings)
-    if found is None:
+    types = ruleset.redaction_types(settings.redact)
+    if not types:
         return None, None
+    found = redaction.redact_with(transcript, types, settings.redaction_ner_model)
     text_s = time.perf_counter() - started
     redacted_audio = None
     if settings.redact_audio and found.spans:

@@ -18,10 +18,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 
+from speechqa import redaction
 from speechqa.calls import repository
 from speechqa.calls.recordings import apply_retention
 from speechqa.logs import bind
-from speechqa.pipeline import redaction
 from speechqa.pipeline.transcription import ModelSpec, load_model
 from speechqa.settings import Settings
 from speechqa.storage.audio import audio_store, clean_spool

@@ -14,8 +14,8 @@ from speechqa.calls.document import CallHeader
 from speechqa.contracts import Sentiment, Transcript, Utterance, Word
 from speechqa.errors import NotFound
 from speechqa.pipeline.conversation import conversation
-from speechqa.pipeline.redaction import Redaction
 from speechqa.pipeline.transcription import model_name
+from speechqa.redaction import Redaction
 from speechqa.storage.tables import Call, CallStatus, UtteranceRow, utcnow
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from speechqa.contracts import Utterance
-from speechqa.pipeline.redaction import NUMERIC_TYPES, tag_type
+from speechqa.redaction.tags import NUMERIC_TYPES, tag_type
 
 
 @dataclass(frozen=True)

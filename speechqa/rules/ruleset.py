@@ -183,7 +183,12 @@ class Ruleset:
         return list(dict.fromkeys(t for t in self.spec.hotwords if t.strip()))
 
     def redaction_types(self, default: tuple[str, ...]) -> tuple[str, ...]:
-        """The types to redact in this ruleset's calls: its own ``redact``, else ``default``."""
+        """The types to redact in this ruleset's calls: its own ``redact``, else ``default``
+        (the deployment's ``SPEECHQA_REDACT``); none when redaction is off for them.
+
+        The one place of that choice: the worker and ``speechqa analyze`` redact what it says
+        (``speechqa.redaction.redact_with``), so they store and print the same words.
+        """
         value = self.spec.redact
         if value is None:
             return default

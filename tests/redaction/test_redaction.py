@@ -9,9 +9,9 @@ import av
 import numpy as np
 import pytest
 
+from speechqa import redaction
 from speechqa.calls import recordings
 from speechqa.contracts import Interval, Silence, Transcript, Utterance, Word
-from speechqa.pipeline import redaction
 from speechqa.pipeline.numbers import DIGITS, TEENS, TENS
 from speechqa.rules.index import TranscriptIndex
 from speechqa.rules.matching import CompiledRule
