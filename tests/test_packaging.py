@@ -87,7 +87,8 @@ def test_the_wheel_installs_and_analyses_a_call_outside_the_checkout(tmp_path):
     # speechqa does not, since .pth files in an added folder are not run.
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q", wheel],
+        [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--ignore-installed",
+         "-q", wheel],
         check=True, cwd=tmp_path,
     )  # fmt: skip
     elsewhere = tmp_path / "elsewhere"
