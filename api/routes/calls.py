@@ -19,7 +19,6 @@ from api.deps import Admin, From, Ingest, Reader, RedisDep, SessionDep, Settings
 from api.recording import recording_response
 from api.schemas import (
     ERRORS,
-    BulkAnswer,
     BulkTags,
     CallAccepted,
     CallDocument,
@@ -27,6 +26,7 @@ from api.schemas import (
     CallListItem,
     CallStatusRead,
     ErrorResponse,
+    TranscriptFile,
 )
 from speechqa import access, zones
 from speechqa.access import Action
@@ -243,7 +243,7 @@ def _csv(
 @router.get(
     "/{call_id}/transcript",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}, "application/json": {}, "text/vtt": {}},
+    responses={200: {"model": TranscriptFile, "content": {"text/plain": {}, "text/vtt": {}},
                      "description": "The transcript as text, JSON or WebVTT"}},
 )  # fmt: skip
 def get_transcript(
@@ -265,11 +265,10 @@ def get_transcript(
                     headers={"Content-Disposition": disposition})  # fmt: skip
 
 
-@router.post("/tags", response_model=BulkAnswer)
-def tag_calls(body: BulkTags, session: SessionDep, principal: Tagger) -> Any:
+@router.post("/tags", response_model=bulk.BulkResult)
+def tag_calls(body: BulkTags, session: SessionDep, principal: Tagger) -> bulk.BulkResult:
     """Add and remove tags on many calls (a reviewer's; every call must be one they see)."""
-    return asdict(bulk.tag_calls(session, principal, body.calls, add=body.add,
-                                 remove=body.remove))  # fmt: skip
+    return bulk.tag_calls(session, principal, body.calls, add=body.add, remove=body.remove)
 
 
 @router.get("/{call_id}/status", response_model=CallStatusRead)
