@@ -243,7 +243,8 @@ def _csv(
 @router.get(
     "/{call_id}/transcript",
     response_class=Response,
-    responses={200: {"model": TranscriptFile, "content": {"text/plain": {}, "text/vtt": {}},
+    responses={200: {"model": TranscriptFile,
+                     "content": {"application/json": {}, "text/plain": {}, "text/vtt": {}},
                      "description": "The transcript as text, JSON or WebVTT"}},
 )  # fmt: skip
 def get_transcript(
