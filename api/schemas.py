@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from speechqa.calls.listing import CallRow
 from speechqa.coaching.examples import Example
 from speechqa.contracts import Word
 from speechqa.reviews.quality import ItemQuality
@@ -149,42 +150,8 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class SearchMatch(BaseModel):
-    utterance: int
-    speaker: str
-    start: float
-    end: float
-    text: str
-    """HTML-escaped, each matched word in <mark>...</mark>."""
-
-
-class CallListItem(BaseModel):
-    id: str
-    external_id: str | None
-    agent_id: str
-    team: str | None
-    status: str
-    started_at: str | None
-    duration_s: float | None
-    score: float | None
-    """The QA score that counts for the call (0-100), null until scored."""
-    critical_fail: bool | None
-    customer_sentiment_shift: float | None
-    score_source: str | None
-    """"review" when a reviewer's final score counts, else "automatic"."""
-    tags: list[str]
-    matches: list[SearchMatch]
-    """With a search: the utterances that match (at most 5), with their times."""
-    url: str
-    agent_name: str | None = None
-    direction: str | None = None
-    received_at: str | None = None
-    """When the call arrived; the list sorts by ``started_at``, else this."""
-    disputed: bool = False
-
-
 class CallList(BaseModel):
-    calls: list[CallListItem]
+    calls: list[CallRow]
     next_cursor: str | None
     """Pass as ``cursor`` for the next page; null on the last page."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -23,7 +23,6 @@ from api.schemas import (
     CallAccepted,
     CallDocument,
     CallList,
-    CallListItem,
     CallStatusRead,
     ErrorResponse,
     TranscriptFile,
@@ -211,14 +210,10 @@ def list_calls(
         session, filters, limit=limit, cursor=cursor, sort=sort, descending=order == "desc"
     )
     return CallList(
-        calls=[
-            CallListItem.model_validate(
-                {**asdict(row), "url": str(request.url_for("get_call", call_id=row.id))}
-            )
-            for row in page.rows
-        ],
+        calls=[replace(row, url=str(request.url_for("get_call", call_id=row.id)))
+               for row in page.rows],
         next_cursor=page.next_cursor,
-    )
+    )  # fmt: skip
 
 
 def _csv(
