@@ -427,13 +427,9 @@ class CollectionCreate(RequestBody):
     description: str | None = Field(None, max_length=2000)
 
 
-class SessionClip(RequestBody):
-    call_id: str = Field(min_length=1, max_length=32)
-    start: float = Field(ge=0, le=1e6)
-    end: float = Field(gt=0, le=1e6)
-    speaker: str | None = Field(None, max_length=50)
+class SessionClip(ClipCreate):
     text: str | None = Field(None, max_length=2000)
-    note: str | None = Field(None, max_length=2000)
+    """The words said in the span; default: taken from the transcript."""
 
 
 class GoalCreate(RequestBody):
