@@ -1,5 +1,9 @@
 """Request and response shapes of the HTTP API (documented in the OpenAPI schema).
 
+A response that is a core object is that object's dataclass (the routes name it as their
+``response_model``); what is here is only what the API adds: request bodies, envelopes around
+lists, errors, and answers the core does not make.
+
 Every request body is a :class:`RequestBody`: no string in it, anywhere, may hold a control
 character (NUL and the like; tab and line breaks are fine), and the schema says so.
 """
@@ -12,6 +16,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from speechqa.calls.listing import CallRow
+from speechqa.coaching.examples import Example
+from speechqa.contracts import Word
+from speechqa.reviews.quality import ItemQuality
+from speechqa.reviews.queues import Assignment
 from speechqa.text import DISALLOWED_PATTERN, disallowed_character
 
 
@@ -141,42 +150,8 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class SearchMatch(BaseModel):
-    utterance: int
-    speaker: str
-    start: float
-    end: float
-    text: str
-    """HTML-escaped, each matched word in <mark>...</mark>."""
-
-
-class CallListItem(BaseModel):
-    id: str
-    external_id: str | None
-    agent_id: str
-    team: str | None
-    status: str
-    started_at: str | None
-    duration_s: float | None
-    score: float | None
-    """The QA score that counts for the call (0-100), null until scored."""
-    critical_fail: bool | None
-    customer_sentiment_shift: float | None
-    score_source: str | None
-    """"review" when a reviewer's final score counts, else "automatic"."""
-    tags: list[str]
-    matches: list[SearchMatch]
-    """With a search: the utterances that match (at most 5), with their times."""
-    url: str
-    agent_name: str | None = None
-    direction: str | None = None
-    received_at: str | None = None
-    """When the call arrived; the list sorts by ``started_at``, else this."""
-    disputed: bool = False
-
-
 class CallList(BaseModel):
-    calls: list[CallListItem]
+    calls: list[CallRow]
     next_cursor: str | None
     """Pass as ``cursor`` for the next page; null on the last page."""
 
@@ -283,14 +258,6 @@ class RulesetValid(BaseModel):
     scorecard_items: int
 
 
-class RulesetStored(BaseModel):
-    name: str
-    version: int
-    created: bool
-    """False when the text equals the newest version (nothing new was stored)."""
-    rules: int
-
-
 class RulesetVersionRead(BaseModel):
     version: int
     created_at: str
@@ -342,24 +309,6 @@ class ApiKeyCreate(RequestBody):
     expires_in_days: int | None = Field(None, ge=1, le=3650)
 
 
-class ApiKeyRead(BaseModel):
-    id: int
-    name: str | None
-    prefix: str
-    scopes: list[str]
-    created_at: datetime
-    last_used_at: datetime | None
-    """To the minute."""
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    active: bool
-
-
-class ApiKeyCreated(ApiKeyRead):
-    key: str
-    """Shown once: store it now."""
-
-
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": description}
     for code, description in (
@@ -387,68 +336,6 @@ class UserCreate(RequestBody):
     """Required for an agent: whose calls are theirs."""
     time_zone: str | None = Field(None, max_length=64)
     """The zone the user sees times in (an IANA name, e.g. Europe/Berlin); none: the browser's."""
-
-
-class UserRead(BaseModel):
-    id: int
-    name: str
-    role: str
-    teams: list[str]
-    agent_id: str | None
-    time_zone: str | None = None
-
-
-class ReviewItem(BaseModel):
-    key: str
-    """Section and item position, e.g. "0.2": what to answer."""
-    section: str
-    item: str
-    possible: float
-    critical: bool
-    automatic: dict[str, Any]
-    answer: dict[str, Any] | None
-
-
-class AuditEntryRead(BaseModel):
-    at: datetime
-    by: str
-    action: str
-    before: Any = None
-    after: Any = None
-
-
-class ReviewRead(BaseModel):
-    id: int
-    call_id: str
-    reviewer: str
-    status: str
-    """draft, submitted, acknowledged, disputed, resolved; superseded (a re-evaluation
-    replaced it: kept, never counted)"""
-    ruleset: str
-    version: int
-    automatic_score: float | None
-    items: list[ReviewItem]
-    comments: list[dict[str, Any]]
-    final: dict[str, Any] | None
-    kind: str
-    """qa (counts for KPIs), self (an agent's review of their own call), calibration."""
-    dispute: dict[str, Any] | None
-    """The agent's dispute: items, comment, by, at."""
-    resolution: dict[str, Any] | None
-    """The lead's decision: outcome (upheld, adjusted), reason, by, at."""
-    score: float | None
-    critical_fail: bool
-    created_at: datetime
-    submitted_at: datetime | None
-    audit: list[AuditEntryRead]
-    calibration: int | None = None
-    """The calibration session of a calibration review."""
-    revises: int | None = None
-    """A re-evaluation: the review it replaces once submitted."""
-    revision_reason: str | None = None
-    """Why the call was re-evaluated."""
-    superseded_by: int | None = None
-    """The re-evaluation that replaced this review."""
 
 
 class ReviewStart(RequestBody):
@@ -502,60 +389,16 @@ class QueueCreate(RequestBody):
     reviewers: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=100)
 
 
-class QueueRead(BaseModel):
-    id: int
-    name: str
-    rule: dict[str, Any]
-    reviewers: list[str]
-    created_by: str
-    created_at: datetime
-
-
-class AssignmentRead(BaseModel):
-    call_id: str
-    queue: str
-    rule: dict[str, Any]
-    """The rule that chose the call, as it was then."""
-    sampled_at: datetime
-    agent_id: str
-    team: str | None
-    started_at: str | None
-    assignee: str
-    """The reviewer it was dealt to."""
-    external_id: str | None = None
-    duration_s: float | None = None
-    score: float | None = None
-    review: str | None = None
-    """In your queue: 'draft' while your review of it is open."""
-
-
 class Sampled(BaseModel):
-    sampled: list[AssignmentRead]
+    sampled: list[Assignment]
 
 
 class MyQueue(BaseModel):
-    items: list[AssignmentRead]
-
-
-class ItemQualityRead(BaseModel):
-    ruleset: str
-    item: str
-    reviews: int
-    agreement: float | None
-    """Share of reviews that kept the automatic answer."""
-    precision: float | None
-    """Of the automatic passes, the share reviewers kept."""
-    recall: float | None
-    """Of the passes reviewers gave, the share the machine found."""
-    tp: int
-    fp: int
-    fn: int
-    tn: int
-    applicability_changed: int
+    items: list[Assignment]
 
 
 class RuleQuality(BaseModel):
-    items: list[ItemQualityRead]
+    items: list[ItemQuality]
 
 
 class CalibrationCreate(RequestBody):
@@ -567,64 +410,8 @@ class CalibrationCreate(RequestBody):
     """At least two different reviewers."""
 
 
-class CalibrationRead(BaseModel):
-    id: int
-    name: str
-    call_ids: list[str]
-    reviewers: list[str]
-    created_by: str
-    created_at: datetime
-
-
-class CalibrationItem(BaseModel):
-    call_id: str
-    key: str
-    item: str
-    automatic: str
-    answers: dict[str, str]
-    consensus: str | None
-    """The majority answer; null when undecided (no majority, as when two reviewers differ)."""
-    agreement: float | None
-    reasons: dict[str, str] = {}
-    """Reviewer -> the reason they gave for changing the machine's answer."""
-
-
-class CalibrationReport(BaseModel):
-    session: CalibrationRead
-    submitted: dict[str, int]
-    items: list[CalibrationItem]
-    percent_agreement: float | None
-    """Mean share of agreeing reviewer pairs per item."""
-    fleiss_kappa: float | None
-    """Agreement beyond chance over the items every reviewer answered."""
-    reviewer_agreement: dict[str, float | None]
-    """Each reviewer's share of answers equal to the consensus (undecided: equal to none)."""
-    undecided: int
-    """Items answered by two or more reviewers with no majority answer."""
-    machine: dict[str, dict[str, Any]]
-    """Per item: the automatic answers against the consensus: agreement, precision, recall."""
-
-
-class ExampleRead(BaseModel):
-    call_id: str
-    agent_id: str
-    team: str | None
-    at: datetime
-    """When the call took place."""
-    speaker: str | None
-    start: float
-    end: float
-    text: str
-    reason: str
-    """Why it was chosen: what happened, reviewer confirmation, word confidence, length."""
-    confirmed: bool
-    confidence: float | None
-    audio_url: str | None
-    """Plays just this span (a WAV clip); None when retention removed the recording."""
-
-
 class ExampleList(BaseModel):
-    items: list[ExampleRead]
+    items: list[Example]
 
 
 class ClipCreate(RequestBody):
@@ -635,42 +422,14 @@ class ClipCreate(RequestBody):
     note: str | None = Field(None, max_length=2000)
 
 
-class ClipRead(BaseModel):
-    id: int
-    call_id: str
-    agent_id: str
-    speaker: str | None
-    start: float
-    end: float
-    text: str | None
-    note: str | None
-    added_by: str
-    added_at: datetime
-    audio_url: str
-
-
 class CollectionCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
 
 
-class CollectionRead(BaseModel):
-    id: int
-    name: str
-    description: str | None
-    created_by: str
-    created_at: datetime
-    clip_count: int
-    clips: list[ClipRead] | None = None
-
-
-class SessionClip(RequestBody):
-    call_id: str = Field(min_length=1, max_length=32)
-    start: float = Field(ge=0, le=1e6)
-    end: float = Field(gt=0, le=1e6)
-    speaker: str | None = Field(None, max_length=50)
+class SessionClip(ClipCreate):
     text: str | None = Field(None, max_length=2000)
-    note: str | None = Field(None, max_length=2000)
+    """The words said in the span; default: taken from the transcript."""
 
 
 class GoalCreate(RequestBody):
@@ -691,61 +450,6 @@ class CoachingSessionCreate(RequestBody):
     goals: list[GoalCreate] = Field(default_factory=list, max_length=20)
 
 
-class SideRead(BaseModel):
-    start: datetime
-    end: datetime
-    calls: int
-    value: float | None
-
-
-class ChangeRead(BaseModel):
-    before: SideRead
-    after: SideRead
-    change: float | None
-    """After minus before; null with too few calls."""
-    interval: tuple[float, float] | None
-    """95% bootstrap interval of the change."""
-    verdict: str
-    """rose, fell, no clear change, or not enough calls"""
-
-
-class ImpactRead(BaseModel):
-    focus: dict[str, str]
-    label: str
-    better: Literal["higher", "lower"]
-    agent: ChangeRead
-    team: ChangeRead | None
-    """The rest of the agent's team over the same windows."""
-    net: float | None
-    """The agent's change less the team's."""
-    statement: str
-
-
-class GoalRead(BaseModel):
-    focus: dict[str, str]
-    target: float
-    due: date | None
-    current: float | None
-    met: bool | None
-
-
-class CoachingSessionRead(BaseModel):
-    id: int
-    agent_id: str
-    team: str | None
-    coach: str
-    held_at: datetime
-    focus: list[dict[str, str]]
-    clips: list[dict[str, Any]]
-    notes: str | None
-    goals: list[GoalRead]
-    created_at: datetime
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    impact: list[ImpactRead] | None
-    """Before and after, per focus (when one session is read)."""
-
-
 class BulkTags(RequestBody):
     calls: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         min_length=1, max_length=500
@@ -764,13 +468,35 @@ class BulkCalls(RequestBody):
     )
 
 
-class BulkSkipped(BaseModel):
-    call_id: str
-    reason: str
+class WebhookCreate(RequestBody):
+    url: str = Field(max_length=2000)
+    """http or https; receives a POST per event."""
+    events: list[Annotated[str, Field(max_length=100)]] = Field(max_length=20)
+    """Any of call.analyzed, call.failed, review.submitted, review.disputed,
+    coaching.session.created."""
+    description: str | None = Field(None, max_length=500)
 
 
-class BulkAnswer(BaseModel):
-    changed: list[str]
-    skipped: list[BulkSkipped]
-    assignees: dict[str, str]
-    """For a queue: the reviewer each added call went to."""
+class TranscriptUtterance(BaseModel):
+    id: int
+    speaker: str
+    label: str
+    """The speaker as a reader names them (Agent, Customer...)."""
+    start: float
+    end: float
+    text: str
+    words: list[Word]
+
+
+class TranscriptFile(BaseModel):
+    """The transcript downloaded as JSON (``format=json``), a file in its own format."""
+
+    id: str
+    external_id: str | None
+    agent_id: str | None
+    agent_name: str | None
+    team: str | None
+    started_at: str | None
+    duration_s: float | None
+    language: str | None
+    utterances: list[TranscriptUtterance]

@@ -164,10 +164,21 @@ class KeyInfo:
     last_used_at: datetime | None
     expires_at: datetime | None
     revoked_at: datetime | None
+    active: bool
+    """Neither revoked nor expired."""
 
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None and not _past(self.expires_at)
+
+@dataclass(frozen=True)
+class NewKey(KeyInfo):
+    """A key just issued: the only time the key itself is shown."""
+
+    key: str
+    """Shown once: store it now."""
+
+
+def shown_once(key: str, info: KeyInfo) -> NewKey:
+    """The answer to issuing a key: its stored view with the key itself."""
+    return NewKey(**vars(info), key=key)
 
 
 def list_keys(session: Session, *, include_revoked: bool = False) -> list[KeyInfo]:
@@ -188,6 +199,8 @@ def revoke_key(session: Session, key_id: int) -> KeyInfo:
 
 
 def _info(row: ApiKey) -> KeyInfo:
+    expires_at = _aware(row.expires_at) if row.expires_at else None
+    revoked_at = _aware(row.revoked_at) if row.revoked_at else None
     return KeyInfo(
         row.id,
         row.name,
@@ -195,8 +208,9 @@ def _info(row: ApiKey) -> KeyInfo:
         list(row.scopes),
         _aware(row.created_at),
         _aware(row.last_used_at) if row.last_used_at else None,
-        _aware(row.expires_at) if row.expires_at else None,
-        _aware(row.revoked_at) if row.revoked_at else None,
+        expires_at,
+        revoked_at,
+        revoked_at is None and not _past(expires_at),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -19,14 +19,13 @@ from api.deps import Admin, From, Ingest, Reader, RedisDep, SessionDep, Settings
 from api.recording import recording_response
 from api.schemas import (
     ERRORS,
-    BulkAnswer,
     BulkTags,
     CallAccepted,
     CallDocument,
     CallList,
-    CallListItem,
     CallStatusRead,
     ErrorResponse,
+    TranscriptFile,
 )
 from speechqa import access, zones
 from speechqa.access import Action
@@ -211,14 +210,10 @@ def list_calls(
         session, filters, limit=limit, cursor=cursor, sort=sort, descending=order == "desc"
     )
     return CallList(
-        calls=[
-            CallListItem.model_validate(
-                {**asdict(row), "url": str(request.url_for("get_call", call_id=row.id))}
-            )
-            for row in page.rows
-        ],
+        calls=[replace(row, url=str(request.url_for("get_call", call_id=row.id)))
+               for row in page.rows],
         next_cursor=page.next_cursor,
-    )
+    )  # fmt: skip
 
 
 def _csv(
@@ -243,7 +238,8 @@ def _csv(
 @router.get(
     "/{call_id}/transcript",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}, "application/json": {}, "text/vtt": {}},
+    responses={200: {"model": TranscriptFile,
+                     "content": {"application/json": {}, "text/plain": {}, "text/vtt": {}},
                      "description": "The transcript as text, JSON or WebVTT"}},
 )  # fmt: skip
 def get_transcript(
@@ -265,11 +261,10 @@ def get_transcript(
                     headers={"Content-Disposition": disposition})  # fmt: skip
 
 
-@router.post("/tags", response_model=BulkAnswer)
-def tag_calls(body: BulkTags, session: SessionDep, principal: Tagger) -> Any:
+@router.post("/tags", response_model=bulk.BulkResult)
+def tag_calls(body: BulkTags, session: SessionDep, principal: Tagger) -> bulk.BulkResult:
     """Add and remove tags on many calls (a reviewer's; every call must be one they see)."""
-    return asdict(bulk.tag_calls(session, principal, body.calls, add=body.add,
-                                 remove=body.remove))  # fmt: skip
+    return bulk.tag_calls(session, principal, body.calls, add=body.add, remove=body.remove)
 
 
 @router.get("/{call_id}/status", response_model=CallStatusRead)

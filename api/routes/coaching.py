@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -11,11 +10,8 @@ from api.deps import MAX_ID, AcknowledgeCoaching, Coach, ReadCoaching, SessionDe
 from api.schemas import (
     ERRORS,
     ClipCreate,
-    ClipRead,
     CoachingSessionCreate,
-    CoachingSessionRead,
     CollectionCreate,
-    CollectionRead,
     ErrorResponse,
     ExampleList,
 )
@@ -35,11 +31,6 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 Name = Annotated[str | None, Query(min_length=1, max_length=200)]
 
 
-def clip_url(call_id: str, start: float, end: float) -> str:
-    """The address that plays just ``start``..``end`` of a call."""
-    return f"/v1/calls/{call_id}/audio?start={start:g}&end={end:g}"
-
-
 @router.get("/examples", response_model=ExampleList)
 def find_examples(
     session: SessionDep,
@@ -52,62 +43,50 @@ def find_examples(
     agent_id: Name = None,
     team: Name = None,
     limit: Annotated[int, Query(ge=1, le=examples.MAX_LIMIT)] = 10,
-) -> Any:
+) -> ExampleList:
     """Clips of good or bad examples of a rule, a scorecard item (``item=2.0``, with
     ``ruleset``) or a KPI, clearest first: confirmed by a reviewer, then word confidence and
     length, newest among equals, one per agent before any agent's second."""
     query = examples.ExampleQuery(quality, rule, item, kpi, ruleset, agent_id, team, limit)
-    found = examples.find(session, principal, query)
-    return {
-        "items": [
-            {**asdict(e), "audio_url": clip_url(e.call_id, e.start, e.end) if e.audio else None}
-            for e in found
-        ]
-    }
+    return ExampleList(items=examples.find(session, principal, query))
 
 
-def _collection(view: library.CollectionView) -> dict[str, Any]:
-    out = asdict(view)
-    if view.clips is not None:
-        out["clips"] = [_clip(c) for c in view.clips]
-    return out
-
-
-def _clip(clip: library.ClipView) -> dict[str, Any]:
-    return {**asdict(clip), "audio_url": clip_url(clip.call_id, clip.start, clip.end)}
-
-
-@router.post("/collections", status_code=201, response_model=CollectionRead, responses=CONFLICT)
-def create_collection(body: CollectionCreate, session: SessionDep, principal: Coach) -> Any:
+@router.post(
+    "/collections", status_code=201, response_model=library.CollectionView, responses=CONFLICT
+)
+def create_collection(
+    body: CollectionCreate, session: SessionDep, principal: Coach
+) -> library.CollectionView:
     """A named collection of clips, shared by coaches."""
-    return _collection(library.create(session, principal, body.name, body.description))
+    return library.create(session, principal, body.name, body.description)
 
 
-@router.get("/collections", response_model=list[CollectionRead])
-def list_collections(session: SessionDep, principal: Coach) -> Any:
-    return [_collection(c) for c in library.list_all(session, principal)]
+@router.get("/collections", response_model=list[library.CollectionView])
+def list_collections(session: SessionDep, principal: Coach) -> list[library.CollectionView]:
+    return library.list_all(session, principal)
 
 
-@router.get("/collections/{collection_id}", response_model=CollectionRead)
-def get_collection(session: SessionDep, principal: Coach, collection_id: int = _id()) -> Any:
+@router.get("/collections/{collection_id}", response_model=library.CollectionView)
+def get_collection(
+    session: SessionDep, principal: Coach, collection_id: int = _id()
+) -> library.CollectionView:
     """A collection with the clips you may see, each with an address that plays it."""
-    return _collection(library.get(session, principal, collection_id))
+    return library.get(session, principal, collection_id)
 
 
 @router.post(
     "/collections/{collection_id}/clips",
     status_code=201,
-    response_model=ClipRead,
+    response_model=library.ClipView,
     responses=CONFLICT,
 )
 def add_clip(
     body: ClipCreate, session: SessionDep, principal: Coach, collection_id: int = _id()
-) -> Any:
+) -> library.ClipView:
     """Save a span of a call (the words said in it are kept with it)."""
-    clip = library.add(session, principal, collection_id, call_id=body.call_id,
+    return library.add(session, principal, collection_id, call_id=body.call_id,
                        start=body.start, end=body.end, speaker=body.speaker,
                        note=body.note)  # fmt: skip
-    return _clip(clip)
 
 
 @router.delete(
@@ -120,18 +99,13 @@ def remove_clip(
     return Response(status_code=204)
 
 
-def _session(view: sessions.SessionView) -> dict[str, Any]:
-    out = asdict(view)
-    out["clips"] = [{**c, "audio_url": clip_url(c["call_id"], c["start"], c["end"])}
-                    for c in view.clips]  # fmt: skip
-    return out
-
-
-@router.post("/sessions", status_code=201, response_model=CoachingSessionRead)
-def create_session(body: CoachingSessionCreate, session: SessionDep, principal: Coach) -> Any:
+@router.post("/sessions", status_code=201, response_model=sessions.SessionView)
+def create_session(
+    body: CoachingSessionCreate, session: SessionDep, principal: Coach
+) -> sessions.SessionView:
     """Record a coaching session: agent, focus, clips, notes, goals. Webhooks subscribed to
     ``coaching.session.created`` are told."""
-    view = sessions.create(
+    return sessions.create(
         session,
         principal,
         agent_id=body.agent_id,
@@ -141,22 +115,20 @@ def create_session(body: CoachingSessionCreate, session: SessionDep, principal: 
         notes=body.notes,
         goals=[sessions.Goal(g.focus, g.target, g.due) for g in body.goals],
     )
-    return _session(view)
 
 
-@router.get("/sessions", response_model=list[CoachingSessionRead])
+@router.get("/sessions", response_model=list[sessions.SessionView])
 def list_sessions(
     session: SessionDep,
     principal: ReadCoaching,
     agent_id: Name = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Any:
+) -> list[sessions.SessionView]:
     """Sessions newest first (an agent sees their own)."""
-    found = sessions.list_sessions(session, principal, agent_id=agent_id, limit=limit)
-    return [_session(s) for s in found]
+    return sessions.list_sessions(session, principal, agent_id=agent_id, limit=limit)
 
 
-@router.get("/sessions/{session_id}", response_model=CoachingSessionRead)
+@router.get("/sessions/{session_id}", response_model=sessions.SessionView)
 def get_session(
     session: SessionDep,
     settings: SettingsDep,
@@ -164,19 +136,18 @@ def get_session(
     session_id: int = _id(),
     before_days: Annotated[int | None, Query(ge=1, le=365)] = None,
     after_days: Annotated[int | None, Query(ge=1, le=365)] = None,
-) -> Any:
+) -> sessions.SessionView:
     """A session with its impact: each focus KPI over the agent's calls before and after it
     (``SPEECHQA_COACHING_WINDOW_DAYS`` each by default), the change with a 95% bootstrap
     interval or "not enough calls", and the rest of the team over the same windows."""
-    view = sessions.get(session, principal, session_id, settings,
+    return sessions.get(session, principal, session_id, settings,
                         before_days=before_days, after_days=after_days)  # fmt: skip
-    return _session(view)
 
 
-@router.post("/sessions/{session_id}/acknowledge", response_model=CoachingSessionRead,
+@router.post("/sessions/{session_id}/acknowledge", response_model=sessions.SessionView,
              responses=CONFLICT)  # fmt: skip
 def acknowledge_session(
     session: SessionDep, principal: AcknowledgeCoaching, session_id: int = _id()
-) -> Any:
+) -> sessions.SessionView:
     """The coached agent acknowledges the session."""
-    return _session(sessions.acknowledge(session, principal, session_id))
+    return sessions.acknowledge(session, principal, session_id)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 from fastapi import APIRouter
 
 from api.deps import MAX_ID, ManageQueues, SessionDep
-from api.schemas import ERRORS, BulkAnswer, BulkCalls
+from api.schemas import ERRORS, BulkCalls
 from speechqa.calls import bulk
 
 router = APIRouter(tags=["queues"], responses=ERRORS)
 
 
-@router.post("/v1/queues/{queue_id}/calls", response_model=BulkAnswer)
-def add_calls(queue_id: int, body: BulkCalls, session: SessionDep, principal: ManageQueues) -> Any:
+@router.post("/v1/queues/{queue_id}/calls", response_model=bulk.BulkResult)
+def add_calls(
+    queue_id: int, body: BulkCalls, session: SessionDep, principal: ManageQueues
+) -> bulk.BulkResult:
     """Deal these calls to the queue's reviewers in turn (each to one who may see it and has
     not reviewed it); calls already in the queue or outside its teams are skipped."""
     if not 1 <= queue_id <= MAX_ID:
         queue_id = 0
-    return asdict(bulk.add_to_queue(session, principal, queue_id, body.calls))
+    return bulk.add_to_queue(session, principal, queue_id, body.calls)

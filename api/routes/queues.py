@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 from fastapi import APIRouter, Path
 
 from api.deps import MAX_ID, ManageQueues, SessionDep, WorkQueue
-from api.schemas import (
-    ERRORS,
-    ErrorResponse,
-    MyQueue,
-    QueueCreate,
-    QueueRead,
-    Sampled,
-)
+from api.schemas import ERRORS, ErrorResponse, MyQueue, QueueCreate, Sampled
 from speechqa.reviews import queues
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
@@ -24,27 +14,29 @@ router = APIRouter(tags=["reviews"], responses=ERRORS)
 @router.post(
     "/v1/queues",
     status_code=201,
-    response_model=QueueRead,
+    response_model=queues.QueueInfo,
     responses={409: {"model": ErrorResponse, "description": "A queue with that name exists"}},
 )
-def create_queue(body: QueueCreate, session: SessionDep, principal: ManageQueues) -> Any:
+def create_queue(
+    body: QueueCreate, session: SessionDep, principal: ManageQueues
+) -> queues.QueueInfo:
     """A queue: a sampling rule and the reviewers its calls are dealt to, in turn."""
-    return asdict(queues.create(session, body.name, body.rule, body.reviewers, principal))
+    return queues.create(session, body.name, body.rule, body.reviewers, principal)
 
 
-@router.get("/v1/queues", response_model=list[QueueRead])
-def list_queues(session: SessionDep, principal: WorkQueue) -> Any:
+@router.get("/v1/queues", response_model=list[queues.QueueInfo])
+def list_queues(session: SessionDep, principal: WorkQueue) -> list[queues.QueueInfo]:
     """The queues over the caller's teams."""
-    return [asdict(q) for q in queues.list_queues(session, principal)]
+    return queues.list_queues(session, principal)
 
 
 @router.post("/v1/queues/{queue_id}/sample", response_model=Sampled)
 def sample_queue(
     session: SessionDep, principal: ManageQueues, queue_id: int = Path(ge=1, le=MAX_ID)
-) -> Any:
+) -> Sampled:
     """Pick calls by the queue's rule, never one it picked before, and deal them out: each to
     a reviewer of the queue who may see it and has not reviewed it."""
-    return {"sampled": [asdict(a) for a in queues.sample(session, principal, queue_id)]}
+    return Sampled(sampled=queues.sample(session, principal, queue_id))
 
 
 @router.get("/v1/queues/{queue_id}/progress", response_model=queues.QueueProgress)
@@ -56,6 +48,6 @@ def queue_progress(
 
 
 @router.get("/v1/me/queue", response_model=MyQueue)
-def my_queue(session: SessionDep, principal: WorkQueue) -> Any:
+def my_queue(session: SessionDep, principal: WorkQueue) -> MyQueue:
     """The calls dealt to you that you have not reviewed yet, oldest first."""
-    return {"items": [asdict(a) for a in queues.my_queue(session, principal)]}
+    return MyQueue(items=queues.my_queue(session, principal))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from api.deps import ManageRulesets, ReadRulesets, RedisDep, SessionDep, SettingsDep, Version
 from api.schemas import (
@@ -16,7 +14,6 @@ from api.schemas import (
     RescoreAccepted,
     RulesetList,
     RulesetRead,
-    RulesetStored,
     RulesetValid,
 )
 from speechqa.errors import InvalidInput
@@ -79,16 +76,21 @@ async def validate_ruleset(request: Request, _: ReadRulesets) -> dict[str, Any]:
 @router.put(
     "/{name}",
     openapi_extra=_YAML_BODY,
-    response_model=RulesetStored,
-    responses={201: {"model": RulesetStored, "description": "A new version was stored"}},
+    response_model=store.Stored,
+    responses={201: {"model": store.Stored, "description": "A new version was stored"}},
 )
 async def put_ruleset(
-    name: str, request: Request, session: SessionDep, principal: ManageRulesets
-) -> JSONResponse:
+    name: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: ManageRulesets,
+) -> store.Stored:
     """Store a new version of a ruleset (unchanged text keeps the current version)."""
     source = await _source(request)
     stored = await run_in_threadpool(store.put, session, source, name=name, by=principal.who)
-    return JSONResponse(asdict(stored), status_code=201 if stored.created else 200)
+    response.status_code = 201 if stored.created else 200
+    return stored
 
 
 @router.get("/{name}", response_model=RulesetRead)

@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 from fastapi import APIRouter
 
 from api.deps import Admin, SessionDep
-from api.schemas import ERRORS, ErrorResponse, UserCreate, UserRead
-from speechqa.users import create_user, list_users
+from api.schemas import ERRORS, ErrorResponse, UserCreate
+from speechqa.users import UserInfo, create_user, list_users
 
 router = APIRouter(prefix="/v1/users", tags=["users"], responses=ERRORS)
 
 
-@router.get("", response_model=list[UserRead])
-def get_users(session: SessionDep, _: Admin) -> Any:
+@router.get("", response_model=list[UserInfo])
+def get_users(session: SessionDep, _: Admin) -> list[UserInfo]:
     """Every user with their role, teams and agent id."""
-    return [asdict(u) for u in list_users(session)]
+    return list_users(session)
 
 
 @router.post(
     "",
     status_code=201,
-    response_model=UserRead,
+    response_model=UserInfo,
     responses={409: {"model": ErrorResponse, "description": "A user with that name exists"}},
 )
-def post_user(body: UserCreate, session: SessionDep, _: Admin) -> Any:
+def post_user(body: UserCreate, session: SessionDep, _: Admin) -> UserInfo:
     """Add a user; then give them a key with ``POST /v1/apikeys`` and ``"user": name``."""
-    user = create_user(session, body.name, body.role, teams=body.teams, agent_id=body.agent_id,
+    return create_user(session, body.name, body.role, teams=body.teams, agent_id=body.agent_id,
                        time_zone=body.time_zone)  # fmt: skip
-    return asdict(user)

@@ -3,20 +3,12 @@ resend."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import MAX_ID, Admin, SessionDep, SettingsDep
-from api.schemas import ERRORS, ErrorResponse
-from api.webhook_schemas import (
-    WebhookCreate,
-    WebhookDeliveries,
-    WebhookDeliveryRead,
-    WebhookRead,
-    WebhookWithSecret,
-)
+from api.schemas import ERRORS, ErrorResponse, WebhookCreate
 from speechqa.storage.tables import DeliveryStatus
 from speechqa.webhooks import delivery, endpoints
 
@@ -25,26 +17,26 @@ EndpointId = Annotated[int, Path(ge=1, le=MAX_ID)]
 DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@router.post("", status_code=201, response_model=WebhookWithSecret)
+@router.post("", status_code=201, response_model=endpoints.EndpointWithSecret)
 def create_webhook(
     body: WebhookCreate, session: SessionDep, principal: Admin, settings: SettingsDep
-) -> Any:
+) -> endpoints.EndpointWithSecret:
     """Register a URL for events; the answer is the only time the secret is shown. A URL on a
     private, loopback, link-local or metadata address is a 422 unless
     ``SPEECHQA_WEBHOOK_ALLOWED_NETWORKS`` admits it."""
     view, secret = endpoints.register(session, body.url, body.events, body.description,
                                       principal.who, settings)  # fmt: skip
-    return {**asdict(view), "secret": secret}
+    return endpoints.shown_once(view, secret)
 
 
-@router.get("", response_model=list[WebhookRead])
-def list_webhooks(session: SessionDep, _: Admin) -> Any:
-    return [asdict(e) for e in endpoints.list_endpoints(session)]
+@router.get("", response_model=list[endpoints.EndpointView])
+def list_webhooks(session: SessionDep, _: Admin) -> list[endpoints.EndpointView]:
+    return endpoints.list_endpoints(session)
 
 
-@router.get("/{endpoint_id}", response_model=WebhookRead)
-def get_webhook(endpoint_id: EndpointId, session: SessionDep, _: Admin) -> Any:
-    return asdict(endpoints.get(session, endpoint_id))
+@router.get("/{endpoint_id}", response_model=endpoints.EndpointView)
+def get_webhook(endpoint_id: EndpointId, session: SessionDep, _: Admin) -> endpoints.EndpointView:
+    return endpoints.get(session, endpoint_id)
 
 
 @router.delete("/{endpoint_id}", status_code=204, response_class=Response)
@@ -54,14 +46,15 @@ def delete_webhook(endpoint_id: EndpointId, session: SessionDep, _: Admin) -> Re
     return Response(status_code=204)
 
 
-@router.post("/{endpoint_id}/rotate-secret", response_model=WebhookWithSecret)
-def rotate_webhook_secret(endpoint_id: EndpointId, session: SessionDep, _: Admin) -> Any:
+@router.post("/{endpoint_id}/rotate-secret", response_model=endpoints.EndpointWithSecret)
+def rotate_webhook_secret(
+    endpoint_id: EndpointId, session: SessionDep, _: Admin
+) -> endpoints.EndpointWithSecret:
     """A new secret, shown once; the previous one keeps signing too for 24 hours."""
-    view, secret = endpoints.rotate_secret(session, endpoint_id)
-    return {**asdict(view), "secret": secret}
+    return endpoints.shown_once(*endpoints.rotate_secret(session, endpoint_id))
 
 
-@router.get("/{endpoint_id}/deliveries", response_model=WebhookDeliveries)
+@router.get("/{endpoint_id}/deliveries", response_model=delivery.DeliveryPage)
 def list_deliveries(
     endpoint_id: EndpointId,
     session: SessionDep,
@@ -69,19 +62,20 @@ def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: DeliveryStatus | None = None,
-) -> Any:
+) -> delivery.DeliveryPage:
     """The delivery log, newest first: each message's state and every attempt."""
-    page = delivery.deliveries(session, endpoint_id, limit=limit, cursor=cursor, status=status)
-    return {"deliveries": [asdict(d) for d in page.deliveries], "next_cursor": page.next_cursor}
+    return delivery.deliveries(session, endpoint_id, limit=limit, cursor=cursor, status=status)
 
 
 @router.post(
     "/deliveries/{delivery_id}/resend",
     status_code=202,
-    response_model=WebhookDeliveryRead,
+    response_model=delivery.DeliveryView,
     responses={409: {"model": ErrorResponse, "description": "The delivery is still pending"}},
 )
-def resend_delivery(delivery_id: DeliveryId, session: SessionDep, _: Admin) -> Any:
+def resend_delivery(
+    delivery_id: DeliveryId, session: SessionDep, _: Admin
+) -> delivery.DeliveryView:
     """Send a succeeded or failed delivery again: a new round of attempts (the log keeps the
     earlier ones)."""
-    return asdict(delivery.resend(session, delivery_id))
+    return delivery.resend(session, delivery_id)

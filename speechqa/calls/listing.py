@@ -103,6 +103,8 @@ class CallRow:
     """When the call arrived (shown where the upstream sent no ``started_at``)."""
     disputed: bool = False
     """Its counted review is disputed and no lead has settled it."""
+    url: str | None = None
+    """The call document's address, filled in by the edge that serves the row (the API)."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from speechqa import access
 from speechqa.access import Action
 from speechqa.apikeys import Principal
 from speechqa.calls import repository
+from speechqa.coaching.library import clip_url
 from speechqa.contracts import NEUTRAL, Utterance
 from speechqa.errors import InvalidInput
 from speechqa.pipeline.conversation import silences
@@ -87,8 +88,13 @@ class Example:
     """A submitted review gives the item the same answer."""
     confidence: float | None
     """Mean recognition confidence of the clip's words."""
-    audio: bool
-    """False when retention removed the recording (the transcript stays)."""
+    audio_url: str | None
+    """Plays just this span (a WAV clip); None when retention removed the recording (the
+    transcript stays)."""
+
+    @property
+    def audio(self) -> bool:
+        return self.audio_url is not None
 
 
 @dataclass(frozen=True)
@@ -428,7 +434,8 @@ def _example(
     call = candidate.call
     example = Example(call.id, call.agent_id, call.team, candidate.at, speaker, start, end,
                       text, "; ".join(parts), confirmed, confidence,
-                      call.audio_deleted_at is None)  # fmt: skip
+                      clip_url(call.id, start, end) if call.audio_deleted_at is None
+                      else None)  # fmt: skip
     return (1.0 if confirmed else 0.0) + clarity, example
 
 

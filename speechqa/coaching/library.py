@@ -36,6 +36,8 @@ class ClipView:
     note: str | None
     added_by: str
     added_at: datetime
+    audio_url: str
+    """Plays just this span (a WAV clip)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,12 @@ def _collection(session: Session, collection_id: int) -> ClipCollection:
     return row
 
 
+def clip_url(call_id: str, start: float, end: float) -> str:
+    """The API address that plays just ``start``..``end`` of a call."""
+    return f"/v1/calls/{call_id}/audio?start={start:g}&end={end:g}"
+
+
 def _clip_view(clip: Clip, agent_id: str) -> ClipView:
     return ClipView(clip.id, clip.call_id, agent_id, clip.speaker, clip.start, clip.end,
-                    clip.text, clip.note, clip.added_by, clip.added_at)  # fmt: skip
+                    clip.text, clip.note, clip.added_by, clip.added_at,
+                    clip_url(clip.call_id, clip.start, clip.end))  # fmt: skip

@@ -16,6 +16,7 @@ from speechqa.access import Action
 from speechqa.apikeys import Principal
 from speechqa.calls import repository
 from speechqa.coaching.impact import Focus, FocusImpact, measure
+from speechqa.coaching.library import clip_url
 from speechqa.errors import Conflict, Forbidden, InvalidInput, NotFound
 from speechqa.settings import Settings
 from speechqa.storage.tables import Agent, CoachingSession, utcnow
@@ -55,6 +56,20 @@ class GoalProgress:
 
 
 @dataclass(frozen=True)
+class SessionClipView:
+    """A clip used in a session, with the words said in it."""
+
+    call_id: str
+    start: float
+    end: float
+    speaker: str | None
+    text: str | None
+    note: str | None
+    audio_url: str
+    """Plays just this span (a WAV clip)."""
+
+
+@dataclass(frozen=True)
 class SessionView:
     id: int
     agent_id: str
@@ -62,7 +77,7 @@ class SessionView:
     coach: str
     held_at: datetime
     focus: list[dict[str, Any]]
-    clips: list[dict[str, Any]]
+    clips: list[SessionClipView]
     notes: str | None
     goals: list[GoalProgress]
     created_at: datetime
@@ -201,6 +216,18 @@ def _view(row: CoachingSession, impact: list[FocusImpact] | None) -> SessionView
             met = current >= goal["target"] if better == "higher" else current <= goal["target"]
         due = date.fromisoformat(goal["due"]) if goal.get("due") else None
         progress.append(GoalProgress(goal["focus"], goal["target"], due, current, met))
+    clips = [
+        SessionClipView(
+            c["call_id"],
+            c["start"],
+            c["end"],
+            c.get("speaker"),
+            c.get("text"),
+            c.get("note"),
+            clip_url(c["call_id"], c["start"], c["end"]),
+        )
+        for c in row.clips
+    ]
     return SessionView(row.id, row.agent_id, row.team, row.coach, row.held_at, list(row.focus),
-                       list(row.clips), row.notes, progress, row.created_at, row.acknowledged_at,
+                       clips, row.notes, progress, row.created_at, row.acknowledged_at,
                        row.acknowledged_by, impact)  # fmt: skip

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Annotated
 
+from pydantic import Field, computed_field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,24 +31,30 @@ class ItemQuality:
     ruleset: str
     item: str
     reviews: int = 0
-    kept: int = 0
+    kept: Annotated[int, Field(exclude=True)] = 0
     tp: int = 0
     fp: int = 0
     fn: int = 0
     tn: int = 0
     applicability_changed: int = 0
-    calls: list[str] = field(default_factory=list)
+    calls: Annotated[list[str], Field(exclude=True)] = field(default_factory=list)
 
+    @computed_field  # type: ignore[prop-decorator]  # mypy does not know pydantic's decorator
     @property
     def agreement(self) -> float | None:
+        """Share of reviews that kept the automatic answer."""
         return round(self.kept / self.reviews, 4) if self.reviews else None
 
+    @computed_field  # type: ignore[prop-decorator]  # as above
     @property
     def precision(self) -> float | None:
+        """Of the automatic passes, the share reviewers kept."""
         return round(self.tp / (self.tp + self.fp), 4) if self.tp + self.fp else None
 
+    @computed_field  # type: ignore[prop-decorator]  # as above
     @property
     def recall(self) -> float | None:
+        """Of the passes reviewers gave, the share the machine found."""
         return round(self.tp / (self.tp + self.fn), 4) if self.tp + self.fn else None
 
 

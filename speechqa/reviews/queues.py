@@ -28,8 +28,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -88,7 +89,8 @@ class Assignment:
     """The call's QA score (the counted review's, else the automatic one)."""
     review: str | None = None
     """The assignee's own QA review of it: None, or 'draft' while they work on it."""
-    received_at: datetime | None = None
+    received_at: Annotated[datetime | None, Field(exclude=True)] = None
+    """When the call arrived (for its label in the web app; the API does not show it)."""
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,19 @@ class EndpointView:
     """Until then the previous secret signs too (after a rotation); None when it does not."""
 
 
+@dataclass(frozen=True)
+class EndpointWithSecret(EndpointView):
+    """An endpoint just registered or rotated: the only time its secret is shown."""
+
+    secret: str
+    """``whsec_`` + base64 of the key; shown once: store it now."""
+
+
+def shown_once(view: EndpointView, secret: str) -> EndpointWithSecret:
+    """The answer to registering an endpoint or rotating its secret."""
+    return EndpointWithSecret(**vars(view), secret=secret)
+
+
 def register(
     session: Session,
     url: str,
