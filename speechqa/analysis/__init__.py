@@ -5,7 +5,8 @@ The stages, each a function of typed input (:mod:`speechqa.analysis.stages`):
 
 1. ``transcribe``: decode, find speech, transcribe each channel, separate the speakers of a mono
    call, merge words into utterances and score their sentiment
-   (:func:`speechqa.pipeline.analysis.transcribe_call`, with the ruleset's hints);
+   (:func:`speechqa.pipeline.analysis.transcribe_call`, with the ruleset's hints; the mono
+   separation is its own function there, ``separate``);
 2. ``redact``: find and tag personal data; the one decision of which types a call redacts (its
    ruleset's ``redact:``, else ``SPEECHQA_REDACT``), and ``audio_silences`` where the redacted
    copy of the recording is silent;
