@@ -32,9 +32,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from speechqa.analysis import redact  # noqa: E402
 from speechqa.contracts import Interval, Sentiment, Transcript, Utterance, Word  # noqa: E402
 from speechqa.pipeline.conversation import conversation  # noqa: E402
-from speechqa.redaction import redact_with  # noqa: E402
 from speechqa.rules.ruleset import Ruleset, default_ruleset_text, load_ruleset  # noqa: E402
 from speechqa.scoring import score_transcript  # noqa: E402
 from speechqa.settings import Settings  # noqa: E402
@@ -158,9 +158,9 @@ def with_sentiment(t: Transcript, settings: Settings) -> Transcript:
 
 def scored(ruleset: Ruleset, t: Transcript, measured: dict[str, Any], settings: Settings) -> Any:
     """Score as the worker does: redact first, then the scoring step."""
-    types = ruleset.redaction_types(settings.redact)
-    if types:
-        t = redact_with(t, types, settings.redaction_ner_model).transcript
+    redacted = redact(t, ruleset, settings)
+    if redacted is not None:
+        t = redacted.transcript
     return score_transcript(ruleset, t.utterances, t.duration_s, measured).evaluation
 
 

@@ -33,12 +33,9 @@ def analyze(
     ] = None,
 ) -> None:
     """Analyse one recording in this process and print the result."""
+    from speechqa.analysis import analyse_recording
     from speechqa.calls.document import CallHeader, build_document
-    from speechqa.pipeline.analysis import transcribe_call
-    from speechqa.pipeline.conversation import conversation
-    from speechqa.redaction import redact_with
     from speechqa.rules.ruleset import default_ruleset_text, load_ruleset
-    from speechqa.scoring import score_transcript
 
     settings = load_settings()
     try:
@@ -68,16 +65,12 @@ def analyze(
             def on_progress(stage: str, fraction: float) -> None:
                 bar.update(task, completed=fraction, description=f"{file.name}: {stage}")
 
-            transcript = transcribe_call(
-                file,
-                settings,
-                channel_map=channel_map,
-                progress=on_progress,
-                hotwords=ruleset.vocabulary(),
-                agent_phrases=ruleset.spec.agent_phrases,
+            analysis = analyse_recording(
+                file, ruleset, settings, channel_map=channel_map, progress=on_progress
             )
     except SpeechQAError as exc:
         raise fail(exc) from exc
+    transcript = analysis.transcript  # redacted as the worker stores it
     header = CallHeader(
         id=file.stem,
         status="done",
@@ -87,12 +80,13 @@ def analyze(
         roles_estimated=transcript.roles_estimated,
         language=transcript.language,
     )
-    measured = conversation(transcript.speech_lists(), transcript.utterances, transcript.duration_s)
-    types = ruleset.redaction_types(settings.redact)
-    if types:  # as the worker stores it
-        transcript = redact_with(transcript, types, settings.redaction_ner_model).transcript
-    scored = score_transcript(ruleset, transcript.utterances, transcript.duration_s, measured)
-    doc = build_document(header, transcript.utterances, scored.evaluation.as_dict(), measured)
+    doc = build_document(
+        header,
+        transcript.utterances,
+        analysis.evaluation.as_dict(),
+        analysis.measures,
+        sentiment_summary=analysis.sentiment,
+    )
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from speechqa.analysis import prepare
+from speechqa.analysis.stored import save
 from speechqa.apikeys import Scope, create_key
-from speechqa.calls import repository
 from speechqa.contracts import Interval, Transcript, Utterance, Word
 from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
@@ -245,7 +246,7 @@ def store_call(
     )  # fmt: skip
     session.add(call)
     session.flush()
-    repository.save_transcript(session, call, transcript, "reference")
+    save(session, call, prepare(transcript), "reference")
     return call.id
 
 

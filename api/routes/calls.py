@@ -293,6 +293,7 @@ def get_call(call_id: str, session: SessionDep, principal: Reader) -> dict[str, 
         automatic,
         call.metrics,
         review,
+        call.sentiment,
     )
 
 

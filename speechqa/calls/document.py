@@ -54,15 +54,20 @@ def build_document(
     evaluation: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
     review: dict[str, Any] | None = None,
+    sentiment_summary: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The call document; ``evaluation`` is a ruleset's result (rules, script, score), the
-    automatic one; ``review`` the submitted review whose final score counts, if any."""
+    automatic one; ``review`` the submitted review whose final score counts, if any;
+    ``sentiment_summary`` the one made when the call was analysed (computed here for a call
+    analysed before it was stored)."""
     doc = asdict(header)
     doc["started_at"] = header.started_at.isoformat() if header.started_at else None
     doc["speakers"] = sorted({u.speaker for u in utterances})
     doc["utterances"] = [utterance_dict(u) for u in utterances]
     doc["metrics"] = metrics
-    doc["sentiment"] = sentiment.summary(utterances, header.duration_s or 0.0)
+    if sentiment_summary is None:
+        sentiment_summary = sentiment.summary(utterances, header.duration_s or 0.0)
+    doc["sentiment"] = sentiment_summary
     evaluation = evaluation or {}
     doc["rules"] = evaluation.get("rules", [])
     doc["script"] = evaluation.get("script")

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 from speechqa.calls.document import CallHeader
 from speechqa.contracts import Sentiment, Transcript, Utterance, Word
 from speechqa.errors import NotFound
-from speechqa.pipeline.conversation import conversation
 from speechqa.pipeline.transcription import model_name
-from speechqa.redaction import Redaction
+from speechqa.redaction import RedactedSpan
 from speechqa.storage.tables import Call, CallStatus, UtteranceRow, utcnow
 
 
@@ -46,17 +45,15 @@ def save_transcript(
     transcript: Transcript,
     asr_model: str,
     *,
-    redaction: Redaction | None = None,
+    metrics: dict[str, Any],
+    sentiment: dict[str, Any],
+    redactions: Sequence[RedactedSpan] | None = None,
 ) -> None:
-    """Replace the call's utterances with ``transcript`` (idempotent: no duplicates on rerun).
-
-    With a ``redaction``, its redacted transcript is what is stored, with where the redacted
-    spans were said; the talk measures (words per minute) still count the words that were said.
-    """
-    measured = transcript
-    if redaction is not None:
-        transcript = redaction.transcript
-        call.redactions = [s.as_dict() for s in redaction.spans]
+    """Replace the call's utterances with ``transcript`` (idempotent: no duplicates on rerun),
+    and keep its conversation ``metrics``, its ``sentiment`` summary and, for a redacted
+    transcript, where the redacted spans were said (all made by :mod:`speechqa.analysis`)."""
+    if redactions is not None:
+        call.redactions = [s.as_dict() for s in redactions]
     session.execute(delete(UtteranceRow).where(UtteranceRow.call_id == call.id))
     session.add_all(
         UtteranceRow(
@@ -78,7 +75,8 @@ def save_transcript(
     call.duration_s = transcript.duration_s
     call.speech = transcript.speech_lists()
     call.roles_estimated = transcript.roles_estimated
-    call.metrics = conversation(call.speech, measured.utterances, transcript.duration_s)
+    call.metrics = metrics
+    call.sentiment = sentiment
     call.source_channels = transcript.source_channels
     if transcript.channels is not None:
         call.channels = transcript.channels

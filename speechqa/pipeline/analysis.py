@@ -1,15 +1,17 @@
-"""The analysis pipeline: recording in, attributed transcript out.
+"""The transcription stage of a call's analysis: recording in, attributed transcript out.
 
-It chains the stages (decode, per-channel transcription, utterance merging) and reports
-progress. It knows nothing of databases, HTTP or queues: the worker and ``speechqa analyze``
-both call :func:`transcribe_call`.
+It chains the pipeline's stages (decode, per-channel transcription, mono speaker separation,
+utterance merging, utterance sentiment) and reports progress. It knows nothing of databases,
+HTTP or queues: :mod:`speechqa.analysis` runs :func:`transcribe_call` first, for the worker and
+for ``speechqa analyze`` alike.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from speechqa.contracts import ChannelTranscript, Transcript
 from speechqa.errors import ModelUnavailable, NoSpeech
@@ -21,8 +23,11 @@ from speechqa.settings import Settings
 
 log = logging.getLogger(__name__)
 
-StageProgress = Callable[[str, float], None]
-"""Called with a stage name and the fraction (0..1) of the whole analysis done."""
+
+class StageProgress(Protocol):
+    """How far an analysis is: called with a stage name and the fraction (0..1) done."""
+
+    def __call__(self, stage: str, fraction: float, /) -> None: ...
 
 
 def speakers_for(
@@ -44,6 +49,20 @@ def speaker_encoder(settings: Settings) -> voices.SpeakerEncoder | None:
     except ModelUnavailable as exc:
         log.warning("speaker model unavailable, separating by voice prints: %s", exc)
         return None
+
+
+def separate(
+    decoded: audio.DecodedAudio,
+    mono: ChannelTranscript,
+    settings: Settings,
+    agent_phrases: Iterable[str] = (),
+) -> tuple[list[ChannelTranscript], bool]:
+    """Split a mono call's one transcribed channel into a transcript per speaker, and whether
+    the roles (who is the agent) were estimated."""
+    separated = diarize(
+        decoded.channels[0], mono, agent_phrases=agent_phrases, encoder=speaker_encoder(settings)
+    )
+    return separated.channels, separated.roles_estimated
 
 
 def transcribe_call(
@@ -88,13 +107,7 @@ def transcribe_call(
     roles_estimated = False
     if n == 1 and settings.separate_mono_speakers and channels[0].words:
         report("separating speakers", 0.96)
-        separated = diarize(
-            decoded.channels[0],
-            channels[0],
-            agent_phrases=agent_phrases,
-            encoder=speaker_encoder(settings),
-        )
-        channels, roles_estimated = separated.channels, separated.roles_estimated
+        channels, roles_estimated = separate(decoded, channels[0], settings, agent_phrases)
 
     utterances = merge_words(channels, pause_s=settings.utterance_pause_s)
     report("sentiment", 0.98)

@@ -106,6 +106,9 @@ class Call(Base):
     roles_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """Conversation metrics (talk, silence, overtalk, interruptions, rates): see pipeline/."""
+    sentiment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The sentiment summary (per role by quarter, the customer's shift), made when the call is
+    analysed; None for calls analysed before it was stored (the document computes it then)."""
 
     status: Mapped[str] = mapped_column(String(20), default=CallStatus.QUEUED, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)

@@ -222,6 +222,7 @@ def _call_page(
             automatic,
             call.metrics,
             review,
+            call.sentiment,
         )
         reviews = workflow.for_call(session, call.id, who.principal)
         speech = call.speech
