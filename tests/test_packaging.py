@@ -18,7 +18,8 @@ import pytest
 from tests.support import EXAMPLES, ROOT
 
 PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-TOPS = ("speechqa", "api", "workers", "cli", "web", "models")  # models/: speechqa.model_files
+# models/: speechqa.model_files
+TOPS = ("speechqa", "speechqa_service", "api", "workers", "cli", "web", "models")
 
 
 def _installed_path(path: str) -> str:
