@@ -1,8 +1,12 @@
-"""The FastAPI application: routes, error mapping and the connections they share."""
+"""The API's FastAPI application: routes, error mapping, middleware and metrics.
+
+It is built by the app factory (``speechqa_service.app``), which hands it the job queue and puts
+the web pages beside it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -33,17 +37,17 @@ from api.routes import (
     webhooks,
 )
 from speechqa import __version__
-from speechqa.settings import Settings, get_settings
+from speechqa.jobs import JobQueue
+from speechqa.settings import Settings
 from speechqa.storage import datadir
 from speechqa.storage.audio import audio_store, clean_spool
 from speechqa.storage.database import migrate
 from speechqa.throttle import FailureLimiter
-from web import app as web
-from workers.redis_server import connect
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_api(settings: Settings, job_queue: JobQueue, *, every_process: bool) -> FastAPI:
+    """The API on ``job_queue`` (closed when the app stops); ``every_process``: ``/metrics``
+    adds up every process's metrics (see :func:`api.metrics.install`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrate(settings)
         clean_spool(audio_store(settings))  # uploads cut off by a crash of an earlier API
         yield
-        app.state.redis.close()
+        job_queue.close()
 
     app = FastAPI(
         title="speechqa",
@@ -62,11 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.redis = connect(settings)
+    app.state.jobs = job_queue
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
     errors.install(app)
     app.add_middleware(RequestGuard, settings=settings)
-    metrics.install(app, settings)  # /metrics, without an API key
+    metrics.install(app, settings, job_queue, every_process=every_process)  # no API key
     app.add_middleware(RequestLog)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, errors too
     app.include_router(health.router)
@@ -82,14 +86,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calibration.router)
     app.include_router(webhooks.router)
     app.include_router(coaching.router)
-    web.install(app)  # the pages for people, beside the API
-    _install_docs(app)
     return app
 
 
-def _install_docs(app: FastAPI) -> None:
-    """/docs (Swagger UI) and /redoc with their scripts from the app itself: they work offline."""
-    url = web.ASSETS.url
+def install_docs(app: FastAPI, url: Callable[[str], str]) -> None:
+    """/docs (Swagger UI) and /redoc with their scripts from the app itself (``url``: the address
+    of a static file the app serves): they work offline."""
     oauth2_redirect = "/docs/oauth2-redirect"
 
     @app.get("/docs", include_in_schema=False)

@@ -3,7 +3,8 @@
 Calls by status, analysed audio, queue depths, failed jobs and live workers are the same
 whichever API process or machine is scraped, so they are read from where they are kept rather
 than counted in one process. A source that cannot be read is reported by ``speechqa_state_up``
-and its metrics are left out of that scrape.
+and its metrics are left out of that scrape. The queues are read through the job queue the app
+was handed (:class:`speechqa.jobs.JobQueue`).
 """
 
 from __future__ import annotations
@@ -13,27 +14,21 @@ from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from redis import Redis
-from redis.exceptions import RedisError
-from rq import Queue, Worker
 from sqlalchemy.exc import SQLAlchemyError
 
 from speechqa.calls import totals
+from speechqa.errors import ServiceUnavailable
+from speechqa.jobs import JobQueue
 from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
 
 log = logging.getLogger(__name__)
 
 
-def monitored_queues(settings: Settings) -> list[str]:
-    """The RQ queues whose depth is reported: analysis, and webhook deliveries."""
-    return [settings.queue_name, f"{settings.queue_name}-webhooks"]
-
-
 class StateCollector(Collector):
-    def __init__(self, settings: Settings, redis: Redis) -> None:
+    def __init__(self, settings: Settings, jobs: JobQueue) -> None:
         self.settings = settings
-        self.redis = redis
+        self.jobs = jobs
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(
@@ -48,10 +43,10 @@ class StateCollector(Collector):
             log.warning("metrics: the database cannot be read: %s", type(exc).__name__)
             up.add_metric(["database"], 0)
         try:
-            yield from self._redis()
+            yield from self._queues()
             up.add_metric(["redis"], 1)
-        except RedisError as exc:
-            log.warning("metrics: Redis cannot be read: %s", type(exc).__name__)
+        except ServiceUnavailable as exc:
+            log.warning("metrics: the queue cannot be read: %s", exc.message)
             up.add_metric(["redis"], 0)
         yield up
 
@@ -69,7 +64,7 @@ class StateCollector(Collector):
         )
         return [calls, audio]
 
-    def _redis(self) -> list[Metric]:
+    def _queues(self) -> list[Metric]:
         waiting = GaugeMetricFamily(
             "speechqa_queue_jobs", "Jobs waiting in the queue.", labels=["queue"]
         )
@@ -79,9 +74,8 @@ class StateCollector(Collector):
         workers = GaugeMetricFamily(
             "speechqa_workers", "Live workers listening on the queue.", labels=["queue"]
         )
-        for name in monitored_queues(self.settings):
-            queue = Queue(name, connection=self.redis)
-            waiting.add_metric([name], queue.count)
-            failed.add_metric([name], queue.failed_job_registry.count)
-            workers.add_metric([name], len(Worker.all(queue=queue)))
+        for queue in self.jobs.queues():
+            waiting.add_metric([queue.name], queue.waiting)
+            failed.add_metric([queue.name], queue.failed)
+            workers.add_metric([queue.name], queue.workers)
         return [waiting, failed, workers]

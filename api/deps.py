@@ -1,4 +1,4 @@
-"""FastAPI dependencies: settings, database session, Redis, and the caller's API key.
+"""FastAPI dependencies: settings, database session, the job queue, and the caller's API key.
 
 Authentication runs in a transaction of its own that ends before the route body runs, so a
 request never holds two database connections, and an upload holds none while its bytes stream.
@@ -12,12 +12,12 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from redis import Redis
 from sqlalchemy.orm import Session
 
 from speechqa import access
 from speechqa.access import Action
 from speechqa.apikeys import Principal, authenticate
+from speechqa.jobs import JobQueue
 from speechqa.settings import Settings
 from speechqa.storage.database import answered_scope, session_scope
 from speechqa.throttle import FailureLimiter
@@ -55,12 +55,13 @@ the response is sent, so a 2xx means stored and a refused commit answers 500 ``n
 (the default scope would commit after the client had its answer)."""
 
 
-def get_redis(request: Request) -> Redis:
-    redis: Redis = request.app.state.redis
-    return redis
+def get_jobs(request: Request) -> JobQueue:
+    jobs: JobQueue = request.app.state.jobs
+    return jobs
 
 
-RedisDep = Annotated[Redis, Depends(get_redis)]
+JobsDep = Annotated[JobQueue, Depends(get_jobs)]
+"""The job queue the app factory handed the app (``speechqa_service.app``)."""
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]

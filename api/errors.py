@@ -1,4 +1,5 @@
-"""The one place where errors become HTTP responses.
+"""The one place where errors become the API's HTTP responses (the status of each core error is
+``speechqa_service.http.STATUS``, which the web pages use too).
 
 Every error body is ``{"error": {"code", "message", "details"}}``; nothing leaks a stack trace.
 """
@@ -18,35 +19,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from speechqa import errors as e
+from speechqa_service.http import status_for
 
 log = logging.getLogger(__name__)
-
-STATUS: dict[type[e.SpeechQAError], int] = {
-    e.InvalidMetadata: 422,
-    e.EmptyAudio: 400,
-    e.InvalidInput: 422,
-    e.UnsupportedMedia: 415,
-    e.UploadTooLarge: 413,
-    e.AudioDecodeError: 422,
-    e.AudioTooLong: 422,
-    e.NotFound: 404,
-    e.Conflict: 409,
-    e.Gone: 410,
-    e.NotStored: 500,
-    e.RangeNotSatisfiable: 416,
-    e.Unauthorized: 401,
-    e.Forbidden: 403,
-    e.ServiceUnavailable: 503,
-    e.TooManyRequests: 429,
-    e.ModelUnavailable: 503,
-}
-
-
-def status_for(exc: e.SpeechQAError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 500
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -29,8 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.collector import StateCollector
 from api.requestlog import route_template
+from speechqa.jobs import JobQueue
 from speechqa.settings import Settings
-from workers.metrics import multiprocess_mode
 
 REQUESTS = Counter(
     "speechqa_http_requests",
@@ -85,14 +85,16 @@ class _ThisProcess(Collector):
         return REGISTRY.collect()
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Count the app's requests and serve ``/metrics``."""
+def install(app: FastAPI, settings: Settings, jobs: JobQueue, *, every_process: bool) -> None:
+    """Count the app's requests and serve ``/metrics``: every process's metrics added up with
+    ``every_process`` (prometheus_client writes to ``PROMETHEUS_MULTIPROC_DIR``), else this
+    process's."""
     registry = CollectorRegistry()
-    if multiprocess_mode():
+    if every_process:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_ThisProcess())
-    registry.register(StateCollector(settings, app.state.redis))
+    registry.register(StateCollector(settings, jobs))
     app.state.metrics = registry
     app.add_middleware(HTTPMetrics)
     app.include_router(router)

@@ -1,7 +1,8 @@
 """The ``speechqa`` command: serve, worker, analyze, sentiment, rules, apikey, user.
 
-The CLI composes the parts (core, API, workers); it holds no analysis logic of its own. Each
-command group has its own module.
+The CLI starts the service (the API, the pages, the workers) through ``speechqa_service`` and
+imports no edge itself; it holds no analysis logic of its own. Each command group has its own
+module.
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ from __future__ import annotations
 import enum
 import json
 import logging
-import os
-import shutil
 import signal
 import sys
 import threading
@@ -14,7 +12,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,9 +23,6 @@ from cli.common import console, fail, setup_logging
 from speechqa.errors import SpeechQAError
 from speechqa.settings import Settings
 from speechqa.storage import datadir
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 
 class WorkerQueue(enum.StrEnum):
@@ -63,28 +58,23 @@ def worker(
 ) -> None:
     """Work the analysis queue, or the webhook queue (start more, on more machines, to scale
     out)."""
-    from workers import metrics
-    from workers.redis_server import EmbeddedRedis
-    from workers.webhooks import run_webhook_worker
-    from workers.worker import run_worker
+    from speechqa_service.processes import run_worker
 
     settings = setup_logging(verbose)
     if quiet_queue:  # "Job OK", "result is kept for ...": noise under serve's progress bars
         for handler in logging.getLogger().handlers:  # rq sets its loggers' levels itself
             handler.addFilter(_quiet_rq)
     datadir.secure(settings)
-    metrics.expose(metrics_port or settings.worker_metrics_port)
-    embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
     try:
-        if queue is WorkerQueue.WEBHOOKS:
-            run_webhook_worker(settings, burst=burst)
-        else:
-            run_worker(settings, burst=burst, heartbeat_s=heartbeat)
+        run_worker(
+            settings,
+            webhooks=queue is WorkerQueue.WEBHOOKS,
+            burst=burst,
+            heartbeat_s=heartbeat,
+            metrics_port=metrics_port or settings.worker_metrics_port,
+        )
     except SpeechQAError as exc:
         raise fail(exc) from exc
-    finally:
-        if embedded is not None:
-            embedded.stop()
 
 
 def _quiet_rq(record: logging.LogRecord) -> bool:
@@ -107,98 +97,39 @@ def serve(
     verbose: bool = False,
 ) -> None:
     """Run the API and workers; with nothing configured, embedded Redis and SQLite."""
-    import uvicorn
-
-    from speechqa.storage.database import migrate
-    from workers.redis_server import EmbeddedRedis, redis_url
-    from workers.supervisor import RunRecord, Supervisor
+    from speechqa_service import processes
 
     settings = setup_logging(verbose)
     datadir.secure(settings)
     host = host or settings.host
     port = port or settings.port
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: make that an exit
-    # through the finally below, so the workers and the embedded Redis stop with us.
+    # through the finally of processes.serve, so the workers and the embedded Redis stop with us.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    record = RunRecord(settings.data_dir)
-    embedded: EmbeddedRedis | None = None
-    supervisor: Supervisor | None = None
-    hooks: Supervisor | None = None  # the webhook worker
+    command = [sys.executable, "-m", "cli.main", "worker"]
+    if not verbose and settings.log_level != "DEBUG":
+        command.append("--quiet-queue")
 
-    def children() -> list[int]:
-        return [*(supervisor.pids if supervisor else []), *(hooks.pids if hooks else [])]
-
-    try:
-        record.claim()
-        # Every process of this run (this one, API processes, workers) writes its metrics there,
-        # and /metrics adds them up; it is set before any of them imports prometheus_client.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(settings))
-        from api.app import create_app
-        from workers.metrics import process_exited
-
-        embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
-        migrate(settings)
-        env = dict(os.environ, SPEECHQA_REDIS_URL=redis_url(settings))
-        env["SPEECHQA_DATA_DIR"] = str(settings.data_dir.resolve())
-        command = [sys.executable, "-m", "cli.main", "worker"]
-        if not verbose and settings.log_level != "DEBUG":
-            command.append("--quiet-queue")
-        redis_pids = [embedded.process.pid] if embedded and embedded.process else []
-        supervisor = Supervisor(
-            command,
-            env,
-            workers,
-            on_restart=lambda _: record.write(children(), redis_pids),
-            on_exit=process_exited,
-        ).start()
-        hooks = Supervisor(
-            [*command, "--queue", "webhooks"],
-            env,
-            webhook_workers,
-            on_restart=lambda _: record.write(children(), redis_pids),
-            on_exit=process_exited,
-        ).start()
-        record.write(children(), redis_pids)
+    def up() -> None:
         if samples is not None:
             threading.Thread(
                 target=_submit_samples, args=(settings, samples, host, port), daemon=True
             ).start()
         console.print(f"speechqa listening on http://{host}:{port}  (API docs: /docs)")
-        if api_processes == 1:
-            uvicorn.run(
-                create_app(settings), host=host, port=port, log_level="warning", log_config=None
-            )
-        else:  # each process builds its app from the same environment
-            os.environ.update(env)
-            uvicorn.run(
-                "cli.service:api_process_app", factory=True, host=host, port=port,
-                workers=api_processes, log_level="warning", log_config=None,
-            )  # fmt: skip
+
+    try:
+        processes.serve(
+            settings,
+            host=host,
+            port=port,
+            worker_command=command,
+            workers=workers,
+            webhook_workers=webhook_workers,
+            api_processes=api_processes,
+            on_up=up,
+        )
     except SpeechQAError as exc:
         raise fail(exc) from exc
-    finally:
-        if supervisor is not None:
-            supervisor.stop()
-        if hooks is not None:
-            hooks.stop()
-        if embedded is not None:
-            embedded.stop()
-        record.release()
-
-
-def api_process_app() -> FastAPI:
-    """The app of each of ``serve --api-processes N``'s processes, logging as configured."""
-    from api.app import create_app
-
-    return create_app(setup_logging(verbose=False))
-
-
-def _fresh_metrics_dir(settings: Settings) -> Path:
-    """An empty ``metrics`` folder in the data dir (a previous run's files are stale)."""
-    folder = (settings.data_dir / "metrics").resolve()
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(mode=0o700, parents=True)
-    return folder
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

@@ -1,8 +1,9 @@
 """One exception hierarchy with stable codes.
 
 Every error speechqa raises on purpose is a :class:`SpeechQAError`. Its ``code`` is stable and
-documented; the API maps codes to HTTP statuses in one place (``api/errors.py``), the CLI prints
-the message. Messages are written for the person who sent the input.
+documented; the API and the web pages map codes to HTTP statuses in one place
+(``speechqa_service/http.py``), the CLI prints the message. Messages are written for the person
+who sent the input.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from api.app import create_app
 from speechqa.apikeys import Scope
 from speechqa.settings import Settings, get_settings
 from speechqa.storage.database import dispose_engines, migrate
+from speechqa_service.app import create_app
 from tests.support import (
     EXTERNAL_REDIS_URL,
     POSTGRES_URL,

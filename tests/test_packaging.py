@@ -18,7 +18,8 @@ import pytest
 from tests.support import EXAMPLES, ROOT
 
 PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-TOPS = ("speechqa", "api", "workers", "cli", "web", "models")  # models/: speechqa.model_files
+# models/: speechqa.model_files
+TOPS = ("speechqa", "speechqa_service", "api", "workers", "cli", "web", "models")
 
 
 def _installed_path(path: str) -> str:
@@ -132,7 +133,7 @@ def test_the_wheel_installs_and_analyses_a_call_outside_the_checkout(tmp_path):
 
     # The web app's pages and assets come with it: the sign-in page renders from the wheel.
     page = subprocess.run(
-        [python, "-c", "from fastapi.testclient import TestClient; from api.app import create_app; "
+        [python, "-c", "from fastapi.testclient import TestClient; from speechqa_service.app import create_app; "
          "c = TestClient(create_app()); r = c.get('/login'); s = c.get('/static/call.js'); "
          "p = c.get('/static/vendor/plotly.min.js'); "
          "print(r.status_code, 'Your API key' in r.text, s.status_code, p.status_code)"],

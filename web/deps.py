@@ -29,15 +29,16 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.errors import status_for
 from speechqa import access, signin
 from speechqa.access import Action
 from speechqa.errors import InvalidInput, SpeechQAError, Unauthorized
+from speechqa.jobs import JobQueue
 from speechqa.kpis import labels
 from speechqa.reviews.workflow import readable
 from speechqa.settings import Settings
 from speechqa.storage.database import answered_scope
 from speechqa.text import disallowed_character
+from speechqa_service.http import status_for
 
 COOKIE = "speechqa_session"
 FLASH = "speechqa_flash"
@@ -139,6 +140,12 @@ class PageRoute(APIRoute):
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def jobs_of(request: Request) -> JobQueue:
+    """The job queue the app factory handed the app (``speechqa_service.app``)."""
+    jobs: JobQueue = request.app.state.jobs
+    return jobs
 
 
 @contextmanager

@@ -1,16 +1,24 @@
-"""The analysis queue: enqueueing a call's analysis, once, and finding calls whose job was lost."""
+"""The analysis queue: enqueueing a call's analysis, once, and finding calls whose job was lost.
+
+:class:`RQJobs` is :class:`speechqa.jobs.JobQueue` on RQ, the queue the API and the web pages are
+handed by the app factory.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Callback, Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from speechqa.errors import NotFound
+from speechqa.errors import NotFound, ServiceUnavailable
+from speechqa.jobs import JobState, QueueState
 from speechqa.settings import Settings
+from workers import redis_server
 
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
@@ -70,7 +78,7 @@ def enqueue_rescore(settings: Settings, connection: Redis, name: str, version: i
     )
 
 
-def job_status(connection: Redis, job_id: str) -> dict[str, Any]:
+def job_status(connection: Redis, job_id: str) -> JobState:
     """A background job's status, progress, result and error (NotFound for an unknown id)."""
     try:
         job = Job.fetch(job_id, connection=connection)
@@ -81,13 +89,13 @@ def job_status(connection: Redis, job_id: str) -> dict[str, Any]:
     latest = job.latest_result() if job.is_failed else None
     if latest is not None and latest.exc_string:
         error = latest.exc_string.strip().splitlines()[-1]
-    return {
-        "id": job.id,
-        "status": str(status.value if status is not None else "unknown"),
-        "progress": job.meta.get("progress"),
-        "result": job.return_value() if status is not None and status.value == "finished" else None,
-        "error": error,
-    }
+    return JobState(
+        id=job.id,
+        status=str(status.value if status is not None else "unknown"),
+        progress=job.meta.get("progress"),
+        result=job.return_value() if status is not None and status.value == "finished" else None,
+        error=error,
+    )
 
 
 def worker_count(settings: Settings, connection: Redis) -> int:
@@ -95,3 +103,62 @@ def worker_count(settings: Settings, connection: Redis) -> int:
     worker's key expires a heartbeat and a minute after its last beat, even when no other worker
     is left to clean the registry)."""
     return len(Worker.all(queue=get_queue(settings, connection)))
+
+
+def monitored_queues(settings: Settings) -> list[str]:
+    """The RQ queues whose depth is reported: analysis, and webhook deliveries."""
+    return [settings.queue_name, f"{settings.queue_name}-webhooks"]
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    try:
+        yield
+    except RedisError as exc:
+        raise ServiceUnavailable("The queue (Redis) is unavailable; try again shortly.") from exc
+
+
+class RQJobs:
+    """:class:`speechqa.jobs.JobQueue` on RQ: the queues of ``settings`` on one Redis
+    connection."""
+
+    def __init__(self, settings: Settings, connection: Redis) -> None:
+        self.settings = settings
+        self.connection = connection
+
+    def enqueue_analysis(self, call_id: str) -> str:
+        with _reachable():
+            return str(enqueue_analysis(self.settings, self.connection, call_id).id)
+
+    def enqueue_rescore(self, name: str, version: int) -> str:
+        with _reachable():
+            return str(enqueue_rescore(self.settings, self.connection, name, version).id)
+
+    def job(self, job_id: str) -> JobState:
+        with _reachable():
+            return job_status(self.connection, job_id)
+
+    def ping(self) -> None:
+        redis_server.ping(self.settings)
+
+    def worker_count(self) -> int:
+        with _reachable():
+            return worker_count(self.settings, self.connection)
+
+    def queues(self) -> list[QueueState]:
+        with _reachable():
+            found = []
+            for name in monitored_queues(self.settings):
+                queue = Queue(name, connection=self.connection)
+                found.append(
+                    QueueState(
+                        name=name,
+                        waiting=queue.count,
+                        failed=queue.failed_job_registry.count,
+                        workers=len(Worker.all(queue=queue)),
+                    )
+                )
+            return found
+
+    def close(self) -> None:
+        self.connection.close()

@@ -10,13 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from redis.exceptions import RedisError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from api.deps import Admin, From, Ingest, Reader, RedisDep, SessionDep, SettingsDep, Tagger, To
-from api.recording import recording_response
+from api.deps import Admin, From, Ingest, JobsDep, Reader, SessionDep, SettingsDep, Tagger, To
 from api.schemas import (
     ERRORS,
     BulkTags,
@@ -39,12 +37,18 @@ from speechqa.calls import (
     transcript_export,
 )
 from speechqa.calls.document import build_document
-from speechqa.errors import InvalidInput, InvalidMetadata, SpeechQAError, UploadTooLarge
+from speechqa.errors import (
+    InvalidInput,
+    InvalidMetadata,
+    ServiceUnavailable,
+    SpeechQAError,
+    UploadTooLarge,
+)
 from speechqa.scoring import evaluations
 from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import CallStatus
-from workers.queue import enqueue_analysis
+from speechqa_service.http import recording_response
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=ERRORS)
@@ -77,7 +81,7 @@ router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=ERRORS)
     },
 )
 async def submit_call(
-    request: Request, settings: SettingsDep, redis: RedisDep, _: Ingest
+    request: Request, settings: SettingsDep, jobs: JobsDep, _: Ingest
 ) -> JSONResponse:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
@@ -122,8 +126,8 @@ async def submit_call(
     accepted = await run_in_threadpool(ingest.accept, settings, upload, meta)
     if accepted.status not in (CallStatus.DONE, CallStatus.FAILED):
         try:
-            await run_in_threadpool(enqueue_analysis, settings, redis, accepted.id)
-        except RedisError:
+            await run_in_threadpool(jobs.enqueue_analysis, accepted.id)
+        except ServiceUnavailable:
             # The call is stored; workers re-queue calls without a job when they next sweep.
             log.exception(
                 "could not enqueue call %s; it will be re-queued by a worker", accepted.id

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from redis.exceptions import RedisError
 
-from api.deps import RedisDep, SettingsDep
+from api.deps import JobsDep, SettingsDep
 from api.schemas import Health, Readiness
 from speechqa.errors import ServiceUnavailable
 from speechqa.storage import database as db
-from workers import redis_server
-from workers.queue import worker_count
 
 router = APIRouter(tags=["health"])
 
@@ -26,23 +25,27 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-async def readyz(settings: SettingsDep, redis: RedisDep) -> JSONResponse:
+async def readyz(settings: SettingsDep, jobs: JobsDep) -> JSONResponse:
     """The database and the queue's Redis answer, and a worker is there to analyse calls.
 
     Each check says ``ok`` or what is wrong, naming the part, never an address or credential.
     """
     checks: dict[str, Any] = {}
-    for name, probe in (("database", db.ping), ("redis", redis_server.ping)):
+    probes: dict[str, Callable[[], None]] = {
+        "database": partial(db.ping, settings),
+        "redis": jobs.ping,
+    }
+    for name, probe in probes.items():
         try:
-            await run_in_threadpool(probe, settings)
+            await run_in_threadpool(probe)
             checks[name] = "ok"
         except ServiceUnavailable as exc:
             checks[name] = exc.message
     if checks["redis"] == "ok":
         try:
-            count = await run_in_threadpool(worker_count, settings, redis)
+            count = await run_in_threadpool(jobs.worker_count)
             checks["workers"] = "ok" if count else "No worker is running: calls wait in the queue."
-        except RedisError:
+        except ServiceUnavailable:
             checks["workers"] = "Workers cannot be counted."
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(

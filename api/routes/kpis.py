@@ -12,6 +12,7 @@ from api.deps import MAX_ID, From, Reader, SessionDep, TeamReports, To
 from api.schemas import ERRORS, AgentKpis, KpiJournal, Leaderboard, SummaryReport, TeamKpis
 from speechqa import access
 from speechqa.kpis import aggregates, reports
+from speechqa.kpis.dashboards import JournalQuery, journal_page
 from speechqa.kpis.export import to_csv
 from speechqa.kpis.period import parse_period
 
@@ -122,21 +123,11 @@ def kpi_journal(
     if agent_id is not None:
         access.agent_for(session, principal, agent_id)
     limit = min(limit, 10_000 if _wants_csv(request) else 1000)
-    events = reports.journal(
-        session,
-        start=start,
-        end=end,
-        agent_id=agent_id,
-        team=team,
-        counter=counter,
-        limit=limit,
-        after=cursor,
-    )
-    rows = reports.as_rows(events)
+    query = JournalQuery(start, end, agent_id, team, counter, limit=limit, after=cursor)
+    page = journal_page(session, query)
     if _wants_csv(request):
-        return _csv(rows, "kpi-journal.csv")
-    next_cursor = rows[-1]["id"] if len(rows) == limit else None
-    return KpiJournal.model_validate({"events": rows, "next_cursor": next_cursor})
+        return _csv(page.rows, "kpi-journal.csv")
+    return KpiJournal.model_validate({"events": page.rows, "next_cursor": page.next_cursor})
 
 
 @router.get(

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import ManageRulesets, ReadRulesets, RedisDep, SessionDep, SettingsDep, Version
+from api.deps import JobsDep, ManageRulesets, ReadRulesets, SessionDep, Version
 from api.schemas import (
     ERRORS,
     RescoreAccepted,
@@ -19,7 +19,6 @@ from api.schemas import (
 from speechqa.errors import InvalidInput
 from speechqa.rules import store
 from speechqa.rules.ruleset import load_ruleset
-from workers.queue import enqueue_rescore
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"], responses=ERRORS)
 
@@ -106,8 +105,7 @@ def rescore(
     name: str,
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    redis: RedisDep,
+    jobs: JobsDep,
     _: ManageRulesets,
     version: Version = None,
 ) -> RescoreAccepted:
@@ -116,10 +114,10 @@ def rescore(
     Each call's KPI row and journal follow the newest version that has scored it.
     """
     ruleset = store.get(session, name, version)
-    job = enqueue_rescore(settings, redis, name, ruleset.version or 0)
+    job_id = jobs.enqueue_rescore(name, ruleset.version or 0)
     return RescoreAccepted(
-        job_id=job.id,
+        job_id=job_id,
         ruleset=name,
         version=ruleset.version,
-        status_url=str(request.url_for("get_job", job_id=job.id)),
+        status_url=str(request.url_for("get_job", job_id=job_id)),
     )

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from rq import Queue
 
-from api.app import create_app
 from speechqa.apikeys import Scope
 from speechqa.calls import repository
 from speechqa.pipeline.wer import wer
 from speechqa.storage.database import session_scope
+from speechqa_service.app import create_app
 from tests.audiofiles import corrupt_flac
 from tests.support import EXAMPLES, key_for, reference_text, stored_audio, submit, work
 from workers.redis_server import connect

@@ -18,12 +18,12 @@ import httpx
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 
-from api.app import create_app
 from speechqa.apikeys import create_key
 from speechqa.scoring import score_calls
 from speechqa.settings import Settings
 from speechqa.storage.database import get_engine, session_scope
 from speechqa.users import create_user
+from speechqa_service.app import create_app
 from tests.api.test_hostile_input import live_server
 from tests.api.test_rulesets import RULESET
 from tests.support import reference_transcript, store_call

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from api.app import create_app
+from speechqa_service.app import create_app
 from tests.audiofiles import silent_flac
 from tests.support import EXAMPLES, stored_audio, submit, work
 

@@ -87,8 +87,8 @@ def test_a_request_needs_only_one_database_connection(settings):
     """With a pool of one connection and no overflow, uploads and reads still work."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
     from speechqa.storage.database import dispose_engines
+    from speechqa_service.app import create_app
     from tests.support import EXAMPLES, submit
 
     dispose_engines()

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from speechqa.apikeys import Scope
 from speechqa.settings import Settings
 from speechqa.storage.database import dispose_engines, session_scope
 from speechqa.storage.tables import Call
+from speechqa_service.app import create_app
 from tests.support import EXAMPLES, IN_CI, S3Server, key_for, stored_audio, submit
 
 SAMPLE = EXAMPLES / "address_change.wav"

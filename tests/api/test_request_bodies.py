@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from api.app import create_app
 from api.schemas import RequestBody
+from speechqa_service.app import create_app
 from tests.api.test_commits import SESSION, Floor, make_floor, rows
 
 NUL = "\u0000"

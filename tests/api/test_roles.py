@@ -24,7 +24,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.app import create_app
 from speechqa.apikeys import Principal, Scope, authenticate, create_key
 from speechqa.coaching import library, sessions
 from speechqa.errors import NotFound
@@ -37,6 +36,7 @@ from speechqa.storage.database import dispose_engines, migrate, session_scope
 from speechqa.storage.tables import ApiKey, Call, WebSession, utcnow
 from speechqa.users import create_user
 from speechqa.webhooks import endpoints, outbox
+from speechqa_service.app import create_app
 from tests.support import EXAMPLES, reference_transcript, store_call, web_sign_in
 from web.deps import COOKIE
 from workers.queue import enqueue_rescore

@@ -22,8 +22,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
 from speechqa.apikeys import Scope
+from speechqa_service.app import create_app
 from tests.support import key_for
 from workers.worker import build_worker
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from speechqa.contracts import Interval, Transcript
 from speechqa.scoring import score_calls
 from speechqa.storage.database import session_scope
+from speechqa_service.app import create_app
 from tests.rules.test_asr_slips import REFUND_CALL
 from tests.support import store_call, web_sign_in
 

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 import uvicorn
 
-from api.app import create_app
 from speechqa.apikeys import create_key
 from speechqa.pipeline import sentiment
 from speechqa.scoring import score_calls
@@ -29,6 +28,7 @@ from speechqa.settings import Settings
 from speechqa.storage.database import dispose_engines, migrate, session_scope
 from speechqa.storage.tables import Call
 from speechqa.users import create_user
+from speechqa_service.app import create_app
 from tests.support import EXAMPLES, IN_CI, reference_transcript, store_call
 
 CHROMIUM = Path("/usr/bin/chromium")

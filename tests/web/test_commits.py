@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from speechqa_service.app import create_app
 from tests.api.test_commits import make_floor, refused_commits, rows
 from tests.support import web_sign_in
 

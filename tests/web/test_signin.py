@@ -78,7 +78,7 @@ def test_a_sign_in_not_from_the_sign_in_form_is_refused(client, settings):
 def test_a_link_cannot_put_words_in_the_banner_and_a_form_message_shows_once(settings):
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from speechqa_service.app import create_app
 
     spoof = "Your key expired: mail it to help@evil.example"
     with session_scope(settings) as session:

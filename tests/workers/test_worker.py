@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from redis import Redis
 from redis.exceptions import RedisError
 
-from api.app import create_app
 from speechqa.apikeys import Scope
 from speechqa.calls import repository
 from speechqa.settings import get_settings
 from speechqa.storage.database import dispose_engines, migrate, session_scope
+from speechqa_service.app import create_app
 from tests.support import EXAMPLES, ROOT, free_port, key_for, submit
 from workers.redis_server import connect
 from workers.worker import requeue_orphans

@@ -11,8 +11,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import FormData
 
-from api.errors import status_for
-from api.recording import recording_response
 from speechqa import access
 from speechqa.access import Action
 from speechqa.calls import listing, recordings, repository
@@ -22,6 +20,7 @@ from speechqa.errors import Conflict, InvalidInput, SpeechQAError
 from speechqa.reviews import queues, reading, workflow
 from speechqa.scoring import evaluations
 from speechqa.storage.tables import CallStatus
+from speechqa_service.http import recording_response, status_for
 from web import charts
 from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
 

@@ -9,23 +9,20 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from speechqa import access
 from speechqa.access import Action
 from speechqa.errors import InvalidInput
-from speechqa.kpis import aggregates, reports
+from speechqa.kpis import dashboards, reports
+from speechqa.kpis.dashboards import JournalQuery, Span, journal_page
 from speechqa.kpis.export import to_csv
 from speechqa.kpis.period import BUCKETS, parse_period
-from speechqa.storage.tables import Agent
 from web import charts
 from web.deps import PageRoute, Viewer, allowed, database, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Reader = Annotated[Viewer, Depends(allowed(Action.READ_CALLS))]
 TeamReader = Annotated[Viewer, Depends(allowed(Action.READ_TEAM_REPORTS))]
-JOURNAL_ROWS = 50
 
 
 class Period:
@@ -43,6 +40,7 @@ class Period:
         self.bucket = parsed or "week"
         self.every_event = params.get("journal") == "all"
         """The journal with every rule hit (by default only the notable entries)."""
+        self.span = Span(self.start, self.end, self.bucket, self.every_event)
 
     def calls(self, subject: dict[str, str] | None = None, **filters: Any) -> str:
         """The call list behind a figure: the same filters over the same period."""
@@ -83,39 +81,13 @@ def _figures(
     }
 
 
-def _names(session: Session, agent_ids: list[str]) -> dict[str, str]:
-    """Agent id -> the name upstream sent, for those that have one."""
-    if not agent_ids:
-        return {}
-    found = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(set(agent_ids))))
-    return {agent_id: name for agent_id, name in found if name}
-
-
 @router.get("/agents/{agent_id}")
 def agent_page(agent_id: str, request: Request, who: Reader) -> Response:
     period = Period(request)
     with database(request) as session:
-        result = aggregates.agent_kpis(session, agent_id, period.start, period.end, period.bucket)
-        access.check_agent(who.principal, agent_id, result["team"])
-        rows = aggregates.stats_rows(session, agent_id=agent_id, start=period.start, end=period.end)
-        team_rows = []
-        if result["team"] and who.principal.agent_id is None:
-            team_rows = aggregates.stats_rows(
-                session, team=result["team"], start=period.start, end=period.end
-            )
-        events = reports.as_rows(
-            reports.journal(
-                session,
-                start=period.start,
-                end=period.end,
-                agent_id=agent_id,
-                limit=JOURNAL_ROWS,
-                notable=not period.every_event,
-                newest_first=True,
-            )
-        )
-        names = _names(session, [agent_id])
-    figures = _figures(period, result, rows, team_rows, agent_id=agent_id)
+        shown = dashboards.agent_dashboard(session, who.principal, agent_id, period.span)
+    result = shown.kpis
+    figures = _figures(period, result, shown.rows, shown.team_rows, agent_id=agent_id)
     return render(
         request,
         "kpis.html",
@@ -124,10 +96,10 @@ def agent_page(agent_id: str, request: Request, who: Reader) -> Response:
         subject={"agent_id": agent_id},
         result=result,
         period=period,
-        events=events,
+        events=shown.events,
         figures=figures,
         summary=None,
-        names=names,
+        names=shown.names,
     )
 
 
@@ -135,26 +107,8 @@ def agent_page(agent_id: str, request: Request, who: Reader) -> Response:
 def team_page(team: str, request: Request, who: TeamReader) -> Response:
     period = Period(request)
     with database(request) as session:
-        access.check_team(who.principal, team)
-        result = aggregates.team_kpis(session, team, period.start, period.end, period.bucket)
-        rows = aggregates.stats_rows(session, team=team, start=period.start, end=period.end)
-        board = aggregates.leaderboard(session, "qa_score", period.start, period.end, team)
-        events = reports.as_rows(
-            reports.journal(
-                session,
-                start=period.start,
-                end=period.end,
-                team=team,
-                limit=JOURNAL_ROWS,
-                notable=not period.every_event,
-                newest_first=True,
-            )
-        )
-        summary = reports.summary_report(
-            session, start=period.start, end=period.end, bucket=None, team=team
-        )
-        names = _names(session, [r.agent_id for r in rows])
-    figures = _figures(period, result, [], rows, team=team)
+        shown = dashboards.team_dashboard(session, who.principal, team, period.span)
+    figures = _figures(period, shown.kpis, [], shown.rows, team=team)
     figures["spread"] = None
     return render(
         request,
@@ -162,13 +116,13 @@ def team_page(team: str, request: Request, who: TeamReader) -> Response:
         who,
         title=f"Team {team}",
         subject={"team": team},
-        result=result,
+        result=shown.kpis,
         period=period,
-        events=events,
+        events=shown.events,
         figures=figures,
-        board=board,
-        summary=summary,
-        names=names,
+        board=shown.board,
+        summary=shown.summary,
+        names=shown.names,
     )
 
 
@@ -176,13 +130,7 @@ def team_page(team: str, request: Request, who: TeamReader) -> Response:
 def teams_page(request: Request, who: TeamReader) -> Response:
     """The teams and agents the viewer may see."""
     with database(request) as session:
-        agents = session.execute(
-            select(Agent.id, Agent.name, Agent.team).order_by(Agent.team, Agent.id)
-        ).all()
-    visible = [a for a in agents if access.may_see(who.principal, agent_id=a.id, team=a.team)]
-    teams: dict[str, list[Any]] = {}
-    for agent in visible:
-        teams.setdefault(agent.team or "", []).append(agent)
+        teams = dashboards.visible_agents(session, who.principal)
     return render(request, "teams.html", who, teams=teams)
 
 
@@ -210,14 +158,12 @@ def journal_csv(request: Request, who: Reader) -> Response:
     """The KPI journal of the period as CSV (the API's columns)."""
     period = Period(request)
     agent_id, team = _report_scope(who, request)
+    query = JournalQuery(period.start, period.end, agent_id, team, limit=10_000)
     with database(request) as session:
-        events = reports.journal(
-            session, start=period.start, end=period.end, agent_id=agent_id, team=team, limit=10_000
-        )
+        page = journal_page(session, query)
         if agent_id is not None:
-            agent = session.get(Agent, agent_id)
-            access.check_agent(who.principal, agent_id, agent.team if agent else None)
-    return _csv(reports.as_rows(events), "kpi-journal.csv")
+            access.agent_for(session, who.principal, agent_id)
+    return _csv(page.rows, "kpi-journal.csv")
 
 
 @router.get("/reports/summary.csv")

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from speechqa.access import Action
 from speechqa.rules import store
 from speechqa.rules.ruleset import RulesetInvalid
-from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
-from workers.queue import enqueue_rescore
+from web.deps import PageRoute, Viewer, allowed, back, database, form_of, jobs_of, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 RulesetManager = Annotated[Viewer, Depends(allowed(Action.MANAGE_RULESETS))]
@@ -66,5 +65,5 @@ async def rescore(name: str, request: Request, who: RulesetManager) -> Response:
     await form_of(request, who)
     with database(request) as session:
         ruleset = store.get(session, name)
-    job = enqueue_rescore(settings_of(request), request.app.state.redis, name, ruleset.version or 0)
-    return back(f"/rulesets/{name}", f"Re-scoring with version {ruleset.version} (job {job.id}).")
+    job_id = jobs_of(request).enqueue_rescore(name, ruleset.version or 0)
+    return back(f"/rulesets/{name}", f"Re-scoring with version {ruleset.version} (job {job_id}).")

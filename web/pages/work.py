@@ -15,13 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import FormData
 
-from api.errors import status_for
 from speechqa import access, zones
 from speechqa.access import Action
 from speechqa.calls.listing import CallFilters, CallRow, list_calls
 from speechqa.errors import InvalidInput, SpeechQAError
 from speechqa.reviews import calibration, queues
 from speechqa.storage.tables import CallStatus
+from speechqa_service.http import status_for
 from web import times
 from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render
 

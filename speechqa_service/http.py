@@ -1,15 +1,45 @@
-"""A stored recording as an HTTP response, with the byte ranges a seeking player asks for.
+"""What the API and the web pages answer alike: the HTTP status of each core error, and a stored
+recording as a response with the byte ranges a seeking player asks for.
 
 A recording in a local folder is sent by Starlette's ``FileResponse`` (ranges, ``ETag``,
 ``Last-Modified``); one in a bucket is streamed from a ranged GetObject, so the API process never
-holds a copy. The web pages' player uses the same response.
+holds a copy.
 """
 
 from __future__ import annotations
 
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
+from speechqa import errors as e
 from speechqa.calls.recordings import Recording, byte_range, check_range
+
+STATUS: dict[type[e.SpeechQAError], int] = {
+    e.InvalidMetadata: 422,
+    e.EmptyAudio: 400,
+    e.InvalidInput: 422,
+    e.UnsupportedMedia: 415,
+    e.UploadTooLarge: 413,
+    e.AudioDecodeError: 422,
+    e.AudioTooLong: 422,
+    e.NotFound: 404,
+    e.Conflict: 409,
+    e.Gone: 410,
+    e.NotStored: 500,
+    e.RangeNotSatisfiable: 416,
+    e.Unauthorized: 401,
+    e.Forbidden: 403,
+    e.ServiceUnavailable: 503,
+    e.TooManyRequests: 429,
+    e.ModelUnavailable: 503,
+}
+
+
+def status_for(exc: e.SpeechQAError) -> int:
+    """The HTTP status of a core error: that of its nearest class in :data:`STATUS`, else 500."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
 
 
 def recording_response(source: Recording, range_header: str | None) -> Response:
