@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from speechqa.analysis import analyse_recording
 from speechqa.analysis.stored import Outcome, analyse_call
 from speechqa.apikeys import Scope
@@ -19,6 +18,7 @@ from speechqa.contracts import Sentiment
 from speechqa.rules import store
 from speechqa.rules.ruleset import default_ruleset_text, load_ruleset
 from speechqa.storage.database import session_scope
+from speechqa_service.app import create_app
 from tests.support import EXAMPLES, key_for, reference_transcript, store_call, submit
 
 

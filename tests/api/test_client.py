@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from api.app import create_app
+from speechqa_service.app import create_app
 
 PACKAGE = "speechqa_generated_client"
 
