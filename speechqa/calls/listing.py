@@ -17,9 +17,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import false, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from speechqa import access
+from speechqa.apikeys import Principal
 from speechqa.calls import search
 from speechqa.errors import InvalidInput
 from speechqa.kpis.period import parse_period
@@ -58,9 +60,9 @@ class CallFilters:
     reviewer: str | None = None
     """Reviewed (submitted) by this user."""
     teams: frozenset[str] | None = None
-    """Only these teams' calls (what a team-limited user sees)."""
-    nothing: bool = False
-    """Match no call (a filter for something the caller may not see)."""
+    """Only these teams' calls (a review queue's)."""
+    viewer: Principal | None = None
+    """Only the calls this principal may see (:func:`speechqa.access.calls`)."""
 
     def between(self, from_: str | None, to: str | None) -> CallFilters:
         """These filters limited to a period given as query parameters (dates or datetimes)."""
@@ -71,6 +73,10 @@ class CallFilters:
 
     def searching(self, q: str | None) -> CallFilters:
         return self if q is None else replace(self, terms=tuple(search.parse(q)))
+
+    def seen_by(self, principal: Principal) -> CallFilters:
+        """These filters limited to the calls ``principal`` may see."""
+        return replace(self, viewer=principal)
 
     def __post_init__(self) -> None:
         if self.customer_sentiment is not None and self.customer_sentiment not in SENTIMENT_BANDS:
@@ -297,8 +303,8 @@ def _rows(
 
 def _where(session: Session, query: Any, filters: CallFilters) -> Any:
     when = func.coalesce(Call.started_at, Call.created_at)
-    if filters.nothing:
-        query = query.where(false())
+    if filters.viewer is not None:
+        query = query.where(access.calls(filters.viewer))
     if filters.teams is not None:
         query = query.where(Call.team.in_(sorted(filters.teams)))
     for column, value in (

@@ -179,7 +179,7 @@ def _candidates(
         .join(CallStats, CallStats.call_id == Call.id)
         .where(Call.status == CallStatus.DONE)
     )
-    stmt = stmt.where(access.visible(principal, agent_id=CallStats.agent_id, team=CallStats.team))
+    stmt = stmt.where(access.calls(principal))
     if query.agent_id is not None:
         stmt = stmt.where(CallStats.agent_id == query.agent_id)
     if query.team is not None:

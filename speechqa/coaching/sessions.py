@@ -159,9 +159,7 @@ def list_sessions(
     access.require(principal, Action.READ_COACHING)
     query = select(CoachingSession).order_by(CoachingSession.held_at.desc(),
                                              CoachingSession.id.desc())  # fmt: skip
-    query = query.where(
-        access.visible(principal, agent_id=CoachingSession.agent_id, team=CoachingSession.team)
-    )
+    query = query.where(access.coaching_sessions(principal))
     if agent_id is not None:
         query = query.where(CoachingSession.agent_id == agent_id)
     return [_view(row, None) for row in session.scalars(query.limit(limit))]
@@ -183,7 +181,7 @@ def acknowledge(session: Session, principal: Principal, session_id: int) -> Sess
 def _visible(session: Session, principal: Principal, session_id: int) -> CoachingSession:
     access.require(principal, Action.READ_COACHING)
     row = session.get(CoachingSession, session_id)
-    if row is None or not access.may_see(principal, agent_id=row.agent_id, team=row.team):
+    if row is None or not access.sees_coaching_session(principal, row):
         raise NotFound(f"No coaching session {session_id}.")
     return row
 

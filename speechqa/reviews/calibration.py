@@ -122,15 +122,14 @@ def create(
         for row in session.execute(
             select(Call.id, Call.agent_id, Call.team, Call.external_id).where(Call.id.in_(call_ids))
         )
-        if access.may_see(by, agent_id=row.agent_id, team=row.team)
+        if access.sees_call(by, row)
     }
     missing = sorted(set(reviewers) - set(people)) + sorted(set(call_ids) - set(calls))
     if missing or not call_ids:
         raise InvalidInput("Name existing calls and users.", details={"unknown": missing})
     access.require_each(people, Action.CALIBRATE, "cannot take part in calibration")
     for person, principal in people.items():
-        hidden = [c for c in calls.values()
-                  if not access.may_see(principal, agent_id=c.agent_id, team=c.team)]  # fmt: skip
+        hidden = [c for c in calls.values() if not access.sees_call(principal, c)]
         if hidden:
             shown = ", ".join(c.external_id or c.id[:8] for c in hidden)
             raise InvalidInput(

@@ -434,10 +434,7 @@ def _visible(session: Session, review_id: int, principal: Principal) -> Review:
     review = session.get(Review, review_id)
     if review is None:
         raise NotFound(f"No review {review_id}.")
-    try:
-        access.check_call(principal, repository.get_call(session, review.call_id))
-    except NotFound:
-        raise NotFound(f"No review {review_id}.") from None
+    access.check_review(session, principal, review)
     if not _may_read(session, review, principal):
         raise NotFound(f"No review {review_id}.")
     return review

@@ -179,7 +179,7 @@ def teams_page(request: Request, who: TeamReader) -> Response:
         agents = session.execute(
             select(Agent.id, Agent.name, Agent.team).order_by(Agent.team, Agent.id)
         ).all()
-    visible = [a for a in agents if access.may_see(who.principal, agent_id=a.id, team=a.team)]
+    visible = [a for a in agents if access.sees_agent(who.principal, a.id, a.team)]
     teams: dict[str, list[Any]] = {}
     for agent in visible:
         teams.setdefault(agent.team or "", []).append(agent)
