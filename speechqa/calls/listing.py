@@ -290,7 +290,7 @@ def _rows(
             select(Review.call_id).where(
                 Review.call_id.in_(ids),
                 Review.status == "disputed",
-                Review.session_id.is_(None),
+                Review.calibration_id.is_(None),
                 Review.self_review.is_(False),
             )
         )
@@ -338,7 +338,7 @@ def _where(session: Session, query: Any, filters: CallFilters) -> Any:
     final = select(Review.id).where(
         Review.call_id == Call.id,
         Review.status.in_(FINAL),
-        Review.session_id.is_(None),
+        Review.calibration_id.is_(None),
         Review.self_review.is_(False),
     )
     if filters.reviewed is not None:

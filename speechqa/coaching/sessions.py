@@ -133,11 +133,11 @@ def _clip(session: Session, principal: Principal, clip: ClipRef) -> dict[str, An
 
 
 def get(
-    session: Session, principal: Principal, session_id: int, settings: Settings, *,
+    session: Session, principal: Principal, coaching_id: int, settings: Settings, *,
     before_days: int | None = None, after_days: int | None = None, now: datetime | None = None,
 ) -> SessionView:  # fmt: skip
     """One session with its impact on each focus."""
-    row = _visible(session, principal, session_id)
+    row = _visible(session, principal, coaching_id)
     impact = measure(
         session,
         agent_id=row.agent_id,
@@ -165,10 +165,10 @@ def list_sessions(
     return [_view(row, None) for row in session.scalars(query.limit(limit))]
 
 
-def acknowledge(session: Session, principal: Principal, session_id: int) -> SessionView:
+def acknowledge(session: Session, principal: Principal, coaching_id: int) -> SessionView:
     """The agent confirms the session took place and they read its notes and goals."""
     access.require(principal, Action.ACKNOWLEDGE_COACHING)
-    row = _visible(session, principal, session_id)
+    row = _visible(session, principal, coaching_id)
     if principal.agent_id != row.agent_id:
         raise Forbidden("Only the coached agent acknowledges a session.")
     if row.acknowledged_at is not None:
@@ -178,11 +178,11 @@ def acknowledge(session: Session, principal: Principal, session_id: int) -> Sess
     return _view(row, None)
 
 
-def _visible(session: Session, principal: Principal, session_id: int) -> CoachingSession:
+def _visible(session: Session, principal: Principal, coaching_id: int) -> CoachingSession:
     access.require(principal, Action.READ_COACHING)
-    row = session.get(CoachingSession, session_id)
+    row = session.get(CoachingSession, coaching_id)
     if row is None or not access.sees_coaching_session(principal, row):
-        raise NotFound(f"No coaching session {session_id}.")
+        raise NotFound(f"No coaching session {coaching_id}.")
     return row
 
 

@@ -163,31 +163,31 @@ def visible_sessions(session: Session, principal: Principal) -> list[SessionInfo
     ]
 
 
-def get_visible(session: Session, principal: Principal, session_id: int) -> SessionInfo:
+def get_visible(session: Session, principal: Principal, calibration_id: int) -> SessionInfo:
     """A session the caller takes part in (or, for a lead, any over calls of their teams):
     NotFound when it is over other teams' calls, Forbidden when they are not in it."""
     access.require(principal, Action.CALIBRATE)
-    row = _get(session, session_id, principal)
+    row = _get(session, calibration_id, principal)
     if not access.may(principal, Action.MANAGE_CALIBRATIONS) and principal.who not in row.reviewers:
         raise Forbidden("You do not take part in this calibration session.")
     return _info(row)
 
 
 def start_review(
-    session: Session, session_id: int, call_id: str, principal: Principal
+    session: Session, calibration_id: int, call_id: str, principal: Principal
 ) -> tuple[workflow.ReviewView, bool]:
     access.require(principal, Action.CALIBRATE)
-    row = _get(session, session_id, principal)
+    row = _get(session, calibration_id, principal)
     if principal.who not in row.reviewers:
-        raise NotFound(f"No calibration session {session_id} of yours.")
+        raise NotFound(f"No calibration session {calibration_id} of yours.")
     if call_id not in row.call_ids:
         raise NotFound(f"Call {call_id!r} is not in this session.")
-    return workflow.start(session, call_id, principal, calibration=session_id)
+    return workflow.start(session, call_id, principal, calibration=calibration_id)
 
 
-def session_calls(session: Session, principal: Principal, session_id: int) -> list[SessionCall]:
+def session_calls(session: Session, principal: Principal, calibration_id: int) -> list[SessionCall]:
     """The session's calls in its order, each with the viewer's own progress on it."""
-    info = get_visible(session, principal, session_id)
+    info = get_visible(session, principal, calibration_id)
     rows = {
         call.id: (call, stats)
         for call, stats in session.execute(
@@ -200,7 +200,7 @@ def session_calls(session: Session, principal: Principal, session_id: int) -> li
     submitted: Counter[str] = Counter()
     for call_id, reviewer, status in session.execute(
         select(Review.call_id, Review.reviewer, Review.status).where(
-            Review.session_id == session_id
+            Review.calibration_id == calibration_id
         )
     ):
         final = status in FINAL
@@ -219,13 +219,13 @@ def session_calls(session: Session, principal: Principal, session_id: int) -> li
     return out
 
 
-def report(session: Session, principal: Principal, session_id: int) -> Report:
+def report(session: Session, principal: Principal, calibration_id: int) -> Report:
     access.require(principal, Action.MANAGE_CALIBRATIONS)
-    row = _get(session, session_id, principal)
+    row = _get(session, calibration_id, principal)
     reviews = session.execute(
         select(Review, EvaluationRow.result)
         .join(EvaluationRow, EvaluationRow.id == Review.evaluation_id)
-        .where(Review.session_id == session_id, Review.status.in_(FINAL))
+        .where(Review.calibration_id == calibration_id, Review.status.in_(FINAL))
     ).all()
     out = Report(_info(row), dict(Counter(r.reviewer for r, _ in reviews)))
     by_call: dict[str, list[tuple[Review, dict[str, Any]]]] = {}
@@ -326,10 +326,10 @@ def _pairwise(answers: list[str]) -> float | None:
     return round(sum(a == b for a, b in pairs) / len(pairs), 4) if pairs else None
 
 
-def _get(session: Session, session_id: int, principal: Principal) -> CalibrationSession:
-    row = session.get(CalibrationSession, session_id)
+def _get(session: Session, calibration_id: int, principal: Principal) -> CalibrationSession:
+    row = session.get(CalibrationSession, calibration_id)
     if row is None or not _sees(session, principal, row):
-        raise NotFound(f"No calibration session {session_id}.")
+        raise NotFound(f"No calibration session {calibration_id}.")
     return row
 
 
@@ -343,15 +343,17 @@ def _info(row: CalibrationSession) -> SessionInfo:
                        row.created_by, row.created_at)  # fmt: skip
 
 
-def scored_by(session: Session, who: str, session_ids: list[int]) -> dict[int, int]:
+def scored_by(session: Session, who: str, calibration_ids: list[int]) -> dict[int, int]:
     """Per session, how many of its calls ``who`` has submitted a calibration review of."""
     rows = session.execute(
-        select(Review.session_id, Review.call_id).where(
-            Review.session_id.in_(session_ids), Review.reviewer == who, Review.status.in_(FINAL)
+        select(Review.calibration_id, Review.call_id).where(
+            Review.calibration_id.in_(calibration_ids),
+            Review.reviewer == who,
+            Review.status.in_(FINAL),
         )
     )
     out: Counter[int] = Counter()
-    for session_id, _ in rows:
-        if session_id is not None:
-            out[session_id] += 1
+    for calibration_id, _ in rows:
+        if calibration_id is not None:
+            out[calibration_id] += 1
     return dict(out)

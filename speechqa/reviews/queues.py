@@ -320,7 +320,7 @@ def _reviewed_by(
             select(Review.reviewer, Review.call_id).where(
                 Review.reviewer.in_(reviewers),
                 Review.call_id.in_(call_ids[chunk : chunk + 500]),
-                Review.session_id.is_(None),
+                Review.calibration_id.is_(None),
             )
         )
         found.update((r, c) for r, c in rows)
@@ -333,7 +333,7 @@ def my_queue(session: Session, principal: Principal) -> list[Assignment]:
     reviewed = select(Review.call_id).where(
         Review.reviewer == principal.who,
         Review.status.in_(SUBMITTED),
-        Review.session_id.is_(None),
+        Review.calibration_id.is_(None),
     )
     rows = session.execute(
         select(QueueItem, Call, CallStats, ReviewQueue.name)
@@ -395,7 +395,7 @@ def _progress(session: Session, queue: ReviewQueue) -> QueueProgress:
             select(Review.reviewer, Review.call_id, Review.status).where(
                 Review.call_id.in_([i.id for i in items[chunk : chunk + 500]]),
                 Review.reviewer.in_(names),
-                Review.session_id.is_(None),
+                Review.calibration_id.is_(None),
             )
         ):
             status[(reviewer, call_id)].add(state)

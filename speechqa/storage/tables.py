@@ -271,10 +271,10 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
-    session_id: Mapped[int | None] = mapped_column(
+    calibration_id: Mapped[int | None] = mapped_column(
         ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True
     )
-    """Set for a calibration review: it never counts for the call's KPIs."""
+    """The calibration session of a calibration review (which never counts for KPIs)."""
     self_review: Mapped[bool] = mapped_column(Boolean, default=False)
     """An agent's review of their own call: it never counts for KPIs either."""
     reviewer: Mapped[str] = mapped_column(String(200))
