@@ -23,7 +23,7 @@ from speechqa.pipeline import redaction
 from speechqa.pipeline.analysis import transcribe_call
 from speechqa.pipeline.redaction import Redaction
 from speechqa.pipeline.transcription import Transcriber
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.rules.ruleset import Ruleset
 from speechqa.scoring import rescore, score_calls
 from speechqa.settings import Settings, get_settings
@@ -47,7 +47,7 @@ def analyze_call(call_id: str) -> str:
             repository.set_status(session, call, CallStatus.TRANSCRIBING, progress=0.0)
             audio_key = call.audio_path
             channel_map = call.channels
-            ruleset_name = call.ruleset or store.DEFAULT
+            ruleset_name = call.ruleset or versions.DEFAULT
     except NotFound:
         log.warning("call %s no longer exists; nothing to do", call_id)
         return "gone"
@@ -55,7 +55,7 @@ def analyze_call(call_id: str) -> str:
     progress = _ProgressWriter(settings, call_id)
     try:
         with session_scope(settings) as session:
-            ruleset = store.get(session, ruleset_name)
+            ruleset = versions.get(session, ruleset_name)
         transcriber = Transcriber(settings)
         # A bucket's recording is fetched to a temporary file here and removed afterwards.
         with audio_store(settings).local_copy(audio_key) as audio_path:

@@ -207,14 +207,14 @@ def count_calls(session: Session, filters: CallFilters) -> int:
 
 def unknown_rules(session: Session, filters: CallFilters) -> list[str]:
     """The rule names in the rule filters that are in no ruleset and were never hit (a typo)."""
-    from speechqa.rules import store  # the rules import the calls; only this needs them back
+    from speechqa.rules import versions  # the rules import the calls; only this needs them back
 
     asked = list(dict.fromkeys(r for r in (filters.rule, filters.rule_missed) if r is not None))
     if not asked:
         return []
     known: set[str] = set()
-    for entry in store.names(session):
-        known |= set(store.get(session, entry["name"]).rules)
+    for entry in versions.names(session):
+        known |= set(versions.get(session, entry["name"]).rules)
     if set(asked) - known:  # rules of older versions live on in the calls they scored
         for (hit,) in session.execute(select(CallStats.rules_hit)):
             known |= set(hit or [])

@@ -17,7 +17,7 @@ from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from speechqa.rules.scorecard import Evaluation
-from speechqa.rules.store import DEFAULT
+from speechqa.rules.versions import DEFAULT
 from speechqa.storage.tables import Call, EvaluationRow, Review, utcnow
 
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
