@@ -1,7 +1,8 @@
 """Who may do what, and see which calls, agents and teams: one decision for every edge.
 
 Both edges (the API's dependencies and routes, the web app's pages and forms) and the core
-services that change state ask here, so no edge can skip a check:
+services ask here, for every change and every query of what someone may see, so no edge can
+skip a check and no query writes its own:
 
 - what a principal may DO: each :class:`Action` needs one of a few scopes (:data:`NEEDS`);
   a principal without them gets :class:`Forbidden` (403), whatever object it names;

@@ -120,7 +120,7 @@ def remove_clip(
     return Response(status_code=204)
 
 
-def _session(view: sessions.SessionView) -> dict[str, Any]:
+def _session(view: sessions.CoachingSessionView) -> dict[str, Any]:
     out = asdict(view)
     out["clips"] = [{**c, "audio_url": clip_url(c["call_id"], c["start"], c["end"])}
                     for c in view.clips]  # fmt: skip

@@ -55,7 +55,7 @@ class GoalProgress:
 
 
 @dataclass(frozen=True)
-class SessionView:
+class CoachingSessionView:
     id: int
     agent_id: str
     team: str | None
@@ -82,7 +82,7 @@ def create(
     clips: list[ClipRef] | None = None,
     notes: str | None = None,
     goals: list[Goal] | None = None,
-) -> SessionView:
+) -> CoachingSessionView:
     """Record a session; announces ``coaching.session.created`` to webhooks."""
     access.require(principal, Action.COACH)
     agent = session.get(Agent, agent_id)
@@ -135,7 +135,7 @@ def _clip(session: Session, principal: Principal, clip: ClipRef) -> dict[str, An
 def get(
     session: Session, principal: Principal, coaching_id: int, settings: Settings, *,
     before_days: int | None = None, after_days: int | None = None, now: datetime | None = None,
-) -> SessionView:  # fmt: skip
+) -> CoachingSessionView:  # fmt: skip
     """One session with its impact on each focus."""
     row = _visible(session, principal, coaching_id)
     impact = measure(
@@ -154,7 +154,7 @@ def get(
 
 def list_sessions(
     session: Session, principal: Principal, *, agent_id: str | None = None, limit: int = 50
-) -> list[SessionView]:
+) -> list[CoachingSessionView]:
     """Sessions the principal may see, newest first (an agent sees their own)."""
     access.require(principal, Action.READ_COACHING)
     query = select(CoachingSession).order_by(CoachingSession.held_at.desc(),
@@ -165,7 +165,7 @@ def list_sessions(
     return [_view(row, None) for row in session.scalars(query.limit(limit))]
 
 
-def acknowledge(session: Session, principal: Principal, coaching_id: int) -> SessionView:
+def acknowledge(session: Session, principal: Principal, coaching_id: int) -> CoachingSessionView:
     """The agent confirms the session took place and they read its notes and goals."""
     access.require(principal, Action.ACKNOWLEDGE_COACHING)
     row = _visible(session, principal, coaching_id)
@@ -186,7 +186,7 @@ def _visible(session: Session, principal: Principal, coaching_id: int) -> Coachi
     return row
 
 
-def _view(row: CoachingSession, impact: list[FocusImpact] | None) -> SessionView:
+def _view(row: CoachingSession, impact: list[FocusImpact] | None) -> CoachingSessionView:
     progress = []
     for goal in row.goals:
         current = None
@@ -199,6 +199,7 @@ def _view(row: CoachingSession, impact: list[FocusImpact] | None) -> SessionView
             met = current >= goal["target"] if better == "higher" else current <= goal["target"]
         due = date.fromisoformat(goal["due"]) if goal.get("due") else None
         progress.append(GoalProgress(goal["focus"], goal["target"], due, current, met))
-    return SessionView(row.id, row.agent_id, row.team, row.coach, row.held_at, list(row.focus),
-                       list(row.clips), row.notes, progress, row.created_at, row.acknowledged_at,
-                       row.acknowledged_by, impact)  # fmt: skip
+    return CoachingSessionView(row.id, row.agent_id, row.team, row.coach, row.held_at,
+                               list(row.focus), list(row.clips), row.notes, progress,
+                               row.created_at, row.acknowledged_at, row.acknowledged_by,
+                               impact)  # fmt: skip

@@ -45,7 +45,7 @@ from speechqa.users import principals
 
 
 @dataclass(frozen=True)
-class SessionInfo:
+class CalibrationInfo:
     id: int
     name: str
     call_ids: list[str]
@@ -75,7 +75,7 @@ class ItemAgreement:
 
 
 @dataclass(frozen=True)
-class SessionCall:
+class CalibrationCall:
     """A call of a session as people tell calls apart, and where the viewer is with it."""
 
     call_id: str
@@ -94,7 +94,7 @@ class SessionCall:
 
 @dataclass
 class Report:
-    session: SessionInfo
+    session: CalibrationInfo
     submitted: dict[str, int]
     """Reviews submitted per reviewer."""
     items: list[ItemAgreement] = field(default_factory=list)
@@ -111,7 +111,7 @@ class Report:
 
 def create(
     session: Session, name: str, call_ids: list[str], reviewers: list[str], by: Principal
-) -> SessionInfo:
+) -> CalibrationInfo:
     """A session over calls ``by`` may see (others are unknown to them: 422)."""
     access.require(by, Action.MANAGE_CALIBRATIONS)
     if len(set(reviewers)) < 2:
@@ -148,7 +148,7 @@ def create(
     return _info(row)
 
 
-def visible_sessions(session: Session, principal: Principal) -> list[SessionInfo]:
+def visible_sessions(session: Session, principal: Principal) -> list[CalibrationInfo]:
     """The sessions a reviewer takes part in; every session for a lead; either way only
     sessions over calls of the caller's teams."""
     access.require(principal, Action.CALIBRATE)
@@ -163,7 +163,7 @@ def visible_sessions(session: Session, principal: Principal) -> list[SessionInfo
     ]
 
 
-def get_visible(session: Session, principal: Principal, calibration_id: int) -> SessionInfo:
+def get_visible(session: Session, principal: Principal, calibration_id: int) -> CalibrationInfo:
     """A session the caller takes part in (or, for a lead, any over calls of their teams):
     NotFound when it is over other teams' calls, Forbidden when they are not in it."""
     access.require(principal, Action.CALIBRATE)
@@ -185,7 +185,9 @@ def start_review(
     return workflow.start(session, call_id, principal, calibration=calibration_id)
 
 
-def session_calls(session: Session, principal: Principal, calibration_id: int) -> list[SessionCall]:
+def session_calls(
+    session: Session, principal: Principal, calibration_id: int
+) -> list[CalibrationCall]:
     """The session's calls in its order, each with the viewer's own progress on it."""
     info = get_visible(session, principal, calibration_id)
     rows = {
@@ -213,9 +215,9 @@ def session_calls(session: Session, principal: Principal, calibration_id: int) -
             continue  # deleted since
         call, stats = rows[call_id]
         score = (stats.values or {}).get("qa_score") if stats is not None else None
-        out.append(SessionCall(call.id, call.external_id, call.agent_id, call.team,
-                               call.started_at, call.created_at, call.duration_s, score,
-                               mine.get(call_id), submitted[call_id]))  # fmt: skip
+        out.append(CalibrationCall(call.id, call.external_id, call.agent_id, call.team,
+                                   call.started_at, call.created_at, call.duration_s, score,
+                                   mine.get(call_id), submitted[call_id]))  # fmt: skip
     return out
 
 
@@ -338,9 +340,9 @@ def _sees(session: Session, principal: Principal, row: CalibrationSession) -> bo
     return access.may_see_calls(session, principal, row.call_ids)
 
 
-def _info(row: CalibrationSession) -> SessionInfo:
-    return SessionInfo(row.id, row.name, list(row.call_ids), list(row.reviewers),
-                       row.created_by, row.created_at)  # fmt: skip
+def _info(row: CalibrationSession) -> CalibrationInfo:
+    return CalibrationInfo(row.id, row.name, list(row.call_ids), list(row.reviewers),
+                           row.created_by, row.created_at)  # fmt: skip
 
 
 def scored_by(session: Session, who: str, calibration_ids: list[int]) -> dict[int, int]:

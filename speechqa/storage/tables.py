@@ -1,7 +1,9 @@
-"""Storage schema: the tables behind calls, agents, transcripts and API keys.
+"""Storage schema: every table (calls, agents, transcripts, evaluations and KPI rows, users and
+keys, reviews, queues and calibration, coaching, rulesets, webhooks, web sign-in sessions).
 
-The same models serve SQLite and PostgreSQL; Alembic migrations in ``speechqa/migrations``
-create them. Utterance words are kept as JSON on the utterance: they are always read with it.
+The same models serve SQLite and PostgreSQL; Alembic migrations in
+``speechqa/storage/migrations`` create them (a test compares the two on both databases).
+Utterance words are kept as JSON on the utterance: they are always read with it.
 """
 
 from __future__ import annotations
