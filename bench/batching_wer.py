@@ -15,12 +15,12 @@ would; CTranslate2's own report of its ISA and GEMM back-ends is printed beside 
   an older Xeon.
 
 The sets: ``sample``, the generated calls in ``examples/`` (8 kHz espeak-ng voices, 648 words:
-one word is 0.0015); ``real``, the calls from real recordings (``python bench/real_calls.py
+one word is 0.0015); ``real``, the calls from real recordings (``python -m bench.real_calls
 bench/out/real`` builds them, 671 words); ``ivr``, 25 minutes of real prompts on one channel
 (2,995 words). The exit status is 1 when a setting's batched WER is over sequential + bound.
 
-    python bench/batching_wer.py                              # sample and real, every setting
-    python bench/batching_wer.py --sets sample --kernels onednn --json out.json
+    python -m bench.batching_wer                              # sample and real, every setting
+    python -m bench.batching_wer --sets sample --kernels onednn --json out.json
 
 Measured on 2 cores of an Intel Xeon (AVX-512, AMX), tiny.en int8, beam 5, batched minus
 sequential WER (see README, Figures); "before" is batched decoding with 0.0-padded features:
@@ -43,8 +43,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.common import ROOT, references
 
 REAL = ROOT / "bench" / "out" / "real"
 KERNELS: dict[str, dict[str, str]] = {
@@ -83,7 +82,6 @@ def errors(paths: list[Path], model: str, beam_size: int) -> dict[str, Any]:
     # repetitive; CTranslate2 seeds its sampler at random per process, so without a fixed seed
     # sequential WER changes from run to run (on the real calls, not on the sample calls).
     ctranslate2.set_random_seed(SEED)
-    from bench.transcription import references
     from speechqa.pipeline.analysis import transcribe_call
     from speechqa.pipeline.transcription import Transcriber
     from speechqa.pipeline.wer import word_errors
@@ -146,14 +144,14 @@ def main() -> int:
     for set_name in args.sets.split(","):
         paths = calls(set_name)
         if not paths:
-            print(f"set {set_name!r} skipped: run python bench/real_calls.py {REAL}")
+            print(f"set {set_name!r} skipped: run python -m bench.real_calls {REAL}")
             continue
         for kernel in args.kernels.split(","):
             env = {**os.environ, **KERNELS[kernel], "CT2_VERBOSE": "1"}
             done = subprocess.run(
-                [sys.executable, __file__, f"--model={args.model}",
+                [sys.executable, "-m", "bench.batching_wer", f"--model={args.model}",
                  f"--beam-size={args.beam_size}", "--worker", *map(str, paths)],
-                env=env, capture_output=True, text=True, check=False,
+                env=env, capture_output=True, text=True, check=False, cwd=ROOT,
             )  # fmt: skip
             if done.returncode != 0:
                 print(done.stderr[-3000:], file=sys.stderr)

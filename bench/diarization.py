@@ -20,7 +20,7 @@ both methods separate the same words, and the script prints per recording:
 - ``ms/min``: the cost of the separation (embeddings or voice prints, and clustering) per
   minute of audio, on this machine, one thread.
 
-    python bench/diarization.py bench/out/diarization
+    python -m bench.diarization bench/out/diarization
 """
 
 from __future__ import annotations
@@ -37,15 +37,13 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from speechqa.contracts import ChannelTranscript, Interval, Word  # noqa: E402
-from speechqa.pipeline import audio, vad, voices  # noqa: E402
-from speechqa.pipeline.audio import SAMPLE_RATE  # noqa: E402
-from speechqa.pipeline.speakers import Diarization, diarize  # noqa: E402
-from speechqa.pipeline.transcription import Transcriber  # noqa: E402
-from speechqa.settings import Settings  # noqa: E402
+from bench.common import ROOT
+from speechqa.contracts import ChannelTranscript, Interval, Word
+from speechqa.pipeline import audio, vad, voices
+from speechqa.pipeline.audio import SAMPLE_RATE
+from speechqa.pipeline.speakers import Diarization, diarize
+from speechqa.pipeline.transcription import Transcriber
+from speechqa.settings import Settings
 
 SHARED = ROOT.parent / "shared" / "data" / "audio" / "faster-whisper"
 FRAME = 0.01
@@ -57,7 +55,8 @@ def recordings(out: Path) -> list[tuple[str, Path]]:
     real = out / "real"
     if not (real / "real_call_1.wav").exists():
         subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "real_calls.py"), str(real)],
+            [sys.executable, "-m", "bench.real_calls", str(real)],
+            cwd=ROOT,
             check=True,
             stdout=subprocess.DEVNULL,
         )

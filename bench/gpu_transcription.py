@@ -4,9 +4,9 @@ A GPU machine may have no FFmpeg bindings and no network, so the audio is decode
 (``prepare``), the run there takes the decoded channels (``run``), and the words are scored
 here (``score``):
 
-    python bench/gpu_transcription.py prepare .gpu/audio          # decode examples/ + real calls
-    python bench/gpu_transcription.py run .gpu/audio --out results.json --device cuda
-    python bench/gpu_transcription.py score results.json
+    python -m bench.gpu_transcription prepare .gpu/audio          # decode examples/ + real calls
+    python -m bench.gpu_transcription run .gpu/audio --out results.json --device cuda
+    python -m bench.gpu_transcription score results.json
 
 The ctranslate2 4.8 wheels load CUDA 12's cuBLAS (``libcublas.so.12``). On a machine that has
 only CUDA 13, link ``libcublas.so.12`` and ``libcublasLt.so.12`` to the CUDA 13 libraries in a
@@ -25,12 +25,10 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.common import ROOT, references
 
 
 def prepare(outdir: Path) -> None:
-    from bench.transcription import references
     from speechqa.pipeline import audio
 
     outdir.mkdir(parents=True, exist_ok=True)

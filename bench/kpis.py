@@ -5,8 +5,8 @@ KPI rows), then times ``GET /v1/agents/{id}/kpis`` for a quarter, the work behin
 (``speechqa.kpis.aggregates.agent_kpis``: an index range scan of the agent's rows plus means,
 medians and rule rates), for 20 different agents, and a team's quarter.
 
-    python bench/kpis.py --database-url postgresql://postgres@127.0.0.1:5432/test
-    python bench/kpis.py                         # SQLite, for comparison
+    python -m bench.kpis --database-url postgresql://postgres@127.0.0.1:5432/test
+    python -m bench.kpis                         # SQLite, for comparison
 """
 
 from __future__ import annotations
@@ -21,15 +21,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sqlalchemy import insert, text
 
-from sqlalchemy import insert, text  # noqa: E402
-
-from speechqa.kpis import aggregates as kpis  # noqa: E402
-from speechqa.settings import Settings  # noqa: E402
-from speechqa.storage.database import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
-from speechqa.storage.tables import Agent, Base, Call, CallStats  # noqa: E402
+from speechqa.kpis import aggregates as kpis
+from speechqa.settings import Settings
+from speechqa.storage.database import dispose_engines, get_engine, migrate, session_scope
+from speechqa.storage.tables import Agent, Base, Call, CallStats
 
 RULES = [
     "greeting",

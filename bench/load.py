@@ -11,8 +11,8 @@ folder, then, from this process:
 
 Everything is bounded (a fixed number of requests, a timeout on each) and goes to 127.0.0.1 only.
 
-    python bench/load.py                                                    # SQLite, embedded Redis
-    python bench/load.py --database-url postgresql://postgres@127.0.0.1:5432/bench \\
+    python -m bench.load                                                    # SQLite, embedded Redis
+    python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/bench \\
                          --redis-url redis://127.0.0.1:6379/14
 """
 
@@ -32,7 +32,8 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT
+
 EXAMPLES = ROOT / "examples"
 
 

@@ -11,7 +11,7 @@ Each call is stereo 8 kHz (agent left, customer right) with pauses, a hold and a
 written with a reference JSON in the format of ``examples/``. Also writes ``ivr.wav``: every
 prompt of three words or more, one after another on one channel, for WER on real speech.
 
-    python bench/real_calls.py bench/out/real
+    python -m bench.real_calls bench/out/real
 """
 
 from __future__ import annotations
@@ -27,10 +27,8 @@ from typing import Any
 import av
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from speechqa.pipeline import audio  # noqa: E402
+from bench.common import ROOT
+from speechqa.pipeline import audio
 
 ASTERISK = Path("/usr/share/asterisk/sounds/en")
 ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")

@@ -11,7 +11,7 @@ The cost: the text stage on the example calls' reference transcripts, and writin
 copy of each example recording (decode, silence the spans, FLAC), per call; and the text stage
 on one hour-long transcript.
 
-    python bench/redaction.py
+    python -m bench.redaction
 """
 
 from __future__ import annotations
@@ -28,13 +28,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from speechqa import redaction  # noqa: E402
-from speechqa.calls import recordings  # noqa: E402
-from speechqa.contracts import Transcript, Utterance, Word  # noqa: E402
-from speechqa.settings import Settings  # noqa: E402
+from bench.common import ROOT
+from speechqa import redaction
+from speechqa.calls import recordings
+from speechqa.contracts import Transcript, Utterance, Word
+from speechqa.settings import Settings
 
 DATA = ROOT / "bench" / "data" / "redaction_utterances.txt"
 _MARK = re.compile(r"\{([A-Z_]+): ([^}]*)\}")

@@ -6,7 +6,7 @@ ruleset, to index a transcript, and to evaluate the 100 rules on it. Then stores
 with a one-minute transcript, like the sample calls) in a fresh database and times re-scoring
 all of them with the default ruleset, database reads and writes included.
 
-    python bench/rules.py [--calls 10000] [--database-url postgresql://postgres@127.0.0.1/test]
+    python -m bench.rules [--calls 10000] [--database-url postgresql://postgres@127.0.0.1/test]
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from speechqa.contracts import Utterance, Word  # noqa: E402
-from speechqa.rules.index import TranscriptIndex  # noqa: E402
-from speechqa.rules.ruleset import load_ruleset  # noqa: E402
-from speechqa.rules.scorecard import evaluate  # noqa: E402
+from bench.common import ROOT
+from speechqa.contracts import Utterance, Word
+from speechqa.rules.index import TranscriptIndex
+from speechqa.rules.ruleset import load_ruleset
+from speechqa.rules.scorecard import evaluate
 
 TEMPLATES = [
     ("agent", '"thank you for calling" OR "good morning"', "{first: 30}"),

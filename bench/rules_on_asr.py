@@ -16,7 +16,7 @@ first, so each figure stands beside what exact matching gives on the same transc
 Transcripts are computed once and kept in ``bench/out/rules_on_asr/`` (keyed by the audio's
 hash and the ASR settings); ``--fresh`` transcribes again.
 
-    python bench/rules_on_asr.py [--ruleset FILE] [--fresh] [--verbose]
+    python -m bench.rules_on_asr [--ruleset FILE] [--fresh] [--verbose]
 """
 
 from __future__ import annotations
@@ -29,15 +29,13 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from speechqa.analysis import redact  # noqa: E402
-from speechqa.contracts import Interval, Sentiment, Transcript, Utterance, Word  # noqa: E402
-from speechqa.pipeline.conversation import conversation  # noqa: E402
-from speechqa.rules.ruleset import Ruleset, default_ruleset_text, load_ruleset  # noqa: E402
-from speechqa.scoring import score_transcript  # noqa: E402
-from speechqa.settings import Settings  # noqa: E402
+from bench.common import ROOT
+from speechqa.analysis import redact
+from speechqa.contracts import Interval, Sentiment, Transcript, Utterance, Word
+from speechqa.pipeline.conversation import conversation
+from speechqa.rules.ruleset import Ruleset, default_ruleset_text, load_ruleset
+from speechqa.scoring import score_transcript
+from speechqa.settings import Settings
 
 CACHE = ROOT / "bench" / "out" / "rules_on_asr"
 SHARED = next(

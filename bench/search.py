@@ -6,8 +6,8 @@ and common call-center phrases, with KPI rows), then times the call list page a 
 for a common word, a rare word, a phrase and a prefix. The baseline, in the same run, is the same
 page with the same filters and no search.
 
-    python bench/search.py --database-url postgresql://postgres@127.0.0.1:5432/bench
-    python bench/search.py --calls 20000                       # SQLite, for comparison
+    python -m bench.search --database-url postgresql://postgres@127.0.0.1:5432/bench
+    python -m bench.search --calls 20000                       # SQLite, for comparison
 """
 
 from __future__ import annotations
@@ -23,15 +23,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sqlalchemy import insert, text
 
-from sqlalchemy import insert, text  # noqa: E402
-
-from speechqa.calls.listing import CallFilters, list_calls  # noqa: E402
-from speechqa.settings import Settings  # noqa: E402
-from speechqa.storage.database import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
-from speechqa.storage.tables import Agent, Call, CallStats, UtteranceRow  # noqa: E402
+from bench.common import ROOT
+from speechqa.calls.listing import CallFilters, list_calls
+from speechqa.settings import Settings
+from speechqa.storage.database import dispose_engines, get_engine, migrate, session_scope
+from speechqa.storage.tables import Agent, Call, CallStats, UtteranceRow
 
 EXTRA = [
     "I would like to speak to a supervisor about this.",

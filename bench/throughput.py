@@ -17,14 +17,14 @@ joining recordings with 2 s of silence and keeping their reference texts:
 
 - ``sample``: the generated calls in ``examples/`` (8 kHz espeak-ng voices), joined, repeated
   until five minutes;
-- ``real``: the two-party calls from real recordings (``python bench/real_calls.py
+- ``real``: the two-party calls from real recordings (``python -m bench.real_calls
   bench/out/real`` builds them), joined;
 - ``ivr``: ``bench/out/real/ivr.wav``, 25 minutes of real telephone prompts, one channel.
 
-    python bench/throughput.py                          # tiny.en int8 on the CPU
-    python bench/throughput.py --model base.en          # any faster-whisper model name or path
-    python bench/throughput.py --device cuda --batch-size 16
-    python bench/throughput.py --long 60 --modes speechqa   # memory of an hour-long call
+    python -m bench.throughput                          # tiny.en int8 on the CPU
+    python -m bench.throughput --model base.en          # any faster-whisper model name or path
+    python -m bench.throughput --device cuda --batch-size 16
+    python -m bench.throughput --long 60 --modes speechqa   # memory of an hour-long call
 
 Measured on 2 CPU cores (tiny.en int8, beam 5, ``--batch-size 8``; see README, Figures),
 audio-s per wall-s and WER:
@@ -48,8 +48,7 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.common import ROOT, references, write_wav
 
 REAL = ROOT / "bench" / "out" / "real"
 MODES = ("bare-seq", "bare-batched", "speechqa", "speechqa-seq")
@@ -65,9 +64,7 @@ RATE = 16000
 
 def join_calls(sources: list[Path], min_s: float, out: Path) -> dict[str, str]:
     """Write ``sources`` one after another (repeated until ``min_s``) to ``out``; references."""
-    from bench.transcription import references
     from speechqa.pipeline import audio
-    from tests.audiofiles import write_audio
 
     parts: list[np.ndarray] = []
     refs: dict[str, list[str]] = {}
@@ -80,7 +77,7 @@ def join_calls(sources: list[Path], min_s: float, out: Path) -> dict[str, str]:
             for role, text in references(path).items():
                 refs.setdefault(role, []).append(text)
             total += stereo.shape[1] / RATE + GAP_S
-    write_audio(out, np.concatenate(parts, axis=1), RATE, codec="pcm_s16le", fmt="wav")
+    write_wav(out, np.concatenate(parts, axis=1), RATE)
     # Left channel first: bare faster-whisper's channels are named in this order.
     order = ["all"] if "all" in refs else ["agent", "customer"]
     return {role: " ".join(refs[role]) for role in order}
@@ -98,7 +95,7 @@ def build_sets(
         else:
             sources = [REAL / "ivr.wav"] if (REAL / "ivr.wav").exists() else []
         if not sources:
-            print(f"set {name!r} skipped: run python bench/real_calls.py {REAL}", file=sys.stderr)
+            print(f"set {name!r} skipped: run python -m bench.real_calls {REAL}", file=sys.stderr)
             continue
         path = folder / f"{name}.wav"
         refs = join_calls(sources, long_min * 60 or (0 if name == "ivr" else min_s), path)
@@ -169,12 +166,11 @@ def run_mode(mode: str, path: str, roles: list[str], args: argparse.Namespace) -
 
     with tempfile.TemporaryDirectory() as tmp:  # warm-up on the first 20 s
         from speechqa.pipeline import audio
-        from tests.audiofiles import write_audio
 
         decoded = audio.decode(path)
         head = np.stack(decoded.channels)[:, : 20 * RATE]
         warm = Path(tmp) / "warm.wav"
-        write_audio(warm, head, RATE, codec="pcm_s16le", fmt="wav")
+        write_wav(warm, head, RATE)
         run(str(warm))
     best, texts = float("inf"), {}
     for _ in range(args.repeat):
@@ -230,9 +226,9 @@ def main() -> int:
             base = None
             for mode in args.modes.split(","):
                 out = subprocess.run(
-                    [sys.executable, __file__, *passthrough,
+                    [sys.executable, "-m", "bench.throughput", *passthrough,
                      "--worker", mode, s["path"], ",".join(roles)],
-                    check=True, capture_output=True, text=True,
+                    check=True, capture_output=True, text=True, cwd=ROOT,
                 )  # fmt: skip
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 pairs = [word_errors(s["refs"][role], r["texts"].get(role, "")) for role in roles]

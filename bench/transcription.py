@@ -8,16 +8,15 @@ the word error rate of each against the reference text. It also measures:
   so two channels should cost about one pass of the speech, not two);
 - the effect of hotwords (the ruleset's domain terms) on WER and on recall of those terms.
 
-    python bench/transcription.py                        # the generated calls in examples/
-    python bench/real_calls.py bench/out/real && \\
-    python bench/transcription.py --corpus bench/out/real # real telephone recordings
-    python bench/transcription.py --device cuda           # on a GPU
+    python -m bench.transcription                        # the generated calls in examples/
+    python -m bench.real_calls bench/out/real && \\
+    python -m bench.transcription --corpus bench/out/real # real telephone recordings
+    python -m bench.transcription --device cuda           # on a GPU
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -26,30 +25,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from faster_whisper import WhisperModel, decode_audio
+from rich.console import Console
+from rich.table import Table
 
-from faster_whisper import WhisperModel, decode_audio  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from speechqa.contracts import Transcript  # noqa: E402
-from speechqa.pipeline.analysis import transcribe_call  # noqa: E402
-from speechqa.pipeline.transcription import Transcriber, resolve_compute_type, resolve_model  # noqa: E402
-from speechqa.pipeline.wer import normalize, word_errors  # noqa: E402
-from speechqa.settings import Settings  # noqa: E402
+from bench.common import ROOT, references, write_wav
+from speechqa.contracts import Transcript
+from speechqa.pipeline.analysis import transcribe_call
+from speechqa.pipeline.transcription import Transcriber, resolve_compute_type, resolve_model
+from speechqa.pipeline.wer import normalize, word_errors
+from speechqa.settings import Settings
 
 DOMAIN_TERMS = ["Acme Telecom", "Acme Bank", "Acme Internet"]
 console = Console()
-
-
-def references(path: Path) -> dict[str, str]:
-    """Reference text per speaker: from the call's JSON, or one ``.txt`` for a mono recording."""
-    if path.with_suffix(".json").exists():
-        ref = json.loads(path.with_suffix(".json").read_text())
-        roles = {t["speaker"] for t in ref["turns"]}
-        return {r: " ".join(t["text"] for t in ref["turns"] if t["speaker"] == r) for r in roles}
-    return {"all": path.with_suffix(".txt").read_text()}
 
 
 def bare(model: WhisperModel, path: Path, settings: Settings, stereo: bool) -> dict[str, str]:
@@ -91,11 +79,10 @@ def errors(refs: dict[str, str], hyps: dict[str, str]) -> tuple[int, int]:
 
 
 def mono_mix(path: Path, folder: Path) -> Path:
-    from tests.audiofiles import write_audio
 
     left, right = decode_audio(str(path), split_stereo=True)
     out = folder / f"{path.stem}-mono.wav"
-    write_audio(out, ((left + right) / 2)[None, :], 16000, codec="pcm_s16le", fmt="wav")
+    write_wav(out, ((left + right) / 2)[None, :], 16000)
     return out
 
 

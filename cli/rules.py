@@ -38,14 +38,14 @@ def rules_push(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A ruleset YAML file.")],
 ) -> None:
     """Store a ruleset file as the next version of its ruleset."""
-    from speechqa.rules import store
+    from speechqa.rules import versions
     from speechqa.storage.database import migrate, session_scope
 
     settings = service_settings()
     try:
         migrate(settings)
         with session_scope(settings) as session:
-            stored = store.put(session, file.read_text(encoding="utf-8"))
+            stored = versions.put(session, file.read_text(encoding="utf-8"))
     except SpeechQAError as exc:
         print_problems(exc)
         raise typer.Exit(1) from exc

@@ -10,25 +10,40 @@ Two deployments are exercised:
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from speechqa.apikeys import Scope
+from speechqa.apikeys import Scope, create_key
+from speechqa.scoring import score_calls
 from speechqa.settings import Settings, get_settings
-from speechqa.storage.database import dispose_engines, migrate
+from speechqa.storage.database import dispose_engines, migrate, session_scope
+from speechqa.storage.tables import Call
+from speechqa.users import create_user
 from speechqa_service.app import create_app
 from tests.support import (
     EXTERNAL_REDIS_URL,
     POSTGRES_URL,
+    ROOT,
+    RULESET,
     S3_CREDENTIALS,
     S3Server,
     key_for,
+    reference_transcript,
     require_service,
+    store_call,
+    wait_for,
 )
 from workers.redis_server import EmbeddedRedis
 
@@ -161,3 +176,54 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def admin(settings: Settings) -> dict[str, str]:
     """Authorization headers of an admin key."""
     return key_for(settings, Scope.ADMIN)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Any:
+    """``speechqa serve`` (API, worker, embedded Redis) as a real process: its base URL and the
+    environment the CLI talks to it with."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHQA_")}
+    env["SPEECHQA_DATA_DIR"] = str(tmp_path / "var")
+    env["SPEECHQA_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.1"  # the tests' webhook receivers
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{base}/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(ready, "serve did not become ready", 90)
+        yield base, env
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+
+
+@pytest.fixture
+def world(settings, client, admin) -> dict[str, Any]:
+    """The reviews' setup: a scored billing call by Ann, a call still queued, and users."""
+    assert (
+        client.put("/v1/rulesets/billing", headers=admin, content=RULESET.encode()).status_code
+        == 201
+    )
+    with session_scope(settings) as session:
+        call = store_call(session, reference_transcript("billing_refund"), agent_id="ann",
+                          team="billing", ruleset="billing")  # fmt: skip
+        score_calls(session, [call])
+        pending = store_call(session, reference_transcript("address_change"), agent_id="ann",
+                             team="billing")  # fmt: skip
+        session.get(Call, pending).status = "queued"  # type: ignore[union-attr]
+        keys = {}
+        for name, role, agent in (("rita", "reviewer", None), ("rob", "reviewer", None),
+                                  ("ann", "agent", "ann"), ("lee", "lead", None)):  # fmt: skip
+            create_user(session, name, role, agent_id=agent)
+            keys[name] = {"Authorization": f"Bearer {create_key(session, [], user=name)}"}
+    return {"client": client, "call": call, "pending": pending, "keys": keys, "admin": admin}

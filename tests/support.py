@@ -1,30 +1,50 @@
-"""What tests share besides fixtures: paths, required services, reference text, API helpers."""
+"""What tests share besides fixtures: paths, required services, reference text, API helpers,
+the rulesets and transcripts several tests read, webhook and worker helpers, commits the database
+refuses, live servers and the browser's sign-in. A test module imports from here, never from
+another test module."""
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from speechqa.analysis import prepare
 from speechqa.analysis.stored import save
 from speechqa.apikeys import Scope, create_key
+from speechqa.calls import repository
 from speechqa.contracts import Interval, Transcript, Utterance, Word
+from speechqa.scoring import score_calls
 from speechqa.settings import Settings
-from speechqa.storage.database import session_scope
+from speechqa.storage.database import get_engine, session_scope
 from speechqa.storage.tables import Agent, Call, CallStatus
+from speechqa.users import create_user
+from speechqa.webhooks import endpoints, outbox
+from speechqa_service.app import create_app
+from workers.redis_server import connect
+from workers.webhooks import build_webhook_worker, dispatch_due
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -268,3 +288,318 @@ def metric_samples(exposition: str) -> Samples:
 def metric_value(samples: Samples, name: str, **labels: str) -> float:
     """One sample's value; 0 where it has not been counted yet."""
     return float(samples.get((name, frozenset(labels.items())), 0.0))
+
+
+# -- rulesets and transcripts written for the tests -------------------------------------------
+
+RULESET = """\
+name: billing
+hotwords: [Acme Telecom]
+rules:
+  - id: greeting
+    speaker: agent
+    window: {first: 30}
+    match: '"thank you for calling"'
+  - id: complaint
+    speaker: customer
+    match: '"charged twice" OR "not happy"'
+  - id: empathy
+    speaker: agent
+    match: '"sorry to hear" OR understand'
+  - id: rude
+    speaker: agent
+    match: stupid OR idiot
+  - id: closing
+    speaker: agent
+    window: {last: 30}
+    match: goodbye OR "great day"
+script:
+  steps: [greeting, empathy, closing]
+scorecard:
+  sections:
+    - name: Opening
+      items:
+        - {rule: greeting, points: 10}
+    - name: Handling
+      items:
+        - {rule: empathy, points: 10, when: complaint, within: 30}
+    - name: Compliance
+      items:
+        - {rule: rude, expect: absent, points: 10, critical: true}
+        - {rule: closing, points: 10}
+"""
+
+
+def utt(i: int, speaker: str, start: float, text: str, *, step: float = 0.4) -> Utterance:
+    words = [Word(w, round(start + k * step, 3), round(start + (k + 1) * step - 0.05, 3), 0.9)
+             for k, w in enumerate(text.split())]  # fmt: skip
+    return Utterance(i, speaker, words[0].start, words[-1].end, text, words)
+
+
+SCRIPTED_CALL = [
+    utt(0, "agent", 1.0, "Thank you for calling Acme, my name is Sarah."),
+    utt(1, "customer", 5.0, "Hi, I was charged twice and I want to cancel my subscription."),
+    utt(2, "agent", 11.0, "I'm sorry to hear that. Can I have your account number please?"),
+    utt(3, "customer", 16.0, "It is 4 5 6 7 and the price is really high for me."),
+    utt(
+        4,
+        "agent",
+        22.0,
+        "I have cancelled the duplicate charge and issued a refund of forty dollars.",
+    ),
+    utt(5, "customer", 28.0, "That's great. I don't cancel then."),
+    utt(6, "agent", 32.0, "Is there anything else? Have a great day, goodbye."),
+]
+
+
+def heard(i: int, speaker: str, start: float, words: list[tuple[str, float]]) -> Utterance:
+    ws = [Word(w, round(start + k * 0.4, 2), round(start + k * 0.4 + 0.35, 2), p)
+          for k, (w, p) in enumerate(words)]  # fmt: skip
+    return Utterance(i, speaker, ws[0].start, ws[-1].end, " ".join(w for w, _ in words), ws)
+
+
+# billing_refund's agent as tiny.en heard it: the lines that decide its resolution and closing
+REFUND_CALL = [
+    heard(0, "agent", 0.4, [("Thank", 0.19), ("you", 0.93), ("for", 0.98), ("calling.", 0.99)]),
+    heard(1, "agent", 19.4, [("Can", 0.94), ("I", 0.93), ("have", 0.79), ("your", 0.98),
+                             ("account?", 0.92)]),
+    heard(2, "agent", 43.1, [("Yes,", 0.45), ("I", 0.96), ("can", 0.89), ("wish", 0.29),
+                             ("you", 0.98), ("no", 0.28), ("reason.", 0.73)]),
+    heard(3, "agent", 54.8, [("Is", 0.9), ("there", 0.9), ("anything", 0.95), ("else", 1.0)]),
+]  # fmt: skip
+
+
+# -- webhooks -----------------------------------------------------------------------------------
+
+
+def register_webhook(settings, events, url="https://example.com/hook") -> int:
+    with session_scope(settings) as session:
+        view, _ = endpoints.register(session, url, events, None, "test")
+    return view.id
+
+
+EVENT_DATA = {"call_id": "c-1", "external_id": "pbx-1", "status": "done", "score": 87.5}
+
+
+def emit_event(settings, event="call.analyzed", data=EVENT_DATA):
+    with session_scope(settings) as session:
+        outbox.emit(session, event, data)
+
+
+def delivery_log(client, admin, endpoint_id, **params):
+    r = client.get(f"/v1/webhooks/{endpoint_id}/deliveries", headers=admin, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def deliver_webhooks(settings: Settings) -> int:
+    """Dispatch what is due and work the webhook queue until it is empty; how many were sent."""
+    worker = build_webhook_worker(settings)
+    queued = dispatch_due(settings, worker.connection)
+    worker.work(burst=True, with_scheduler=False)
+    return queued
+
+
+def deliver_webhooks_until(
+    settings: Settings, done: Callable[[], bool], limit_s: float = 30
+) -> None:
+    """Send each attempt as soon as it is due, until ``done()``."""
+    connection = connect(settings)
+    deadline = time.monotonic() + limit_s
+    while not done():
+        assert time.monotonic() < deadline, "deliveries did not finish in time"
+        if dispatch_due(settings, connection):
+            build_webhook_worker(settings).work(burst=True, with_scheduler=False)
+        else:
+            time.sleep(0.02)
+
+
+def webhook_signature(secret: str, headers: dict[str, str], body: bytes) -> str:
+    """The spec's v1 signature, computed here by hand (not with the code under test)."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.{body.decode()}".encode()
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+# -- calls through the API and the worker processes ----------------------------------------------
+
+
+def submit_sample(settings, path=EXAMPLES / "billing_refund.wav", external_id="crash-1") -> str:
+    with TestClient(create_app(settings)) as client:
+        meta = {"agent_id": "a-1", "external_id": external_id}
+        r = submit(client, key_for(settings, Scope.ADMIN), path, meta)
+    assert r.status_code == 202, r.text
+    call_id: str = r.json()["id"]
+    return call_id
+
+
+def call_status(settings, call_id):
+    with session_scope(settings) as session:
+        call = repository.get_call(session, call_id)
+        return call.status, call.attempts
+
+
+def start_worker(*args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "worker", "--heartbeat", "3", *args],
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
+
+
+# -- commits the database refuses, and the routes that write -------------------------------------
+
+
+@contextmanager
+def refused_commits(settings: Settings, table: str) -> Iterator[None]:
+    """Every transaction that writes ``table`` fails at COMMIT (not before) while this lasts."""
+    engine = get_engine(settings)
+    if engine.dialect.name == "postgresql":
+        install = [
+            "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'commit refused by the test'; END $$",
+            f"CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT OR UPDATE OR DELETE ON {table}"
+            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit()",
+        ]
+        remove = [f"DROP TRIGGER refuse_commit ON {table}", "DROP FUNCTION refuse_commit()"]
+    else:
+        install = [
+            "CREATE TABLE refuse_parent (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE refuse_child (parent INTEGER"
+            " REFERENCES refuse_parent (id) DEFERRABLE INITIALLY DEFERRED)",
+        ] + [
+            f"CREATE TRIGGER refuse_{op.lower()} AFTER {op} ON {table}"
+            " BEGIN INSERT INTO refuse_child VALUES (-1); END"
+            for op in ("INSERT", "UPDATE", "DELETE")
+        ]
+        remove = [f"DROP TRIGGER refuse_{op}" for op in ("insert", "update", "delete")]
+        remove += ["DROP TABLE refuse_child", "DROP TABLE refuse_parent"]
+    with engine.begin() as conn:
+        for statement in install:
+            conn.execute(text(statement))
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for statement in remove:
+                conn.execute(text(statement))
+
+
+def table_rows(settings: Settings, table: str) -> list[tuple[Any, ...]]:
+    with get_engine(settings).connect() as conn:
+        return [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]
+
+
+@dataclass
+class Floor:
+    """A scored billing call, a second one, users of every role with keys, and what the write
+    routes act on."""
+
+    client: Any
+    keys: dict[str, dict[str, str]]
+    calls: list[str]
+
+    def post(self, who: str, url: str, body: Any = None) -> Any:
+        return self.client.post(url, headers=self.keys[who], json=body)
+
+    def review(self, call: str, *, submitted: bool = False, disputed: bool = False) -> str:
+        """rita's open draft on the call; once her review counts, her re-evaluation of it (a
+        dispute of it is settled first: no re-evaluation while one is open)."""
+        start = self.post("rita", f"/v1/calls/{call}/reviews", {"reason": "another look"})
+        if start.status_code == 409 and start.json()["error"]["details"]["status"] == "disputed":
+            counted = start.json()["error"]["details"]["review_id"]
+            settled = {"outcome": "upheld", "reason": "stands"}
+            assert self.post("lee", f"/v1/reviews/{counted}/resolve", settled).status_code == 200
+            start = self.post("rita", f"/v1/calls/{call}/reviews", {"reason": "another look"})
+        review = start.json()
+        url = f"/v1/reviews/{review['id']}"
+        if submitted or disputed:
+            assert self.post("rita", f"{url}/submit").status_code == 200
+        if disputed:
+            body = {"items": ["2.1"], "comment": "I did close"}
+            assert self.post("ann", f"{url}/dispute", body).status_code == 200
+        return url
+
+
+def make_floor(settings: Settings, client: Any) -> Floor:
+    admin_key = None
+    with session_scope(settings) as session:
+        calls = [store_call(session, reference_transcript("billing_refund"), agent_id="ann",
+                            team="billing", ruleset=None) for _ in range(2)]  # fmt: skip
+        score_calls(session, calls)
+        keys = {}
+        for name, role, agent in (("rita", "reviewer", None), ("rob", "reviewer", None),
+                                  ("ann", "agent", "ann"), ("lee", "lead", None),
+                                  ("carla", "coach", None), ("ada", "admin", None)):  # fmt: skip
+            create_user(session, name, role, agent_id=agent)
+            keys[name] = {"Authorization": f"Bearer {create_key(session, [], user=name)}"}
+        admin_key = keys["ada"]
+    assert admin_key is not None
+    put = client.put("/v1/rulesets/billing", headers=admin_key, content=RULESET.encode())
+    assert put.status_code == 201, put.text
+    return Floor(client, keys, calls)
+
+
+COACHING_SESSION = {"agent_id": "ann", "focus": [{"kpi": "qa_score"}], "notes": "n"}
+
+
+# -- the app and the CLI as real processes and servers, and the browser -------------------------
+
+
+@contextmanager
+def live_server(settings) -> Iterator[int]:
+    """The app on a real loopback socket (the test client reads a request body whole)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def run_cli(*args: str, env: dict[str, str]) -> str:
+    out = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+def wait_for(check: Any, what: str, limit_s: float = 180) -> Any:
+    deadline = time.monotonic() + limit_s
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, what
+        time.sleep(0.3)
+
+
+BROWSER_ARTIFACTS = ROOT / "var" / "test-artifacts" / "web"
+
+
+def browser_sign_in(page: Any, base: str, key: str) -> Any:
+    """Sign ``page`` in with ``key`` through the sign-in form, as a person does."""
+    page.goto(base + "/login")
+    page.fill("#key", key)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/calls")
+    return page
+
+
+def shot(page: Any, name: str) -> Path:
+    """Save a screenshot of the page as a test artifact."""
+    BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = BROWSER_ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

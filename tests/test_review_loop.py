@@ -5,66 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import wave
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import EXAMPLES, ROOT
+from tests.support import EXAMPLES, run_cli, wait_for
 
 pytestmark = pytest.mark.slow  # it runs the speech model on two calls
-
-
-def cli(*args: str, env: dict[str, str]) -> str:
-    out = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout
-
-
-def wait(check: Any, what: str, limit_s: float = 180) -> Any:
-    deadline = time.monotonic() + limit_s
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, what
-        time.sleep(0.3)
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHQA_")}
-    env["SPEECHQA_DATA_DIR"] = str(tmp_path / "var")
-    env["SPEECHQA_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.1"  # the tests' webhook receivers
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{base}/readyz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait(ready, "serve did not become ready", 90)
-        yield base, env
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(60)
 
 
 def test_the_review_loop(service):
@@ -73,10 +21,12 @@ def test_the_review_loop(service):
                               ("rob", "reviewer", ["--team", "sales"]),
                               ("ann", "agent", ["--agent", "ann"]),
                               ("cara", "coach", ["--team", "sales"])):  # fmt: skip
-        cli("user", "create", name, "--role", role, *extra, "--new-team", env=env)  # no calls yet
-    key = {n: cli("apikey", "create", "--user", n, env=env).split()[-1]
+        run_cli(
+            "user", "create", name, "--role", role, *extra, "--new-team", env=env
+        )  # no calls yet
+    key = {n: run_cli("apikey", "create", "--user", n, env=env).split()[-1]
            for n in ("lee", "rita", "rob", "ann", "cara")}  # fmt: skip
-    ingest = cli("apikey", "create", "--scope", "ingest", env=env).split()[-1]
+    ingest = run_cli("apikey", "create", "--scope", "ingest", env=env).split()[-1]
     http = {n: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {k}"}, timeout=60)
             for n, k in {**key, "pbx": ingest}.items()}  # fmt: skip
 
@@ -91,7 +41,7 @@ def test_the_review_loop(service):
         assert r.status_code == 202, r.text
         calls[name] = r.json()["id"]
     for cid in calls.values():
-        status = wait(lambda cid=cid: (s := http["pbx"].get(f"/v1/calls/{cid}/status").json())
+        status = wait_for(lambda cid=cid: (s := http["pbx"].get(f"/v1/calls/{cid}/status").json())
                       ["status"] in ("done", "failed") and s, "analysis")  # fmt: skip
         assert status["status"] == "done", status
 

@@ -16,12 +16,12 @@ SessionId = Path(ge=1, le=MAX_ID)
 @router.post(
     "/v1/calibrations",
     status_code=201,
-    response_model=calibration.SessionInfo,
+    response_model=calibration.CalibrationInfo,
     responses={409: {"model": ErrorResponse, "description": "A session with that name exists"}},
 )
 def create_session(
     body: CalibrationCreate, session: SessionDep, principal: ManageCalibrations
-) -> calibration.SessionInfo:
+) -> calibration.CalibrationInfo:
     """A calibration session: calls every named reviewer scores on their own."""
     return calibration.create(session, body.name, body.calls, body.reviewers, principal)
 

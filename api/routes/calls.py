@@ -204,7 +204,7 @@ def list_calls(
         .between(from_, to)
         .searching(q)
     )  # fmt: skip
-    filters = access.limit(principal, filters)
+    filters = filters.seen_by(principal)
     if "text/csv" in request.headers.get("accept", ""):
         if time_zone:
             zones.check_zone(time_zone)

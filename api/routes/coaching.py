@@ -99,10 +99,10 @@ def remove_clip(
     return Response(status_code=204)
 
 
-@router.post("/sessions", status_code=201, response_model=sessions.SessionView)
+@router.post("/sessions", status_code=201, response_model=sessions.CoachingSessionView)
 def create_session(
     body: CoachingSessionCreate, session: SessionDep, principal: Coach
-) -> sessions.SessionView:
+) -> sessions.CoachingSessionView:
     """Record a coaching session: agent, focus, clips, notes, goals. Webhooks subscribed to
     ``coaching.session.created`` are told."""
     return sessions.create(
@@ -117,18 +117,18 @@ def create_session(
     )
 
 
-@router.get("/sessions", response_model=list[sessions.SessionView])
+@router.get("/sessions", response_model=list[sessions.CoachingSessionView])
 def list_sessions(
     session: SessionDep,
     principal: ReadCoaching,
     agent_id: Name = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[sessions.SessionView]:
+) -> list[sessions.CoachingSessionView]:
     """Sessions newest first (an agent sees their own)."""
     return sessions.list_sessions(session, principal, agent_id=agent_id, limit=limit)
 
 
-@router.get("/sessions/{session_id}", response_model=sessions.SessionView)
+@router.get("/sessions/{session_id}", response_model=sessions.CoachingSessionView)
 def get_session(
     session: SessionDep,
     settings: SettingsDep,
@@ -136,7 +136,7 @@ def get_session(
     session_id: int = _id(),
     before_days: Annotated[int | None, Query(ge=1, le=365)] = None,
     after_days: Annotated[int | None, Query(ge=1, le=365)] = None,
-) -> sessions.SessionView:
+) -> sessions.CoachingSessionView:
     """A session with its impact: each focus KPI over the agent's calls before and after it
     (``SPEECHQA_COACHING_WINDOW_DAYS`` each by default), the change with a 95% bootstrap
     interval or "not enough calls", and the rest of the team over the same windows."""
@@ -144,10 +144,10 @@ def get_session(
                         before_days=before_days, after_days=after_days)  # fmt: skip
 
 
-@router.post("/sessions/{session_id}/acknowledge", response_model=sessions.SessionView,
+@router.post("/sessions/{session_id}/acknowledge", response_model=sessions.CoachingSessionView,
              responses=CONFLICT)  # fmt: skip
 def acknowledge_session(
     session: SessionDep, principal: AcknowledgeCoaching, session_id: int = _id()
-) -> sessions.SessionView:
+) -> sessions.CoachingSessionView:
     """The coached agent acknowledges the session."""
     return sessions.acknowledge(session, principal, session_id)

@@ -17,7 +17,7 @@ from api.schemas import (
     RulesetValid,
 )
 from speechqa.errors import InvalidInput
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.rules.ruleset import load_ruleset
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"], responses=ERRORS)
@@ -62,7 +62,7 @@ async def _source(request: Request) -> str:
 @router.get("", response_model=RulesetList)
 def list_rulesets(session: SessionDep, _: ReadRulesets) -> dict[str, Any]:
     """Every ruleset with its newest version."""
-    return {"rulesets": store.names(session)}
+    return {"rulesets": versions.names(session)}
 
 
 @router.post("/validate", openapi_extra=_YAML_BODY, response_model=RulesetValid)
@@ -75,8 +75,8 @@ async def validate_ruleset(request: Request, _: ReadRulesets) -> dict[str, Any]:
 @router.put(
     "/{name}",
     openapi_extra=_YAML_BODY,
-    response_model=store.Stored,
-    responses={201: {"model": store.Stored, "description": "A new version was stored"}},
+    response_model=versions.Stored,
+    responses={201: {"model": versions.Stored, "description": "A new version was stored"}},
 )
 async def put_ruleset(
     name: str,
@@ -84,10 +84,10 @@ async def put_ruleset(
     response: Response,
     session: SessionDep,
     principal: ManageRulesets,
-) -> store.Stored:
+) -> versions.Stored:
     """Store a new version of a ruleset (unchanged text keeps the current version)."""
     source = await _source(request)
-    stored = await run_in_threadpool(store.put, session, source, name=name, by=principal.who)
+    stored = await run_in_threadpool(versions.put, session, source, name=name, by=principal.who)
     response.status_code = 201 if stored.created else 200
     return stored
 
@@ -97,7 +97,7 @@ def get_ruleset(
     name: str, session: SessionDep, _: ReadRulesets, version: Version = None
 ) -> dict[str, Any]:
     """A ruleset version (default: the newest) with its source and the list of versions."""
-    return store.describe(session, name, version)
+    return versions.describe(session, name, version)
 
 
 @router.post("/{name}/rescore", status_code=202, response_model=RescoreAccepted)
@@ -113,7 +113,7 @@ def rescore(
 
     Each call's KPI row and journal follow the newest version that has scored it.
     """
-    ruleset = store.get(session, name, version)
+    ruleset = versions.get(session, name, version)
     job_id = jobs.enqueue_rescore(name, ruleset.version or 0)
     return RescoreAccepted(
         job_id=job_id,

@@ -24,7 +24,7 @@ from speechqa.analysis.stages import audio_silences, prepare, redact, transcribe
 from speechqa.calls import recordings, repository
 from speechqa.errors import NotFound
 from speechqa.pipeline.transcription import Transcriber
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.scoring import score_calls
 from speechqa.settings import Settings
 from speechqa.storage.audio import audio_store
@@ -63,10 +63,10 @@ def analyse_call(settings: Settings, call_id: str) -> Run:
         call.attempts += 1
         repository.set_status(session, call, CallStatus.TRANSCRIBING, progress=0.0)
         audio_key, channel_map = call.audio_path, call.channels
-        ruleset_name = call.ruleset or store.DEFAULT
+        ruleset_name = call.ruleset or versions.DEFAULT
 
     with session_scope(settings) as session:
-        ruleset = store.get(session, ruleset_name)
+        ruleset = versions.get(session, ruleset_name)
     transcriber = Transcriber(settings)
     # A bucket's recording is fetched to a temporary file here and removed afterwards.
     with audio_store(settings).local_copy(audio_key) as audio_path:

@@ -36,7 +36,7 @@ from speechqa.errors import (
     UploadTooLarge,
 )
 from speechqa.pipeline import audio
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.settings import ROLES, Settings
 from speechqa.storage.audio import audio_store
 from speechqa.storage.database import session_scope
@@ -345,7 +345,7 @@ def accept(settings: Settings, upload: StoredUpload, meta: CallMetadata) -> Acce
     """
     if meta.ruleset is not None:
         with session_scope(settings) as session:
-            if not store.exists(session, meta.ruleset):
+            if not versions.exists(session, meta.ruleset):
                 upload.path.unlink(missing_ok=True)
                 raise InvalidMetadata(
                     f"The metadata names ruleset {meta.ruleset!r}, which does not exist."

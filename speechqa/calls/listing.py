@@ -17,9 +17,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import false, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from speechqa import access
+from speechqa.apikeys import Principal
 from speechqa.calls import search
 from speechqa.errors import InvalidInput
 from speechqa.kpis.period import parse_period
@@ -58,9 +60,9 @@ class CallFilters:
     reviewer: str | None = None
     """Reviewed (submitted) by this user."""
     teams: frozenset[str] | None = None
-    """Only these teams' calls (what a team-limited user sees)."""
-    nothing: bool = False
-    """Match no call (a filter for something the caller may not see)."""
+    """Only these teams' calls (a review queue's)."""
+    viewer: Principal | None = None
+    """Only the calls this principal may see (:func:`speechqa.access.calls`)."""
 
     def between(self, from_: str | None, to: str | None) -> CallFilters:
         """These filters limited to a period given as query parameters (dates or datetimes)."""
@@ -71,6 +73,10 @@ class CallFilters:
 
     def searching(self, q: str | None) -> CallFilters:
         return self if q is None else replace(self, terms=tuple(search.parse(q)))
+
+    def seen_by(self, principal: Principal) -> CallFilters:
+        """These filters limited to the calls ``principal`` may see."""
+        return replace(self, viewer=principal)
 
     def __post_init__(self) -> None:
         if self.customer_sentiment is not None and self.customer_sentiment not in SENTIMENT_BANDS:
@@ -203,14 +209,14 @@ def count_calls(session: Session, filters: CallFilters) -> int:
 
 def unknown_rules(session: Session, filters: CallFilters) -> list[str]:
     """The rule names in the rule filters that are in no ruleset and were never hit (a typo)."""
-    from speechqa.rules import store  # the rules import the calls; only this needs them back
+    from speechqa.rules import versions  # the rules import the calls; only this needs them back
 
     asked = list(dict.fromkeys(r for r in (filters.rule, filters.rule_missed) if r is not None))
     if not asked:
         return []
     known: set[str] = set()
-    for entry in store.names(session):
-        known |= set(store.get(session, entry["name"]).rules)
+    for entry in versions.names(session):
+        known |= set(versions.get(session, entry["name"]).rules)
     if set(asked) - known:  # rules of older versions live on in the calls they scored
         for (hit,) in session.execute(select(CallStats.rules_hit)):
             known |= set(hit or [])
@@ -286,7 +292,7 @@ def _rows(
             select(Review.call_id).where(
                 Review.call_id.in_(ids),
                 Review.status == "disputed",
-                Review.session_id.is_(None),
+                Review.calibration_id.is_(None),
                 Review.self_review.is_(False),
             )
         )
@@ -299,8 +305,8 @@ def _rows(
 
 def _where(session: Session, query: Any, filters: CallFilters) -> Any:
     when = func.coalesce(Call.started_at, Call.created_at)
-    if filters.nothing:
-        query = query.where(false())
+    if filters.viewer is not None:
+        query = query.where(access.calls(filters.viewer))
     if filters.teams is not None:
         query = query.where(Call.team.in_(sorted(filters.teams)))
     for column, value in (
@@ -334,7 +340,7 @@ def _where(session: Session, query: Any, filters: CallFilters) -> Any:
     final = select(Review.id).where(
         Review.call_id == Call.id,
         Review.status.in_(FINAL),
-        Review.session_id.is_(None),
+        Review.calibration_id.is_(None),
         Review.self_review.is_(False),
     )
     if filters.reviewed is not None:

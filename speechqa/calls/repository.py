@@ -1,4 +1,5 @@
-"""Queries on calls and transcripts, so that no other module writes SQL."""
+"""A call's row and its stored transcript: status changes, saving and reading utterances, the
+words said between two times, and the calls a job or a re-scoring works on."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ from speechqa.coaching.library import clip_url
 from speechqa.contracts import NEUTRAL, Utterance
 from speechqa.errors import InvalidInput
 from speechqa.pipeline.conversation import silences
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.rules.matching import Window
 from speechqa.rules.ruleset import ItemSpec, Ruleset
 from speechqa.rules.scorecard import item_result, item_specs
@@ -143,10 +143,10 @@ def _check(session: Session, query: ExampleQuery) -> bool:
                                "(a call without a problem has no moment that shows it).",
                                details={"parameter": "quality"})  # fmt: skip
         return False
-    rulesets = [query.ruleset] if query.ruleset else [n["name"] for n in store.names(session)]
-    if query.ruleset is not None and not store.exists(session, query.ruleset):
+    rulesets = [query.ruleset] if query.ruleset else [n["name"] for n in versions.names(session)]
+    if query.ruleset is not None and not versions.exists(session, query.ruleset):
         raise InvalidInput(f"No ruleset {query.ruleset!r}.", details={"parameter": "ruleset"})
-    targets = [t for name in rulesets for t in _targets(store.get(session, name), query)]
+    targets = [t for name in rulesets for t in _targets(versions.get(session, name), query)]
     if not targets:
         what = f"rule {query.rule!r}" if query.rule else f"item {query.item!r}"
         where = f"ruleset {query.ruleset!r}" if query.ruleset else "any ruleset"
@@ -185,14 +185,14 @@ def _candidates(
         .join(CallStats, CallStats.call_id == Call.id)
         .where(Call.status == CallStatus.DONE)
     )
-    stmt = stmt.where(access.visible(principal, agent_id=CallStats.agent_id, team=CallStats.team))
+    stmt = stmt.where(access.calls(principal))
     if query.agent_id is not None:
         stmt = stmt.where(CallStats.agent_id == query.agent_id)
     if query.team is not None:
         stmt = stmt.where(CallStats.team == query.team)
     if query.ruleset is not None:
         named = Call.ruleset == query.ruleset
-        default = query.ruleset == store.DEFAULT
+        default = query.ruleset == versions.DEFAULT
         stmt = stmt.where(Call.ruleset.is_(None) | named if default else named)
     if needs_hit:
         hit = select(KpiEvent.call_id).where(KpiEvent.counter == f"rule:{query.rule}")
@@ -218,7 +218,7 @@ def _rule_examples(
     for call_id, chosen in counted.items():
         version = (chosen.ruleset, chosen.version)
         if version not in rulesets:
-            rulesets[version] = store.get(session, chosen.ruleset, chosen.version or None)
+            rulesets[version] = versions.get(session, chosen.ruleset, chosen.version or None)
         ruleset = rulesets[version]
         result = automatic[chosen.id]
         final = reviewed.get(chosen.review_id) if chosen.review_id else None

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from speechqa.errors import InvalidInput
 from speechqa.kpis import labels
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.rules.scorecard import item_result, item_specs
 from speechqa.scoring import evaluations
 from speechqa.storage.tables import CallStats
@@ -59,10 +59,10 @@ class Focus:
             raise InvalidInput(f"Focus {kind} {name!r} is not a valid name.")
         if kind == "kpi":
             return cls("kpi", name)
-        ruleset_name = str(raw.get("ruleset") or store.DEFAULT)
-        if not store.exists(session, ruleset_name):
+        ruleset_name = str(raw.get("ruleset") or versions.DEFAULT)
+        if not versions.exists(session, ruleset_name):
             raise InvalidInput(f"No ruleset {ruleset_name!r}.", details={"focus": raw})
-        ruleset = store.get(session, ruleset_name)
+        ruleset = versions.get(session, ruleset_name)
         if kind == "rule" and name not in ruleset.rules:
             raise InvalidInput(f"No rule {name!r} in ruleset {ruleset_name!r}.",
                                details={"focus": raw})  # fmt: skip
@@ -212,7 +212,7 @@ def _direction(session: Session, focus: Focus) -> Better:
         lower = any(word in focus.name for word in _LOWER_IS_BETTER)
         return "lower" if lower else "higher"
     if focus.kind == "rule":
-        ruleset = store.get(session, focus.ruleset or store.DEFAULT)
+        ruleset = versions.get(session, focus.ruleset or versions.DEFAULT)
         forbidden = any(
             item.rule == focus.name and item.expect == "absent" for _, item in item_specs(ruleset)
         )

@@ -85,8 +85,7 @@ def list_all(session: Session, principal: Principal) -> list[CollectionView]:
     access.require(principal, Action.COACH)
     counted = (
         select(Clip.collection_id, func.count())
-        .join(Call, Call.id == Clip.call_id)
-        .where(access.visible(principal, agent_id=Call.agent_id, team=Call.team))
+        .where(access.clips(principal))
         .group_by(Clip.collection_id)
     )
     counts = dict(session.execute(counted).tuples().all())
@@ -102,7 +101,7 @@ def get(session: Session, principal: Principal, collection_id: int) -> Collectio
         select(Clip, Call.agent_id, Call.team)
         .join(Call, Call.id == Clip.call_id)
         .where(Clip.collection_id == row.id)
-        .where(access.visible(principal, agent_id=Call.agent_id, team=Call.team))
+        .where(access.clips(principal))
         .order_by(Clip.added_at, Clip.id)
     )
     clips = [_clip_view(clip, agent_id) for clip, agent_id, _team in session.execute(query)]

@@ -70,7 +70,7 @@ class SessionClipView:
 
 
 @dataclass(frozen=True)
-class SessionView:
+class CoachingSessionView:
     id: int
     agent_id: str
     team: str | None
@@ -97,7 +97,7 @@ def create(
     clips: list[ClipRef] | None = None,
     notes: str | None = None,
     goals: list[Goal] | None = None,
-) -> SessionView:
+) -> CoachingSessionView:
     """Record a session; announces ``coaching.session.created`` to webhooks."""
     access.require(principal, Action.COACH)
     agent = session.get(Agent, agent_id)
@@ -148,11 +148,11 @@ def _clip(session: Session, principal: Principal, clip: ClipRef) -> dict[str, An
 
 
 def get(
-    session: Session, principal: Principal, session_id: int, settings: Settings, *,
+    session: Session, principal: Principal, coaching_id: int, settings: Settings, *,
     before_days: int | None = None, after_days: int | None = None, now: datetime | None = None,
-) -> SessionView:  # fmt: skip
+) -> CoachingSessionView:  # fmt: skip
     """One session with its impact on each focus."""
-    row = _visible(session, principal, session_id)
+    row = _visible(session, principal, coaching_id)
     impact = measure(
         session,
         agent_id=row.agent_id,
@@ -169,23 +169,21 @@ def get(
 
 def list_sessions(
     session: Session, principal: Principal, *, agent_id: str | None = None, limit: int = 50
-) -> list[SessionView]:
+) -> list[CoachingSessionView]:
     """Sessions the principal may see, newest first (an agent sees their own)."""
     access.require(principal, Action.READ_COACHING)
     query = select(CoachingSession).order_by(CoachingSession.held_at.desc(),
                                              CoachingSession.id.desc())  # fmt: skip
-    query = query.where(
-        access.visible(principal, agent_id=CoachingSession.agent_id, team=CoachingSession.team)
-    )
+    query = query.where(access.coaching_sessions(principal))
     if agent_id is not None:
         query = query.where(CoachingSession.agent_id == agent_id)
     return [_view(row, None) for row in session.scalars(query.limit(limit))]
 
 
-def acknowledge(session: Session, principal: Principal, session_id: int) -> SessionView:
+def acknowledge(session: Session, principal: Principal, coaching_id: int) -> CoachingSessionView:
     """The agent confirms the session took place and they read its notes and goals."""
     access.require(principal, Action.ACKNOWLEDGE_COACHING)
-    row = _visible(session, principal, session_id)
+    row = _visible(session, principal, coaching_id)
     if principal.agent_id != row.agent_id:
         raise Forbidden("Only the coached agent acknowledges a session.")
     if row.acknowledged_at is not None:
@@ -195,15 +193,15 @@ def acknowledge(session: Session, principal: Principal, session_id: int) -> Sess
     return _view(row, None)
 
 
-def _visible(session: Session, principal: Principal, session_id: int) -> CoachingSession:
+def _visible(session: Session, principal: Principal, coaching_id: int) -> CoachingSession:
     access.require(principal, Action.READ_COACHING)
-    row = session.get(CoachingSession, session_id)
-    if row is None or not access.may_see(principal, agent_id=row.agent_id, team=row.team):
-        raise NotFound(f"No coaching session {session_id}.")
+    row = session.get(CoachingSession, coaching_id)
+    if row is None or not access.sees_coaching_session(principal, row):
+        raise NotFound(f"No coaching session {coaching_id}.")
     return row
 
 
-def _view(row: CoachingSession, impact: list[FocusImpact] | None) -> SessionView:
+def _view(row: CoachingSession, impact: list[FocusImpact] | None) -> CoachingSessionView:
     progress = []
     for goal in row.goals:
         current = None
@@ -228,6 +226,18 @@ def _view(row: CoachingSession, impact: list[FocusImpact] | None) -> SessionView
         )
         for c in row.clips
     ]
-    return SessionView(row.id, row.agent_id, row.team, row.coach, row.held_at, list(row.focus),
-                       clips, row.notes, progress, row.created_at, row.acknowledged_at,
-                       row.acknowledged_by, impact)  # fmt: skip
+    return CoachingSessionView(
+        row.id,
+        row.agent_id,
+        row.team,
+        row.coach,
+        row.held_at,
+        list(row.focus),
+        clips,
+        row.notes,
+        progress,
+        row.created_at,
+        row.acknowledged_at,
+        row.acknowledged_by,
+        impact,
+    )

@@ -182,6 +182,6 @@ def visible_agents(session: Session, principal: Principal) -> dict[str, list[Age
     found = session.execute(select(Agent.id, Agent.name, Agent.team).order_by(Agent.team, Agent.id))
     teams: dict[str, list[AgentEntry]] = {}
     for agent_id, name, team in found:
-        if access.may_see(principal, agent_id=agent_id, team=team):
+        if access.sees_agent(principal, agent_id, team):
             teams.setdefault(team or "", []).append(AgentEntry(agent_id, name, team))
     return teams

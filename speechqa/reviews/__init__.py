@@ -1,2 +1,3 @@
 """Reviews: people scoring calls beside the automatic evaluation (drafts, answers, comments,
-submission, the audit trail); later calibration and disputes."""
+submission, disputes, the audit trail), review queues, calibration, and the machine's quality
+as reviewers judge it."""

@@ -45,7 +45,7 @@ from speechqa.users import principals
 
 
 @dataclass(frozen=True)
-class SessionInfo:
+class CalibrationInfo:
     id: int
     name: str
     call_ids: list[str]
@@ -75,7 +75,7 @@ class ItemAgreement:
 
 
 @dataclass(frozen=True)
-class SessionCall:
+class CalibrationCall:
     """A call of a session as people tell calls apart, and where the viewer is with it."""
 
     call_id: str
@@ -94,7 +94,7 @@ class SessionCall:
 
 @dataclass
 class Report:
-    session: SessionInfo
+    session: CalibrationInfo
     submitted: dict[str, int]
     """Reviews submitted per reviewer."""
     items: list[ItemAgreement] = field(default_factory=list)
@@ -111,7 +111,7 @@ class Report:
 
 def create(
     session: Session, name: str, call_ids: list[str], reviewers: list[str], by: Principal
-) -> SessionInfo:
+) -> CalibrationInfo:
     """A session over calls ``by`` may see (others are unknown to them: 422)."""
     access.require(by, Action.MANAGE_CALIBRATIONS)
     if len(set(reviewers)) < 2:
@@ -122,15 +122,14 @@ def create(
         for row in session.execute(
             select(Call.id, Call.agent_id, Call.team, Call.external_id).where(Call.id.in_(call_ids))
         )
-        if access.may_see(by, agent_id=row.agent_id, team=row.team)
+        if access.sees_call(by, row)
     }
     missing = sorted(set(reviewers) - set(people)) + sorted(set(call_ids) - set(calls))
     if missing or not call_ids:
         raise InvalidInput("Name existing calls and users.", details={"unknown": missing})
     access.require_each(people, Action.CALIBRATE, "cannot take part in calibration")
     for person, principal in people.items():
-        hidden = [c for c in calls.values()
-                  if not access.may_see(principal, agent_id=c.agent_id, team=c.team)]  # fmt: skip
+        hidden = [c for c in calls.values() if not access.sees_call(principal, c)]
         if hidden:
             shown = ", ".join(c.external_id or c.id[:8] for c in hidden)
             raise InvalidInput(
@@ -149,7 +148,7 @@ def create(
     return _info(row)
 
 
-def visible_sessions(session: Session, principal: Principal) -> list[SessionInfo]:
+def visible_sessions(session: Session, principal: Principal) -> list[CalibrationInfo]:
     """The sessions a reviewer takes part in; every session for a lead; either way only
     sessions over calls of the caller's teams."""
     access.require(principal, Action.CALIBRATE)
@@ -164,31 +163,33 @@ def visible_sessions(session: Session, principal: Principal) -> list[SessionInfo
     ]
 
 
-def get_visible(session: Session, principal: Principal, session_id: int) -> SessionInfo:
+def get_visible(session: Session, principal: Principal, calibration_id: int) -> CalibrationInfo:
     """A session the caller takes part in (or, for a lead, any over calls of their teams):
     NotFound when it is over other teams' calls, Forbidden when they are not in it."""
     access.require(principal, Action.CALIBRATE)
-    row = _get(session, session_id, principal)
+    row = _get(session, calibration_id, principal)
     if not access.may(principal, Action.MANAGE_CALIBRATIONS) and principal.who not in row.reviewers:
         raise Forbidden("You do not take part in this calibration session.")
     return _info(row)
 
 
 def start_review(
-    session: Session, session_id: int, call_id: str, principal: Principal
+    session: Session, calibration_id: int, call_id: str, principal: Principal
 ) -> tuple[workflow.ReviewView, bool]:
     access.require(principal, Action.CALIBRATE)
-    row = _get(session, session_id, principal)
+    row = _get(session, calibration_id, principal)
     if principal.who not in row.reviewers:
-        raise NotFound(f"No calibration session {session_id} of yours.")
+        raise NotFound(f"No calibration session {calibration_id} of yours.")
     if call_id not in row.call_ids:
         raise NotFound(f"Call {call_id!r} is not in this session.")
-    return workflow.start(session, call_id, principal, calibration=session_id)
+    return workflow.start(session, call_id, principal, calibration=calibration_id)
 
 
-def session_calls(session: Session, principal: Principal, session_id: int) -> list[SessionCall]:
+def session_calls(
+    session: Session, principal: Principal, calibration_id: int
+) -> list[CalibrationCall]:
     """The session's calls in its order, each with the viewer's own progress on it."""
-    info = get_visible(session, principal, session_id)
+    info = get_visible(session, principal, calibration_id)
     rows = {
         call.id: (call, stats)
         for call, stats in session.execute(
@@ -201,7 +202,7 @@ def session_calls(session: Session, principal: Principal, session_id: int) -> li
     submitted: Counter[str] = Counter()
     for call_id, reviewer, status in session.execute(
         select(Review.call_id, Review.reviewer, Review.status).where(
-            Review.session_id == session_id
+            Review.calibration_id == calibration_id
         )
     ):
         final = status in FINAL
@@ -214,19 +215,19 @@ def session_calls(session: Session, principal: Principal, session_id: int) -> li
             continue  # deleted since
         call, stats = rows[call_id]
         score = (stats.values or {}).get("qa_score") if stats is not None else None
-        out.append(SessionCall(call.id, call.external_id, call.agent_id, call.team,
-                               call.started_at, call.created_at, call.duration_s, score,
-                               mine.get(call_id), submitted[call_id]))  # fmt: skip
+        out.append(CalibrationCall(call.id, call.external_id, call.agent_id, call.team,
+                                   call.started_at, call.created_at, call.duration_s, score,
+                                   mine.get(call_id), submitted[call_id]))  # fmt: skip
     return out
 
 
-def report(session: Session, principal: Principal, session_id: int) -> Report:
+def report(session: Session, principal: Principal, calibration_id: int) -> Report:
     access.require(principal, Action.MANAGE_CALIBRATIONS)
-    row = _get(session, session_id, principal)
+    row = _get(session, calibration_id, principal)
     reviews = session.execute(
         select(Review, EvaluationRow.result)
         .join(EvaluationRow, EvaluationRow.id == Review.evaluation_id)
-        .where(Review.session_id == session_id, Review.status.in_(FINAL))
+        .where(Review.calibration_id == calibration_id, Review.status.in_(FINAL))
     ).all()
     out = Report(_info(row), dict(Counter(r.reviewer for r, _ in reviews)))
     by_call: dict[str, list[tuple[Review, dict[str, Any]]]] = {}
@@ -327,10 +328,10 @@ def _pairwise(answers: list[str]) -> float | None:
     return round(sum(a == b for a, b in pairs) / len(pairs), 4) if pairs else None
 
 
-def _get(session: Session, session_id: int, principal: Principal) -> CalibrationSession:
-    row = session.get(CalibrationSession, session_id)
+def _get(session: Session, calibration_id: int, principal: Principal) -> CalibrationSession:
+    row = session.get(CalibrationSession, calibration_id)
     if row is None or not _sees(session, principal, row):
-        raise NotFound(f"No calibration session {session_id}.")
+        raise NotFound(f"No calibration session {calibration_id}.")
     return row
 
 
@@ -339,20 +340,22 @@ def _sees(session: Session, principal: Principal, row: CalibrationSession) -> bo
     return access.may_see_calls(session, principal, row.call_ids)
 
 
-def _info(row: CalibrationSession) -> SessionInfo:
-    return SessionInfo(row.id, row.name, list(row.call_ids), list(row.reviewers),
-                       row.created_by, row.created_at)  # fmt: skip
+def _info(row: CalibrationSession) -> CalibrationInfo:
+    return CalibrationInfo(row.id, row.name, list(row.call_ids), list(row.reviewers),
+                           row.created_by, row.created_at)  # fmt: skip
 
 
-def scored_by(session: Session, who: str, session_ids: list[int]) -> dict[int, int]:
+def scored_by(session: Session, who: str, calibration_ids: list[int]) -> dict[int, int]:
     """Per session, how many of its calls ``who`` has submitted a calibration review of."""
     rows = session.execute(
-        select(Review.session_id, Review.call_id).where(
-            Review.session_id.in_(session_ids), Review.reviewer == who, Review.status.in_(FINAL)
+        select(Review.calibration_id, Review.call_id).where(
+            Review.calibration_id.in_(calibration_ids),
+            Review.reviewer == who,
+            Review.status.in_(FINAL),
         )
     )
     out: Counter[int] = Counter()
-    for session_id, _ in rows:
-        if session_id is not None:
-            out[session_id] += 1
+    for calibration_id, _ in rows:
+        if calibration_id is not None:
+            out[calibration_id] += 1
     return dict(out)

@@ -23,7 +23,7 @@ from speechqa.access import Action
 from speechqa.apikeys import Principal
 from speechqa.rules.scorecard import item_key
 from speechqa.scoring.evaluations import FINAL
-from speechqa.storage.tables import Call, EvaluationRow, Review
+from speechqa.storage.tables import EvaluationRow, Review
 
 
 @dataclass
@@ -66,12 +66,11 @@ def item_quality(
     query = (
         select(Review, EvaluationRow.result)
         .join(EvaluationRow, EvaluationRow.id == Review.evaluation_id)
-        .join(Call, Call.id == Review.call_id)
         .where(Review.status.in_(FINAL), Review.self_review.is_(False))
+        .where(access.reviews(principal))
     )
     if ruleset is not None:
         query = query.where(EvaluationRow.ruleset == ruleset)
-    query = query.where(access.visible(principal, agent_id=Call.agent_id, team=Call.team))
     found: dict[tuple[str, str], ItemQuality] = defaultdict(lambda: ItemQuality("", ""))
     for review, result in session.execute(query):
         score = (result or {}).get("score") or {}

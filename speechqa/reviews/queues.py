@@ -165,7 +165,7 @@ def create(
     teams = _teams_of(rule)
     access.require_each(people, Action.WORK_QUEUE, "cannot work a review queue")
     for reviewer, principal in people.items():
-        if teams is not None and not any(_sees_team(principal, t) for t in teams):
+        if teams is not None and not any(access.sees_team(principal, t) for t in teams):
             raise InvalidInput(
                 f"{reviewer} sees none of this queue's teams ({', '.join(sorted(teams))}), so "
                 "no call could be dealt to them.",
@@ -215,14 +215,6 @@ def _teams_of(rule: dict[str, Any]) -> set[str] | None:
     return teams
 
 
-def _sees_team(principal: Principal, team: str) -> bool:
-    try:
-        access.see_team(principal, team)
-    except NotFound:
-        return False
-    return True
-
-
 def _takers(session: Session, queue: ReviewQueue) -> Takers:
     """Per call, the queue's reviewers who could take it: who may see it and has not reviewed
     it (a removed user gets no more work)."""
@@ -234,12 +226,7 @@ def _takers(session: Session, queue: ReviewQueue) -> Takers:
         done = _reviewed_by(session, reviewers, ids)
         scored = evaluations.with_scorecard(session, ids)  # nothing to review without one
         return {
-            c.id: [
-                r
-                for r in reviewers
-                if (r, c.id) not in done
-                and access.may_see(people[r], agent_id=c.agent_id, team=c.team)
-            ]
+            c.id: [r for r in reviewers if (r, c.id) not in done and access.sees_call(people[r], c)]
             if c.id in scored
             else []
             for c in calls
@@ -335,7 +322,7 @@ def _reviewed_by(
             select(Review.reviewer, Review.call_id).where(
                 Review.reviewer.in_(reviewers),
                 Review.call_id.in_(call_ids[chunk : chunk + 500]),
-                Review.session_id.is_(None),
+                Review.calibration_id.is_(None),
             )
         )
         found.update((r, c) for r, c in rows)
@@ -348,7 +335,7 @@ def my_queue(session: Session, principal: Principal) -> list[Assignment]:
     reviewed = select(Review.call_id).where(
         Review.reviewer == principal.who,
         Review.status.in_(SUBMITTED),
-        Review.session_id.is_(None),
+        Review.calibration_id.is_(None),
     )
     rows = session.execute(
         select(QueueItem, Call, CallStats, ReviewQueue.name)
@@ -356,7 +343,7 @@ def my_queue(session: Session, principal: Principal) -> list[Assignment]:
         .outerjoin(CallStats, CallStats.call_id == Call.id)
         .join(ReviewQueue, ReviewQueue.id == QueueItem.queue_id)
         .where(QueueItem.assignee == principal.who, QueueItem.call_id.not_in(reviewed))
-        .where(access.visible(principal, agent_id=Call.agent_id, team=Call.team))
+        .where(access.calls(principal))
         .order_by(QueueItem.sampled_at, QueueItem.id)
     ).all()
     drafts = {c for _, c in _reviewed_by(session, [principal.who], [r[1].id for r in rows])}
@@ -410,7 +397,7 @@ def _progress(session: Session, queue: ReviewQueue) -> QueueProgress:
             select(Review.reviewer, Review.call_id, Review.status).where(
                 Review.call_id.in_([i.id for i in items[chunk : chunk + 500]]),
                 Review.reviewer.in_(names),
-                Review.session_id.is_(None),
+                Review.calibration_id.is_(None),
             )
         ):
             status[(reviewer, call_id)].add(state)
@@ -422,7 +409,7 @@ def _progress(session: Session, queue: ReviewQueue) -> QueueProgress:
             tally["reviewed"] += 1
             continue
         who = people.get(item.assignee)
-        if who is None or not access.may_see(who, agent_id=item.agent_id, team=item.team):
+        if who is None or not access.sees_call(who, item):
             tally["out_of_reach"] += 1
             continue
         tally["remaining"] += 1
@@ -463,7 +450,7 @@ def _pick(
         filters = CallFilters(**{"status": CallStatus.DONE, **rule["filters"]})
         if rule.get("teams"):
             filters = replace(filters, teams=frozenset(rule["teams"]))
-        filters = access.limit(by, filters)
+        filters = filters.seen_by(by)
         picked: list[Call] = []
         who_may: dict[str, list[str]] = {}
         cursor = None
@@ -483,7 +470,7 @@ def _pick(
         return picked, who_may
     since = utcnow() - timedelta(days=rule["days"])
     query = select(Call).where(Call.status == CallStatus.DONE, Call.created_at >= since)
-    query = query.where(access.visible(by, agent_id=Call.agent_id, team=Call.team))
+    query = query.where(access.calls(by))
     if rule.get("teams"):
         query = query.where(Call.team.in_(rule["teams"]))
     open_calls = [

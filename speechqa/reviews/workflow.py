@@ -126,7 +126,9 @@ def start(
     mine = select(Review).where(
         Review.call_id == call_id,
         Review.reviewer == principal.who,
-        Review.session_id.is_(None) if calibration is None else Review.session_id == calibration,
+        Review.calibration_id.is_(None)
+        if calibration is None
+        else Review.calibration_id == calibration,
     )
     own_call = principal.agent_id is not None  # access.check_call: it is theirs
     qa = calibration is None and not own_call
@@ -146,7 +148,7 @@ def start(
         raise Forbidden("Agents do not take part in calibration.")
     why = check_reevaluation(principal, counted, reason) if counted is not None else None
     review = Review(call_id=call_id, evaluation_id=automatic.id, reviewer=principal.who,
-                    session_id=calibration, self_review=own_call, status="draft", answers={},
+                    calibration_id=calibration, self_review=own_call, status="draft", answers={},
                     comments=[], critical_fail=False, created_at=utcnow(),
                     revises=counted.id if counted is not None else None,
                     revision_reason=why)  # fmt: skip
@@ -309,7 +311,7 @@ def submit(
     """Save ``answers`` (all or none, as :func:`answer_all`), add up the final score and make
     it count for the call's KPIs. A re-evaluation supersedes the review it revises."""
     review = _own_draft(session, review_id, principal)
-    qa = review.session_id is None and not review.self_review
+    qa = review.calibration_id is None and not review.self_review
     revised = _revised(session, review) if qa else None
     if answers:
         _apply(session, review, principal, answers)
@@ -421,11 +423,11 @@ def view(session: Session, review: Review) -> ReviewView:
         ruleset=score.get("ruleset") or "", version=score.get("version") or 0,
         automatic_score=score.get("value"), items=items, comments=list(review.comments),
         final=review.result, dispute=review.dispute, resolution=review.resolution,
-        kind="calibration" if review.session_id else "self" if review.self_review else "qa",
+        kind="calibration" if review.calibration_id else "self" if review.self_review else "qa",
         score=review.score, critical_fail=review.critical_fail,
         created_at=review.created_at, submitted_at=review.submitted_at,
         audit=[AuditEntry(e.at, e.by, e.action, e.before, e.after) for e in audit],
-        calibration=review.session_id, revises=review.revises,
+        calibration=review.calibration_id, revises=review.revises,
         revision_reason=review.revision_reason, superseded_by=superseded_by,
     )  # fmt: skip
 
@@ -434,10 +436,7 @@ def _visible(session: Session, review_id: int, principal: Principal) -> Review:
     review = session.get(Review, review_id)
     if review is None:
         raise NotFound(f"No review {review_id}.")
-    try:
-        access.check_call(principal, repository.get_call(session, review.call_id))
-    except NotFound:
-        raise NotFound(f"No review {review_id}.") from None
+    access.check_review(session, principal, review)
     if not _may_read(session, review, principal):
         raise NotFound(f"No review {review_id}.")
     return review
@@ -446,13 +445,13 @@ def _visible(session: Session, review_id: int, principal: Principal) -> Review:
 def _may_read(session: Session, review: Review, principal: Principal) -> bool:
     """In a calibration session, reviewers see each other's answers only once they have
     submitted their own for that call (leads always do)."""
-    if review.session_id is None or review.reviewer == principal.who:
+    if review.calibration_id is None or review.reviewer == principal.who:
         return True
     if access.may(principal, Action.MANAGE_CALIBRATIONS):
         return True
     own = session.scalar(
         select(Review.id).where(
-            Review.session_id == review.session_id,
+            Review.calibration_id == review.calibration_id,
             Review.call_id == review.call_id,
             Review.reviewer == principal.who,
             Review.status.in_(FINAL),
@@ -631,7 +630,7 @@ def _agents_submitted(session: Session, review_id: int, principal: Principal, mo
     call = repository.get_call(session, review.call_id)
     if principal.agent_id is None or principal.agent_id != call.agent_id:
         raise Forbidden(f"Only the call's agent can {move} its review.")
-    if review.session_id is not None or review.self_review:
+    if review.calibration_id is not None or review.self_review:
         raise Conflict("Only a QA review is the agent's to answer.",
                        details={"status": review.status})  # fmt: skip
     if review.status != "submitted":

@@ -17,7 +17,7 @@ from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from speechqa.rules.scorecard import Evaluation
-from speechqa.rules.store import DEFAULT
+from speechqa.rules.versions import DEFAULT
 from speechqa.storage.tables import Call, EvaluationRow, Review, utcnow
 
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
@@ -98,7 +98,7 @@ def counted(session: Session, call_ids: Sequence[str]) -> dict[str, Counted]:
         .where(
             Review.call_id.in_(list(out)),
             Review.status.in_(FINAL),
-            Review.session_id.is_(None),  # calibration reviews never count
+            Review.calibration_id.is_(None),  # calibration reviews never count
             Review.self_review.is_(False),  # nor an agent's own
         )
         .order_by(Review.call_id, Review.submitted_at.desc(), Review.id.desc())

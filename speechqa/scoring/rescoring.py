@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from speechqa.calls import repository
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.scoring.step import score_calls
 from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
@@ -45,8 +45,8 @@ def rescore(
 ) -> tuple[int, int]:
     """Re-evaluate every analysed call of ruleset ``name``; return (version, calls)."""
     with session_scope(settings) as session:
-        ruleset = store.get(session, name, version)
-        call_ids = repository.analysed_calls(session, name, default=name == store.DEFAULT)
+        ruleset = versions.get(session, name, version)
+        call_ids = repository.analysed_calls(session, name, default=name == versions.DEFAULT)
     done = 0
     for at in range(0, len(call_ids), BATCH):
         batch = call_ids[at : at + BATCH]

@@ -20,7 +20,7 @@ from speechqa.calls import repository
 from speechqa.contracts import Utterance
 from speechqa.kpis import records
 from speechqa.pipeline.conversation import call_metrics
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.rules.ruleset import Ruleset
 from speechqa.rules.scorecard import Evaluation, evaluate
 from speechqa.scoring import evaluations
@@ -57,7 +57,7 @@ def score_calls(
     stored = repository.transcripts(session, call_ids)
     scored: dict[str, Scored] = {}
     for call_id, t in stored.items():
-        used = ruleset or store.get(session, t.ruleset or store.DEFAULT)
+        used = ruleset or versions.get(session, t.ruleset or versions.DEFAULT)
         scored[call_id] = score_transcript(used, t.utterances, t.duration_s, t.metrics)
     results_now = {cid: s.evaluation.as_dict() for cid, s in scored.items()}
     evaluations.save(session, [(cid, s.evaluation, results_now[cid]) for cid, s in scored.items()])

@@ -1,7 +1,9 @@
-"""Storage schema: the tables behind calls, agents, transcripts and API keys.
+"""Storage schema: every table (calls, agents, transcripts, evaluations and KPI rows, users and
+keys, reviews, queues and calibration, coaching, rulesets, webhooks, web sign-in sessions).
 
-The same models serve SQLite and PostgreSQL; Alembic migrations in ``speechqa/migrations``
-create them. Utterance words are kept as JSON on the utterance: they are always read with it.
+The same models serve SQLite and PostgreSQL; Alembic migrations in
+``speechqa/storage/migrations`` create them (a test compares the two on both databases).
+Utterance words are kept as JSON on the utterance: they are always read with it.
 """
 
 from __future__ import annotations
@@ -274,10 +276,10 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
-    session_id: Mapped[int | None] = mapped_column(
+    calibration_id: Mapped[int | None] = mapped_column(
         ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True
     )
-    """Set for a calibration review: it never counts for the call's KPIs."""
+    """The calibration session of a calibration review (which never counts for KPIs)."""
     self_review: Mapped[bool] = mapped_column(Boolean, default=False)
     """An agent's review of their own call: it never counts for KPIs either."""
     reviewer: Mapped[str] = mapped_column(String(200))

@@ -15,7 +15,7 @@ from speechqa.apikeys import Scope
 from speechqa.calls import repository
 from speechqa.calls.document import utterance_dict
 from speechqa.contracts import Sentiment
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.rules.ruleset import default_ruleset_text, load_ruleset
 from speechqa.storage.database import session_scope
 from speechqa_service.app import create_app
@@ -65,7 +65,7 @@ def test_analysing_a_file_gives_the_document_the_worker_stores(settings, backend
     measures, sentiment and scores for the same recording."""
     path = EXAMPLES / "card_payment.wav"  # personal data, redacted in both
     with session_scope(settings) as session:
-        ruleset = store.get(session, store.DEFAULT)  # the shipped one, as version 1
+        ruleset = versions.get(session, versions.DEFAULT)  # the shipped one, as version 1
     assert ruleset.source == load_ruleset(default_ruleset_text()).source
     local = analyse_recording(path, ruleset, settings)
     admin = key_for(settings, Scope.ADMIN)

@@ -11,113 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from fastapi.routing import APIRoute
-from sqlalchemy import text
 
-from speechqa.apikeys import create_key
-from speechqa.scoring import score_calls
 from speechqa.settings import Settings
-from speechqa.storage.database import get_engine, session_scope
-from speechqa.users import create_user
 from speechqa_service.app import create_app
-from tests.api.test_hostile_input import live_server
-from tests.api.test_rulesets import RULESET
-from tests.support import reference_transcript, store_call
-
-
-@contextmanager
-def refused_commits(settings: Settings, table: str) -> Iterator[None]:
-    """Every transaction that writes ``table`` fails at COMMIT (not before) while this lasts."""
-    engine = get_engine(settings)
-    if engine.dialect.name == "postgresql":
-        install = [
-            "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'commit refused by the test'; END $$",
-            f"CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT OR UPDATE OR DELETE ON {table}"
-            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit()",
-        ]
-        remove = [f"DROP TRIGGER refuse_commit ON {table}", "DROP FUNCTION refuse_commit()"]
-    else:
-        install = [
-            "CREATE TABLE refuse_parent (id INTEGER PRIMARY KEY)",
-            "CREATE TABLE refuse_child (parent INTEGER"
-            " REFERENCES refuse_parent (id) DEFERRABLE INITIALLY DEFERRED)",
-        ] + [
-            f"CREATE TRIGGER refuse_{op.lower()} AFTER {op} ON {table}"
-            " BEGIN INSERT INTO refuse_child VALUES (-1); END"
-            for op in ("INSERT", "UPDATE", "DELETE")
-        ]
-        remove = [f"DROP TRIGGER refuse_{op}" for op in ("insert", "update", "delete")]
-        remove += ["DROP TABLE refuse_child", "DROP TABLE refuse_parent"]
-    with engine.begin() as conn:
-        for statement in install:
-            conn.execute(text(statement))
-    try:
-        yield
-    finally:
-        with engine.begin() as conn:
-            for statement in remove:
-                conn.execute(text(statement))
-
-
-def rows(settings: Settings, table: str) -> list[tuple[Any, ...]]:
-    with get_engine(settings).connect() as conn:
-        return [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]
-
-
-@dataclass
-class Floor:
-    """A scored billing call, a second one, users of every role with keys, and what the write
-    routes act on."""
-
-    client: Any
-    keys: dict[str, dict[str, str]]
-    calls: list[str]
-
-    def post(self, who: str, url: str, body: Any = None) -> Any:
-        return self.client.post(url, headers=self.keys[who], json=body)
-
-    def review(self, call: str, *, submitted: bool = False, disputed: bool = False) -> str:
-        """rita's open draft on the call; once her review counts, her re-evaluation of it (a
-        dispute of it is settled first: no re-evaluation while one is open)."""
-        start = self.post("rita", f"/v1/calls/{call}/reviews", {"reason": "another look"})
-        if start.status_code == 409 and start.json()["error"]["details"]["status"] == "disputed":
-            counted = start.json()["error"]["details"]["review_id"]
-            settled = {"outcome": "upheld", "reason": "stands"}
-            assert self.post("lee", f"/v1/reviews/{counted}/resolve", settled).status_code == 200
-            start = self.post("rita", f"/v1/calls/{call}/reviews", {"reason": "another look"})
-        review = start.json()
-        url = f"/v1/reviews/{review['id']}"
-        if submitted or disputed:
-            assert self.post("rita", f"{url}/submit").status_code == 200
-        if disputed:
-            body = {"items": ["2.1"], "comment": "I did close"}
-            assert self.post("ann", f"{url}/dispute", body).status_code == 200
-        return url
-
-
-def make_floor(settings: Settings, client: Any) -> Floor:
-    admin_key = None
-    with session_scope(settings) as session:
-        calls = [store_call(session, reference_transcript("billing_refund"), agent_id="ann",
-                            team="billing", ruleset=None) for _ in range(2)]  # fmt: skip
-        score_calls(session, calls)
-        keys = {}
-        for name, role, agent in (("rita", "reviewer", None), ("rob", "reviewer", None),
-                                  ("ann", "agent", "ann"), ("lee", "lead", None),
-                                  ("carla", "coach", None), ("ada", "admin", None)):  # fmt: skip
-            create_user(session, name, role, agent_id=agent)
-            keys[name] = {"Authorization": f"Bearer {create_key(session, [], user=name)}"}
-        admin_key = keys["ada"]
-    assert admin_key is not None
-    put = client.put("/v1/rulesets/billing", headers=admin_key, content=RULESET.encode())
-    assert put.status_code == 201, put.text
-    return Floor(client, keys, calls)
-
+from tests.support import (
+    COACHING_SESSION,
+    RULESET,
+    Floor,
+    live_server,
+    make_floor,
+    refused_commits,
+    table_rows,
+)
 
 Prepare = Callable[[Floor], tuple[str, str, str, Any]]
 """Sets up what a route acts on; gives (who, method, url, json body)."""
@@ -160,11 +69,8 @@ def _clip(f: Floor) -> str:
     return f"/v1/coaching/collections/{c}/clips/{clip}"
 
 
-SESSION = {"agent_id": "ann", "focus": [{"kpi": "qa_score"}], "notes": "n"}
-
-
 def _coaching_session(f: Floor) -> int:
-    created: int = f.post("carla", "/v1/coaching/sessions", SESSION).json()["id"]
+    created: int = f.post("carla", "/v1/coaching/sessions", COACHING_SESSION).json()["id"]
     return created
 
 
@@ -230,7 +136,7 @@ WRITES: dict[str, tuple[str, Prepare]] = {
     "DELETE /v1/coaching/collections/{id}/clips/{clip}": ("clips", lambda f: (
         "carla", "DELETE", _clip(f), None)),
     "POST /v1/coaching/sessions": ("coaching_sessions", lambda f: (
-        "carla", "POST", "/v1/coaching/sessions", SESSION)),
+        "carla", "POST", "/v1/coaching/sessions", COACHING_SESSION)),
     "POST /v1/coaching/sessions/{id}/acknowledge": ("coaching_sessions", lambda f: (
         "ann", "POST", f"/v1/coaching/sessions/{_coaching_session(f)}/acknowledge",
         None)),
@@ -248,12 +154,12 @@ def test_a_refused_commit_answers_500_and_stores_nothing(settings):
         floor = make_floor(settings, client)
         for name, (table, prepare) in WRITES.items():
             who, method, url, body = prepare(floor)
-            before = rows(settings, table)
+            before = table_rows(settings, table)
             content = body.encode() if isinstance(body, str) else None
             with refused_commits(settings, table):
                 r = client.request(method, url, headers=floor.keys[who],
                                    json=None if content else body, content=content)  # fmt: skip
-            after = rows(settings, table)
+            after = table_rows(settings, table)
             if r.status_code != 500 or r.json()["error"]["code"] != "not_stored":
                 problems.append(f"{name}: {r.status_code} {r.text[:200]}")
             elif after != before:

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 
-from speechqa_service.app import create_app
 from tests.audiofiles import silent_flac
-from tests.support import EXAMPLES, stored_audio, submit, work
+from tests.support import EXAMPLES, live_server, stored_audio, submit, work
 
 SAMPLE = EXAMPLES / "address_change.wav"
 BIG = "9223372036854775808"  # 2**63
@@ -136,28 +132,6 @@ def test_metadata_may_come_as_a_file_part(client, admin):
     }
     r = client.post("/v1/calls", headers=admin, files=files)
     assert r.status_code == 202, r.text
-
-
-@contextmanager
-def live_server(settings) -> Iterator[int]:
-    """The app on a real loopback socket (the test client reads a request body whole)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def test_a_chunked_upload_is_cut_off_at_the_limit(settings, admin, monkeypatch):

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 
 from api.schemas import RequestBody
 from speechqa_service.app import create_app
-from tests.api.test_commits import SESSION, Floor, make_floor, rows
+from tests.support import COACHING_SESSION, Floor, make_floor, table_rows
 
 NUL = "\u0000"
 
@@ -62,11 +62,11 @@ CASES: list[Case] = [
     ("description", "carla", "POST", lambda f: "/v1/coaching/collections",
      {"name": "k", "description": f"d{NUL}"}, "clip_collections"),
     ("agent_id", "carla", "POST", lambda f: "/v1/coaching/sessions",
-     _with(SESSION, "agent_id", f"ann{NUL}"), "coaching_sessions"),
+     _with(COACHING_SESSION, "agent_id", f"ann{NUL}"), "coaching_sessions"),
     ("notes", "carla", "POST", lambda f: "/v1/coaching/sessions",
-     _with(SESSION, "notes", f"n{NUL}"), "coaching_sessions"),
+     _with(COACHING_SESSION, "notes", f"n{NUL}"), "coaching_sessions"),
     ("focus[0].kpi", "carla", "POST", lambda f: "/v1/coaching/sessions",
-     _with(SESSION, "focus", [{"kpi": f"qa{NUL}"}]), "coaching_sessions"),
+     _with(COACHING_SESSION, "focus", [{"kpi": f"qa{NUL}"}]), "coaching_sessions"),
     ("text", "rita", "POST", lambda f: f"{f.review(f.calls[0])}/comments", {"text": f"t{NUL}"},
      "reviews"),
     ("reason", "rita", "PUT", lambda f: f"{f.review(f.calls[0])}/items/2.1",
@@ -89,12 +89,12 @@ def test_a_nul_in_any_body_field_is_a_422_naming_it_and_nothing_is_stored(client
         if "calls" in body:
             body = {**body, "calls": [c.replace("CALL", floor.calls[0]) for c in body["calls"]]}
         path = url(floor)
-        before = rows(settings, table)
+        before = table_rows(settings, table)
         r = client.request(method, path, headers=floor.keys[who], json=body)
         message = r.json().get("error", {}).get("message", "") if r.content else ""
         if r.status_code != 422 or f"{field} holds the control character U+0000" not in message:
             problems.append(f"{method} {path} {field}: {r.status_code} {r.text[:200]}")
-        elif rows(settings, table) != before:
+        elif table_rows(settings, table) != before:
             problems.append(f"{method} {path} {field}: {table} changed")
     assert problems == []
 
@@ -110,7 +110,7 @@ def test_other_control_characters_are_refused_too(client, admin, char):
 def test_tabs_and_line_breaks_in_free_text_are_kept(client, settings):
     floor = make_floor(settings, client)
     notes = "Line one\n\tindented\r\nline three"
-    r = floor.post("carla", "/v1/coaching/sessions", {**SESSION, "notes": notes})
+    r = floor.post("carla", "/v1/coaching/sessions", {**COACHING_SESSION, "notes": notes})
     assert r.status_code == 201, r.text
     assert r.json()["notes"] == notes
 

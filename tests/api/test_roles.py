@@ -28,7 +28,7 @@ from speechqa.apikeys import Principal, Scope, authenticate, create_key
 from speechqa.coaching import library, sessions
 from speechqa.errors import NotFound
 from speechqa.reviews import calibration, queues, workflow
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.scoring import score_calls
 from speechqa.settings import Settings
 from speechqa.signin import sign_in
@@ -381,7 +381,7 @@ def _build(settings: Settings) -> World:
                                   focus=[{"kpi": "qa_score"}]).id
             for team in (OWN, OTHER)
         }  # fmt: skip
-        store.put(s, RULESET, name="roles", by="admin")
+        versions.put(s, RULESET, name="roles", by="admin")
     return World(settings, None, keys, who, calls, submitted, disputed, drafts, cal, qs,  # type: ignore[arg-type]
                  colls, coaching)  # fmt: skip
 

@@ -8,44 +8,7 @@ import pytest
 
 from speechqa.apikeys import Scope
 from speechqa.storage.database import session_scope
-from tests.support import EXAMPLES, key_for, submit, work
-
-RULESET = """\
-name: billing
-hotwords: [Acme Telecom]
-rules:
-  - id: greeting
-    speaker: agent
-    window: {first: 30}
-    match: '"thank you for calling"'
-  - id: complaint
-    speaker: customer
-    match: '"charged twice" OR "not happy"'
-  - id: empathy
-    speaker: agent
-    match: '"sorry to hear" OR understand'
-  - id: rude
-    speaker: agent
-    match: stupid OR idiot
-  - id: closing
-    speaker: agent
-    window: {last: 30}
-    match: goodbye OR "great day"
-script:
-  steps: [greeting, empathy, closing]
-scorecard:
-  sections:
-    - name: Opening
-      items:
-        - {rule: greeting, points: 10}
-    - name: Handling
-      items:
-        - {rule: empathy, points: 10, when: complaint, within: 30}
-    - name: Compliance
-      items:
-        - {rule: rude, expect: absent, points: 10, critical: true}
-        - {rule: closing, points: 10}
-"""
+from tests.support import EXAMPLES, RULESET, key_for, submit, work
 
 
 def yaml_body(text):

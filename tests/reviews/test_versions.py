@@ -10,7 +10,7 @@ from speechqa.apikeys import authenticate
 from speechqa.reviews import reading, workflow
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import WebhookMessage
-from tests.webhooks.test_outbox import register
+from tests.support import register_webhook
 
 PERIOD = "from=2000-01-01&to=2100-01-01"
 
@@ -51,7 +51,7 @@ def test_submit_saves_the_answers_it_carries_or_none(world):
 
 
 def test_a_re_evaluation_is_a_new_version_that_keeps_the_old_one(world, settings):
-    register(settings, ["review.submitted", "review.updated"])
+    register_webhook(settings, ["review.submitted", "review.updated"])
     client, call, keys = world["client"], world["call"], world["keys"]
     rita, rob, lee, ann = keys["rita"], keys["rob"], keys["lee"], keys["ann"]
     early = client.post(f"/v1/calls/{call}/reviews", headers=rob).json()  # a draft, begun first

@@ -3,8 +3,7 @@ and the final score counting everywhere the automatic one did."""
 
 from __future__ import annotations
 
-from tests.api.test_rulesets import RULESET
-from tests.support import work
+from tests.support import RULESET, work
 
 PERIOD = "from=2000-01-01&to=2100-01-01"
 

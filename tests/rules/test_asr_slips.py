@@ -10,18 +10,12 @@ from typing import Any
 
 import pytest
 
-from speechqa.contracts import Utterance, Word
+from speechqa.contracts import Utterance
 from speechqa.rules.index import TranscriptIndex
 from speechqa.rules.matching import CompiledRule
 from speechqa.rules.ruleset import default_ruleset_text, load_ruleset
 from speechqa.rules.scorecard import evaluate
-
-
-def heard(i: int, speaker: str, start: float, words: list[tuple[str, float]]) -> Utterance:
-    ws = [Word(w, round(start + k * 0.4, 2), round(start + k * 0.4 + 0.35, 2), p)
-          for k, (w, p) in enumerate(words)]  # fmt: skip
-    return Utterance(i, speaker, ws[0].start, ws[-1].end, " ".join(w for w, _ in words), ws)
-
+from tests.support import REFUND_CALL, heard
 
 # internet_outage's closing, "Thank you for your patience. Have a nice day."
 PATIENCE = [("and", 0.30), ("you", 0.68), ("for", 0.96), ("your", 0.94), ("patience,", 0.90),
@@ -72,17 +66,6 @@ rules:
         and results["closing"].hits[0].text == "and you for your patience,"
     )
     assert not results["strict"].matched
-
-
-# billing_refund's agent as tiny.en heard it, the two lines that decide the items below
-REFUND_CALL = [
-    heard(0, "agent", 0.4, [("Thank", 0.19), ("you", 0.93), ("for", 0.98), ("calling.", 0.99)]),
-    heard(1, "agent", 19.4, [("Can", 0.94), ("I", 0.93), ("have", 0.79), ("your", 0.98),
-                             ("account?", 0.92)]),
-    heard(2, "agent", 43.1, [("Yes,", 0.45), ("I", 0.96), ("can", 0.89), ("wish", 0.29),
-                             ("you", 0.98), ("no", 0.28), ("reason.", 0.73)]),
-    heard(3, "agent", 54.8, [("Is", 0.9), ("there", 0.9), ("anything", 0.95), ("else", 1.0)]),
-]  # fmt: skip
 
 
 def items(utterances: list[Utterance]) -> dict[str, dict[str, Any]]:

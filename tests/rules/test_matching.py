@@ -4,37 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from speechqa.contracts import Utterance, Word
 from speechqa.rules.index import TranscriptIndex
 from speechqa.rules.language import MatchSyntaxError, parse
 from speechqa.rules.matching import CompiledRule, Window
-
-
-def utt(i: int, speaker: str, start: float, text: str, *, step: float = 0.4) -> Utterance:
-    words = [Word(w, round(start + k * step, 3), round(start + (k + 1) * step - 0.05, 3), 0.9)
-             for k, w in enumerate(text.split())]  # fmt: skip
-    return Utterance(i, speaker, words[0].start, words[-1].end, text, words)
-
-
-CALL = [
-    utt(0, "agent", 1.0, "Thank you for calling Acme, my name is Sarah."),
-    utt(1, "customer", 5.0, "Hi, I was charged twice and I want to cancel my subscription."),
-    utt(2, "agent", 11.0, "I'm sorry to hear that. Can I have your account number please?"),
-    utt(3, "customer", 16.0, "It is 4 5 6 7 and the price is really high for me."),
-    utt(
-        4,
-        "agent",
-        22.0,
-        "I have cancelled the duplicate charge and issued a refund of forty dollars.",
-    ),
-    utt(5, "customer", 28.0, "That's great. I don't cancel then."),
-    utt(6, "agent", 32.0, "Is there anything else? Have a great day, goodbye."),
-]
+from tests.support import SCRIPTED_CALL, utt
 
 
 @pytest.fixture(scope="module")
 def index() -> TranscriptIndex:
-    return TranscriptIndex.build(CALL, duration_s=40.0)
+    return TranscriptIndex.build(SCRIPTED_CALL, duration_s=40.0)
 
 
 def run(index, match, **kw):
@@ -111,8 +89,8 @@ def test_hits_record_utterance_speaker_times_and_words(index):
     result = run(index, '"account number"', speaker="agent")
     (hit,) = result.hits
     assert (hit.utterance, hit.speaker) == (2, "agent")
-    assert hit.start == CALL[2].words[9].start
-    assert hit.end == CALL[2].words[10].end
+    assert hit.start == SCRIPTED_CALL[2].words[9].start
+    assert hit.end == SCRIPTED_CALL[2].words[10].end
     assert hit.text == "account number"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from speechqa.rules.ruleset import RulesetInvalid, default_ruleset_text, load_ruleset
 from speechqa.rules.scorecard import evaluate
-from tests.rules.test_matching import CALL
+from tests.support import SCRIPTED_CALL
 
 GOOD = textwrap.dedent(
     """
@@ -62,7 +62,7 @@ def problems(text):
 
 def test_a_good_ruleset_scores_a_call():
     ruleset = load_ruleset(GOOD, version=3)
-    result = evaluate(ruleset, CALL, duration_s=40.0, metrics={"silence_ratio": 0.1})
+    result = evaluate(ruleset, SCRIPTED_CALL, duration_s=40.0, metrics={"silence_ratio": 0.1})
     matched = {r.id: r.matched for r in result.rules}
     assert matched == {
         "greeting": True,
@@ -76,8 +76,8 @@ def test_a_good_ruleset_scores_a_call():
         "adherence": 1.0, "ordered": True,
         "steps": [
             {"rule": "greeting", "found": True, "in_order": True, "start": 1.0},
-            {"rule": "apology", "found": True, "in_order": True, "start": CALL[2].words[1].start},
-            {"rule": "closing", "found": True, "in_order": True, "start": CALL[6].words[6].start},
+            {"rule": "apology", "found": True, "in_order": True, "start": SCRIPTED_CALL[2].words[1].start},
+            {"rule": "closing", "found": True, "in_order": True, "start": SCRIPTED_CALL[6].words[6].start},
         ],
     }  # fmt: skip
     score = result.score
@@ -93,16 +93,16 @@ def test_a_good_ruleset_scores_a_call():
 
 def test_a_critical_miss_sets_the_score_to_zero():
     text = GOOD.replace("match: stupid OR idiot", "match: charge*")
-    score = evaluate(load_ruleset(text), CALL, duration_s=40.0).score
+    score = evaluate(load_ruleset(text), SCRIPTED_CALL, duration_s=40.0).score
     assert score is not None and score["critical_fail"] is True and score["value"] == 0.0
 
 
 def test_a_missing_metric_makes_its_item_not_applicable():
-    score = evaluate(load_ruleset(GOOD), CALL, duration_s=40.0).score
+    score = evaluate(load_ruleset(GOOD), SCRIPTED_CALL, duration_s=40.0).score
     kpi = score["sections"][1]["items"][2]
     assert kpi["applicable"] is False and "silence_ratio" in kpi["reason"]
     failing = evaluate(
-        load_ruleset(GOOD), CALL, duration_s=40.0, metrics={"silence_ratio": 0.5}
+        load_ruleset(GOOD), SCRIPTED_CALL, duration_s=40.0, metrics={"silence_ratio": 0.5}
     ).score
     assert failing["sections"][1]["items"][2]["passed"] is False
     assert failing["value"] == 87.5  # 35 of 40 applicable points
@@ -110,7 +110,7 @@ def test_a_missing_metric_makes_its_item_not_applicable():
 
 def test_an_out_of_order_script_step_does_not_count():
     text = GOOD.replace("steps: [greeting, apology, closing]", "steps: [closing, greeting]")
-    script = evaluate(load_ruleset(text), CALL, duration_s=40.0).script
+    script = evaluate(load_ruleset(text), SCRIPTED_CALL, duration_s=40.0).script
     assert script["adherence"] == 0.5
     assert script["steps"][1] == {
         "rule": "greeting",
@@ -192,7 +192,7 @@ def test_malformed_rulesets_are_rejected(text, fragment):
 def test_the_default_ruleset_is_valid_and_scores_a_good_call():
     ruleset = load_ruleset(default_ruleset_text())
     assert ruleset.name == "default"
-    result = evaluate(ruleset, CALL, duration_s=40.0)
+    result = evaluate(ruleset, SCRIPTED_CALL, duration_s=40.0)
     matched = {r.id for r in result.rules if r.matched}
     assert {
         "greeting",

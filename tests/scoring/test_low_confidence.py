@@ -8,8 +8,7 @@ from speechqa.contracts import Interval, Transcript
 from speechqa.scoring import score_calls
 from speechqa.storage.database import session_scope
 from speechqa_service.app import create_app
-from tests.rules.test_asr_slips import REFUND_CALL
-from tests.support import store_call, web_sign_in
+from tests.support import REFUND_CALL, store_call, web_sign_in
 
 
 def test_a_fail_on_unsure_words_is_marked_in_the_api_and_on_the_call_page(settings, admin):

@@ -14,8 +14,7 @@ import pytest
 
 from speechqa.scoring import score_calls
 from speechqa.storage.database import session_scope
-from tests.api.test_rulesets import RULESET
-from tests.support import reference_transcript, store_call, work
+from tests.support import RULESET, reference_transcript, store_call, work
 
 PERIOD = "from=2026-10-01&to=2026-10-31"
 # A stricter version: the agent's "I understand" now counts as forbidden language.

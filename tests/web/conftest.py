@@ -29,10 +29,9 @@ from speechqa.storage.database import dispose_engines, migrate, session_scope
 from speechqa.storage.tables import Call
 from speechqa.users import create_user
 from speechqa_service.app import create_app
-from tests.support import EXAMPLES, IN_CI, reference_transcript, store_call
+from tests.support import EXAMPLES, IN_CI, browser_sign_in, reference_transcript, store_call
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "web"
 USERS = {  # name: role, teams, agent
     "rita": ("reviewer", ["north"], None),
     "sam": ("reviewer", ["south"], None),
@@ -145,26 +144,9 @@ def page_for(site: dict[str, Any], browser: Any) -> Iterator[Any]:
         page = context.new_page()
         page.set_default_timeout(10_000)
         if name is not None:
-            sign_in(page, site["base"], site["keys"][name])
+            browser_sign_in(page, site["base"], site["keys"][name])
         return page
 
     yield open_as
     for context in contexts:
         context.close()
-
-
-def sign_in(page: Any, base: str, key: str) -> Any:
-    """Sign ``page`` in with ``key`` through the sign-in form, as a person does."""
-    page.goto(base + "/login")
-    page.fill("#key", key)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/calls")
-    return page
-
-
-def shot(page: Any, name: str) -> Path:
-    """Save a screenshot of the page as a test artifact."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

@@ -14,7 +14,7 @@ import pytest
 
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import Call
-from tests.web.conftest import shot, sign_in
+from tests.support import browser_sign_in, shot
 
 pytestmark = pytest.mark.browser
 NEW_YORK = "America/New_York"
@@ -25,7 +25,7 @@ def _signed_in(site: dict[str, Any], browser: Any, name: str, zone: str) -> Any:
                                   accept_downloads=True)  # fmt: skip
     page = context.new_page()
     page.set_default_timeout(10_000)
-    return sign_in(page, site["base"], site["keys"][name])
+    return browser_sign_in(page, site["base"], site["keys"][name])
 
 
 def test_times_in_the_browsers_zone_sorted_csv_and_a_bulk_tag(site, browser) -> None:

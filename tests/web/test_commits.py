@@ -9,8 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from speechqa_service.app import create_app
-from tests.api.test_commits import make_floor, refused_commits, rows
-from tests.support import web_sign_in
+from tests.support import make_floor, refused_commits, table_rows, web_sign_in
 
 
 @pytest.mark.parametrize("backend", ["embedded", "external"])
@@ -26,17 +25,17 @@ def test_a_refused_commit_shows_the_error_page_and_stores_nothing(settings, back
         page = client.get(f"/calls/{call}")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert csrf is not None, page.text[:500]
-        before = rows(settings, "reviews")
+        before = table_rows(settings, "reviews")
         with refused_commits(settings, "reviews"):
             r = client.post(f"/calls/{call}/review", data={"csrf": csrf.group(1)},
                             follow_redirects=False)  # fmt: skip
         assert r.status_code == 500 and "Nothing was saved" in r.text
         assert "FOREIGN KEY" not in r.text and "by the test" not in r.text
-        assert rows(settings, "reviews") == before
+        assert table_rows(settings, "reviews") == before
         # Without the refusal the same form stores the review before it redirects.
         r = client.post(f"/calls/{call}/review", data={"csrf": csrf.group(1)},
                         follow_redirects=False)  # fmt: skip
-        assert r.status_code == 303 and len(rows(settings, "reviews")) == len(before) + 1
+        assert r.status_code == 303 and len(table_rows(settings, "reviews")) == len(before) + 1
 
 
 @pytest.mark.parametrize("backend", ["embedded", "external"])
@@ -57,9 +56,9 @@ def test_a_form_field_with_a_nul_is_refused_and_stores_nothing(settings, backend
         review = re.search(r"/reviews/(\d+)", started.headers["location"] + client.get(
             started.headers["location"]).text)  # fmt: skip
         assert review is not None
-        before = rows(settings, "reviews")
+        before = table_rows(settings, "reviews")
         r = client.post(f"/reviews/{review.group(1)}/comments",
                         data={"csrf": csrf.group(1), "text": "fine\x00"}, follow_redirects=False)  # fmt: skip
         assert r.status_code == 422, r.text[:300]
         assert "U+0000" in r.text and "text" in r.text
-        assert rows(settings, "reviews") == before
+        assert table_rows(settings, "reviews") == before

@@ -26,8 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import EXAMPLES, ROOT
-from tests.web.conftest import shot, sign_in
+from tests.support import EXAMPLES, ROOT, browser_sign_in, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # the worker runs the speech model
 
@@ -109,7 +108,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def _open(browser: Any, day: dict[str, Any], who: str) -> Any:
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(15_000)
-    return sign_in(page, day["base"], day["keys"][who])
+    return browser_sign_in(page, day["base"], day["keys"][who])
 
 
 def _review_of(day: dict[str, Any], call_id: str) -> Any:

@@ -15,8 +15,7 @@ from sqlalchemy import update
 
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import WebSession, utcnow
-from tests.support import session_token, web_sign_in
-from tests.web.conftest import shot
+from tests.support import session_token, shot, web_sign_in
 
 pytestmark = pytest.mark.browser
 

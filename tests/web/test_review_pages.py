@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.conftest import shot
+from tests.support import shot
 
 pytestmark = pytest.mark.browser
 

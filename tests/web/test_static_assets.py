@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.conftest import ARTIFACTS, shot
+from tests.support import BROWSER_ARTIFACTS, shot
 
 pytestmark = pytest.mark.browser
 
@@ -68,8 +68,8 @@ def test_first_and_later_views_transfer_plotly_compressed_once(site, page_for, l
             assert later["plotly"] == [0], later
         else:  # a page without a chart never asks for Plotly
             assert first["plotly"] == [] and later["plotly"] == [], (name, first)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    out = ARTIFACTS / "page-loads.json"
+    BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    out = BROWSER_ARTIFACTS / "page-loads.json"
     known = json.loads(out.read_text()) if out.exists() else {}
     known[link] = figures
     out.write_text(json.dumps(known, indent=1))

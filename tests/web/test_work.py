@@ -12,8 +12,7 @@ from speechqa.apikeys import create_key
 from speechqa.scoring import score_calls
 from speechqa.storage.database import session_scope
 from speechqa.users import create_user
-from tests.support import reference_transcript, store_call
-from tests.web.conftest import shot
+from tests.support import reference_transcript, shot, store_call
 
 
 def _api(site: dict[str, Any], who: str, method: str, path: str, **kw: Any) -> Any:

@@ -1,14 +1,11 @@
-"""Webhooks' shared setup: a real HTTP receiver on 127.0.0.1, quick retry settings, the review
-world of tests/reviews, and draining the webhook queue in this process as RQ's tests do."""
+"""Webhooks' shared setup: a real HTTP receiver on 127.0.0.1 and quick retry settings (draining
+the webhook queue in this process, as RQ's tests do, is ``tests.support.deliver_webhooks``)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,9 +13,6 @@ from typing import Any
 import pytest
 
 from speechqa.settings import Settings, get_settings
-from tests.reviews.conftest import world  # noqa: F401  (the review world, as a fixture here)
-from workers.redis_server import connect
-from workers.webhooks import build_webhook_worker, dispatch_due
 
 HOOK_ENV = {
     "SPEECHQA_WEBHOOK_BACKOFF_S": "0.5",
@@ -92,30 +86,3 @@ def hooks(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     return get_settings()
-
-
-def deliver(settings: Settings) -> int:
-    """Dispatch what is due and work the webhook queue until it is empty; how many were sent."""
-    worker = build_webhook_worker(settings)
-    queued = dispatch_due(settings, worker.connection)
-    worker.work(burst=True, with_scheduler=False)
-    return queued
-
-
-def deliver_until(settings: Settings, done: Callable[[], bool], limit_s: float = 30) -> None:
-    """Send each attempt as soon as it is due, until ``done()``."""
-    connection = connect(settings)
-    deadline = time.monotonic() + limit_s
-    while not done():
-        assert time.monotonic() < deadline, "deliveries did not finish in time"
-        if dispatch_due(settings, connection):
-            build_webhook_worker(settings).work(burst=True, with_scheduler=False)
-        else:
-            time.sleep(0.02)
-
-
-def signature(secret: str, headers: dict[str, str], body: bytes) -> str:
-    """The spec's v1 signature, computed here by hand (not with the code under test)."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.{body.decode()}".encode()
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()

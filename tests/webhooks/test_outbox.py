@@ -11,7 +11,7 @@ from speechqa.storage.database import session_scope
 from speechqa.storage.tables import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from speechqa.webhooks import endpoints, outbox
 from tests.audiofiles import write_audio
-from tests.support import submit, work
+from tests.support import register_webhook, submit, work
 
 
 def counts(settings) -> tuple[int, int]:
@@ -19,12 +19,6 @@ def counts(settings) -> tuple[int, int]:
         messages = session.scalar(select(func.count()).select_from(WebhookMessage))
         deliveries = session.scalar(select(func.count()).select_from(WebhookDelivery))
     return messages or 0, deliveries or 0
-
-
-def register(settings, events, url="https://example.com/hook") -> int:
-    with session_scope(settings) as session:
-        view, _ = endpoints.register(session, url, events, None, "test")
-    return view.id
 
 
 def deliveries_of(settings, event):
@@ -36,17 +30,17 @@ def deliveries_of(settings, event):
 
 
 def test_nothing_is_written_when_no_endpoint_wants_the_event(settings):
-    register(settings, ["review.submitted"])
+    register_webhook(settings, ["review.submitted"])
     with session_scope(settings) as session:
         outbox.emit(session, "call.analyzed", {"call_id": "c1"})
     assert counts(settings) == (0, 0)
 
 
 def test_one_message_and_a_delivery_per_subscribed_active_endpoint(settings):
-    both = register(settings, ["call.analyzed", "call.failed"])
-    analyzed = register(settings, ["call.analyzed"])
-    register(settings, ["call.failed"])
-    gone = register(settings, ["call.analyzed"])
+    both = register_webhook(settings, ["call.analyzed", "call.failed"])
+    analyzed = register_webhook(settings, ["call.analyzed"])
+    register_webhook(settings, ["call.failed"])
+    gone = register_webhook(settings, ["call.analyzed"])
     with session_scope(settings) as session:
         endpoints.delete(session, gone)
     with session_scope(settings) as session:
@@ -66,7 +60,7 @@ def test_one_message_and_a_delivery_per_subscribed_active_endpoint(settings):
 
 
 def test_the_event_rolls_back_with_its_transaction(settings):
-    register(settings, ["review.disputed"])
+    register_webhook(settings, ["review.disputed"])
 
     class Boom(Exception):
         pass
@@ -86,7 +80,7 @@ def test_an_unknown_event_is_a_programming_error(settings):
 def test_data_with_times_is_sent_as_iso_text(settings):
     from datetime import UTC, datetime
 
-    register(settings, ["coaching.session.created"])
+    register_webhook(settings, ["coaching.session.created"])
     with session_scope(settings) as session:
         outbox.emit(session, "coaching.session.created",
                     {"held_at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC)})  # fmt: skip
@@ -95,7 +89,7 @@ def test_data_with_times_is_sent_as_iso_text(settings):
 
 
 def test_a_call_that_fails_announces_call_failed_with_the_reason(client, settings, admin, tmp_path):
-    register(settings, ["call.failed", "call.analyzed"])
+    register_webhook(settings, ["call.failed", "call.analyzed"])
     path = write_audio(tmp_path / "silence.wav", np.zeros((2, 8000 * 5)), 8000,
                        codec="pcm_s16le", fmt="wav")  # fmt: skip
     r = submit(client, admin, path=path, meta={"agent_id": "a-9", "external_id": "silent"})
@@ -116,7 +110,7 @@ def test_reviews_announce_submission_and_dispute_but_not_calibration_or_self_rev
     world, settings
 ):
     client, call, keys = world["client"], world["call"], world["keys"]
-    register(settings, ["review.submitted", "review.disputed"])
+    register_webhook(settings, ["review.submitted", "review.disputed"])
     # A self-review and a calibration review are submitted: neither is announced.
     own = client.post(f"/v1/calls/{call}/reviews", headers=keys["ann"]).json()
     assert client.post(f"/v1/reviews/{own['id']}/submit", headers=keys["ann"]).status_code == 200
@@ -148,7 +142,7 @@ def test_reviews_announce_submission_and_dispute_but_not_calibration_or_self_rev
 
 
 def test_registering_keeps_the_fixed_order_of_events(settings):
-    endpoint = register(settings, ["call.failed", "call.analyzed", "call.failed"])
+    endpoint = register_webhook(settings, ["call.failed", "call.analyzed", "call.failed"])
     with session_scope(settings) as session:
         row = session.get(WebhookEndpoint, endpoint)
         assert row is not None and row.events == ["call.analyzed", "call.failed"]

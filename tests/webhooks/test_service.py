@@ -10,16 +10,14 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.support import EXAMPLES
-from tests.test_review_loop import cli, service, wait  # noqa: F401  (service: the fixture)
-from tests.webhooks.conftest import signature
+from tests.support import EXAMPLES, run_cli, wait_for, webhook_signature
 
 pytestmark = pytest.mark.slow  # it runs the speech model on a call
 
 
-def test_serve_delivers_a_signed_call_analyzed(service, receiver):  # noqa: F811
+def test_serve_delivers_a_signed_call_analyzed(service, receiver):
     base, env = service
-    admin = cli("apikey", "create", "--scope", "admin", env=env).split()[-1]
+    admin = run_cli("apikey", "create", "--scope", "admin", env=env).split()[-1]
     http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=60)
     hook = http.post("/v1/webhooks", json={"url": receiver.url,
                                            "events": ["call.analyzed", "call.failed"]})  # fmt: skip
@@ -34,9 +32,11 @@ def test_serve_delivers_a_signed_call_analyzed(service, receiver):  # noqa: F811
     assert r.status_code == 202, r.text
     call_id = r.json()["id"]
 
-    wait(lambda: receiver.requests, "no webhook delivery arrived")
+    wait_for(lambda: receiver.requests, "no webhook delivery arrived")
     (request,) = receiver.requests
-    assert request.headers["webhook-signature"] == signature(secret, request.headers, request.body)
+    assert request.headers["webhook-signature"] == webhook_signature(
+        secret, request.headers, request.body
+    )
     body = Webhook(secret).verify(request.body, request.headers)
     assert body["type"] == "call.analyzed"
     data = body["data"]

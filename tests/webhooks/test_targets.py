@@ -8,8 +8,7 @@ import socket
 import pytest
 
 from speechqa.settings import get_settings
-from tests.webhooks.conftest import deliver
-from tests.webhooks.test_delivery import emit, log
+from tests.support import deliver_webhooks, delivery_log, emit_event
 
 PROBE_URLS = [  # the outside probe's URLs (turn 3, section 4), and a few more kinds
     ("http://10.0.0.1/", "a private"),
@@ -102,10 +101,10 @@ def test_a_name_that_turns_private_after_registration_is_not_sent_to(
                           "events": ["call.analyzed"]})  # fmt: skip
     assert r.status_code == 201, r.text
     _resolving(monkeypatch, "hooks.rebind.example", "127.0.0.1")  # then rebound to this host
-    emit(settings)
-    assert deliver(settings) == 1
+    emit_event(settings)
+    assert deliver_webhooks(settings) == 1
     assert receiver.requests == []  # nothing was sent
-    (entry,) = log(client, admin, r.json()["id"])["deliveries"]
+    (entry,) = delivery_log(client, admin, r.json()["id"])["deliveries"]
     (attempt,) = entry["attempts"]
     assert attempt["status_code"] is None
     assert attempt["error"].startswith("Not sent: the URL's host hooks.rebind.example (127.0.0.1)")
@@ -122,10 +121,10 @@ def test_localhost_is_not_sent_to_once_it_is_no_longer_allowed(
     monkeypatch.setenv("SPEECHQA_WEBHOOK_ALLOWED_NETWORKS", "")
     get_settings.cache_clear()
     settings = get_settings()
-    emit(settings)
-    assert deliver(settings) == 1
+    emit_event(settings)
+    assert deliver_webhooks(settings) == 1
     assert receiver.requests == []
-    (entry,) = log(client, admin, r.json()["id"])["deliveries"]
+    (entry,) = delivery_log(client, admin, r.json()["id"])["deliveries"]
     assert "localhost is a local or internal name" in entry["attempts"][0]["error"]
 
 
@@ -141,9 +140,9 @@ def test_an_allowed_name_is_sent_to_the_address_checked_with_its_own_host_header
                     json={"url": f"http://hooks.corp.example:{port}/hooks",
                           "events": ["call.analyzed"]})  # fmt: skip
     assert r.status_code == 201, r.text
-    emit(settings)
-    assert deliver(settings) == 1
+    emit_event(settings)
+    assert deliver_webhooks(settings) == 1
     (request,) = receiver.requests
     assert request.headers["host"] == f"hooks.corp.example:{port}"
-    (entry,) = log(client, admin, r.json()["id"])["deliveries"]
+    (entry,) = delivery_log(client, admin, r.json()["id"])["deliveries"]
     assert entry["status"] == "succeeded"

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from speechqa.storage.audio import audio_store
-from tests.workers.test_worker import _status, _submit, _worker
+from tests.support import call_status, start_worker, submit_sample
 
 pytestmark = pytest.mark.slow  # the workers run the speech model
 
@@ -39,14 +39,14 @@ def test_a_killed_workers_copy_of_a_recording_is_removed_when_a_worker_starts(se
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "upload.part").write_bytes(b"in use")
 
-    call_id = _submit(settings, external_id="spool-1")
-    first = _worker()
+    call_id = submit_sample(settings, external_id="spool-1")
+    first = start_worker()
     mine = root / f"{host}.{first.pid}"
     try:
         deadline = time.monotonic() + 60
         # the copy is made before transcribing starts; wait until its bytes are on disk
         # (the file exists, empty, for a moment before they are written)
-        while _status(settings, call_id)[0] != "transcribing" or not _written(mine):
+        while call_status(settings, call_id)[0] != "transcribing" or not _written(mine):
             assert time.monotonic() < deadline, "the worker never started the job"
             assert first.poll() is None, "the worker exited"
             time.sleep(0.05)
@@ -57,9 +57,9 @@ def test_a_killed_workers_copy_of_a_recording_is_removed_when_a_worker_starts(se
     assert copy.stat().st_size > 0
 
     time.sleep(4)  # the dead worker's heartbeat (3 s) runs out
-    second = _worker("--burst")
+    second = start_worker("--burst")
     assert second.wait(120) == 0
-    assert _status(settings, call_id)[0] == "done"
+    assert call_status(settings, call_id)[0] == "done"
     assert not mine.exists()
     assert (living / "upload.part").exists() and (elsewhere / "upload.part").exists()
     assert not [p for p in root.rglob("*") if p.is_file() and p.name != "upload.part"]

@@ -11,63 +11,44 @@ import time
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from redis import Redis
 from redis.exceptions import RedisError
 
-from speechqa.apikeys import Scope
 from speechqa.calls import repository
 from speechqa.settings import get_settings
 from speechqa.storage.database import dispose_engines, migrate, session_scope
-from speechqa_service.app import create_app
-from tests.support import EXAMPLES, ROOT, free_port, key_for, submit
+from tests.support import (
+    EXAMPLES,
+    ROOT,
+    call_status,
+    free_port,
+    start_worker,
+    submit_sample,
+)
 from workers.redis_server import connect
 from workers.worker import requeue_orphans
 
 pytestmark = pytest.mark.slow  # they run the speech model
 
 
-def _submit(settings, path=EXAMPLES / "billing_refund.wav", external_id="crash-1") -> str:
-    with TestClient(create_app(settings)) as client:
-        meta = {"agent_id": "a-1", "external_id": external_id}
-        r = submit(client, key_for(settings, Scope.ADMIN), path, meta)
-    assert r.status_code == 202, r.text
-    call_id: str = r.json()["id"]
-    return call_id
-
-
-def _status(settings, call_id):
-    with session_scope(settings) as session:
-        call = repository.get_call(session, call_id)
-        return call.status, call.attempts
-
-
-def _worker(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker", "--heartbeat", "3", *args],
-        cwd=ROOT,
-        env=dict(os.environ),
-    )
-
-
 def test_a_killed_workers_job_is_retried_by_another_worker(settings):
-    call_id = _submit(settings)
-    first = _worker()
+    call_id = submit_sample(settings)
+    first = start_worker()
     try:
         deadline = time.monotonic() + 60
-        while _status(settings, call_id)[0] != "transcribing":
+        while call_status(settings, call_id)[0] != "transcribing":
             assert time.monotonic() < deadline, "the worker never started the job"
             assert first.poll() is None, "the worker exited"
             time.sleep(0.05)
     finally:
         first.send_signal(signal.SIGKILL)  # a crash: no clean-up of any kind
         first.wait()
-    assert _status(settings, call_id) == ("transcribing", 1)
+    assert call_status(settings, call_id) == ("transcribing", 1)
 
     time.sleep(4)  # the dead worker's heartbeat (3 s) runs out
-    second = _worker("--burst")
+    second = start_worker("--burst")
     assert second.wait(120) == 0
-    status, attempts = _status(settings, call_id)
+    status, attempts = call_status(settings, call_id)
     assert (status, attempts) == ("done", 2)
     with session_scope(settings) as session:
         utterances = repository.utterances(session, call_id)
@@ -80,7 +61,7 @@ def test_a_killed_workers_job_is_retried_by_another_worker(settings):
 
 
 def test_calls_whose_jobs_were_lost_are_queued_again(settings):
-    call_id = _submit(settings, path=EXAMPLES / "address_change.wav", external_id="lost-1")
+    call_id = submit_sample(settings, path=EXAMPLES / "address_change.wav", external_id="lost-1")
     connect(settings).flushdb()  # Redis lost its data (e.g. restarted without persistence)
     assert requeue_orphans(settings) == [call_id]
     assert requeue_orphans(settings) == []  # already queued: not twice
@@ -95,7 +76,7 @@ def test_a_running_worker_requeues_a_call_whose_enqueue_was_lost(settings):
     from speechqa.storage.tables import utcnow
     from workers.worker import build_worker
 
-    call_id = _submit(settings, path=EXAMPLES / "address_change.wav", external_id="lost-2")
+    call_id = submit_sample(settings, path=EXAMPLES / "address_change.wav", external_id="lost-2")
     connect(settings).flushdb()
     worker = build_worker(settings, heartbeat_s=30)
     worker.run_maintenance_tasks()
@@ -169,12 +150,12 @@ def test_a_worker_waits_out_a_redis_outage_and_works_when_it_is_back(tmp_path, m
         listening = lambda: bool(Redis.from_url(redis.url).smembers("rq:workers"))  # noqa: E731
         _wait_for("before listening", listening, 120, worker)
 
-        during = _submit(settings, external_id="during-the-outage")
-        busy = lambda: _status(settings, during)[0] == "transcribing"  # noqa: E731
+        during = submit_sample(settings, external_id="during-the-outage")
+        busy = lambda: call_status(settings, during)[0] == "transcribing"  # noqa: E731
         _wait_for("before starting the job", busy, 60, worker)
         redis.kill()  # an outage in the middle of a job: kill -9, and it comes back empty
         # The job's own work is in the database; its bookkeeping in Redis cannot be done.
-        finished = lambda: _status(settings, during)[0] == "done"  # noqa: E731
+        finished = lambda: call_status(settings, during)[0] == "done"  # noqa: E731
         _wait_for("finishing the job during the outage", finished, 120, worker)
         waiting = lambda: "Redis cannot be reached" in log_path.read_text()  # noqa: E731
         _wait_for("when Redis went away", waiting, 30, worker)
@@ -183,8 +164,10 @@ def test_a_worker_waits_out_a_redis_outage_and_works_when_it_is_back(tmp_path, m
         assert "unhandled exception, quitting" not in log_path.read_text()
 
         redis.start()
-        call_id = _submit(settings, path=EXAMPLES / "address_change.wav", external_id="outage")
-        done = lambda: _status(settings, call_id)[0] == "done"  # noqa: E731
+        call_id = submit_sample(
+            settings, path=EXAMPLES / "address_change.wav", external_id="outage"
+        )
+        done = lambda: call_status(settings, call_id)[0] == "done"  # noqa: E731
         _wait_for("working the call submitted after the outage", done, 180, worker)
         redis.kill()  # SIGTERM stops it, also while it waits for Redis
         time.sleep(3)

@@ -110,7 +110,7 @@ def list_asked(request: Request, who: Viewer) -> ListAsked:
     sort = params.get("sort", "time")
     if sort not in SORTS:
         raise InvalidInput(f"Sort by one of {', '.join(SORTS)}.")
-    filters = access.limit(who.principal, filters_from(params))
+    filters = filters_from(params).seen_by(who.principal)
     return ListAsked(params, cast(listing.Sort, sort), params.get("order", "desc"), filters)
 
 
@@ -163,7 +163,7 @@ def calls_page(request: Request, who: Reader) -> Response:
 @router.get("/disputes")
 def disputes_page(request: Request, who: Resolver) -> Response:
     """Calls with an open dispute, for the lead who settles them."""
-    filters = access.limit(who.principal, listing.CallFilters(disputed=True))
+    filters = listing.CallFilters(disputed=True).seen_by(who.principal)
     with database(request) as session:
         page = listing.list_calls(session, filters, limit=200)
         disputes = []

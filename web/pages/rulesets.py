@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from speechqa.access import Action
-from speechqa.rules import store
+from speechqa.rules import versions
 from speechqa.rules.ruleset import RulesetInvalid
 from web.deps import PageRoute, Viewer, allowed, back, database, form_of, jobs_of, render
 
@@ -19,7 +19,7 @@ RulesetManager = Annotated[Viewer, Depends(allowed(Action.MANAGE_RULESETS))]
 @router.get("/rulesets")
 def rulesets_page(request: Request, who: RulesetManager) -> Response:
     with database(request) as session:
-        found = store.names(session)
+        found = versions.names(session)
     return render(request, "rulesets.html", who, rulesets=found)
 
 
@@ -27,7 +27,7 @@ def rulesets_page(request: Request, who: RulesetManager) -> Response:
 def ruleset_page(name: str, request: Request, who: RulesetManager) -> Response:
     raw = request.query_params.get("version")
     with database(request) as session:
-        described = store.describe(session, name, int(raw) if raw and raw.isdigit() else None)
+        described = versions.describe(session, name, int(raw) if raw and raw.isdigit() else None)
     return render(request, "ruleset.html", who, r=described, draft=described["source"], problems=[])
 
 
@@ -38,12 +38,12 @@ async def store_version(name: str, request: Request, who: RulesetManager) -> Res
     source = str(form.get("source") or "")
     try:
         with database(request) as session:
-            stored = store.put(session, source, name=name, by=who.principal.who)
+            stored = versions.put(session, source, name=name, by=who.principal.who)
     except RulesetInvalid as exc:
         with database(request) as session:
             described = (
-                store.describe(session, name)
-                if store.exists(session, name)
+                versions.describe(session, name)
+                if versions.exists(session, name)
                 else {"name": name, "version": None, "versions": [], "source": ""}
             )
         lines = {p.get("line") for p in exc.details or [] if p.get("line")}
@@ -64,6 +64,6 @@ async def store_version(name: str, request: Request, who: RulesetManager) -> Res
 async def rescore(name: str, request: Request, who: RulesetManager) -> Response:
     await form_of(request, who)
     with database(request) as session:
-        ruleset = store.get(session, name)
+        ruleset = versions.get(session, name)
     job_id = jobs_of(request).enqueue_rescore(name, ruleset.version or 0)
     return back(f"/rulesets/{name}", f"Re-scoring with version {ruleset.version} (job {job_id}).")
