@@ -1,7 +1,7 @@
 """review calibration id: a review's calibration session is ``calibration_id`` (was ``session_id``)
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02 12:00:00
 """
 
