@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from speechqa.contracts import Interval, Sentiment, Transcript, Utterance, Word  # noqa: E402
-from speechqa.pipeline.conversation import conversation  # noqa: E402
+from speechqa.pipeline.conversation import Measures, conversation  # noqa: E402
 from speechqa.pipeline.redaction import redact_call  # noqa: E402
 from speechqa.rules.ruleset import Ruleset, default_ruleset_text, load_ruleset  # noqa: E402
 from speechqa.scoring import score_transcript  # noqa: E402
@@ -156,7 +156,7 @@ def with_sentiment(t: Transcript, settings: Settings) -> Transcript:
     )
 
 
-def scored(ruleset: Ruleset, t: Transcript, measured: dict[str, Any], settings: Settings) -> Any:
+def scored(ruleset: Ruleset, t: Transcript, measured: Measures, settings: Settings) -> Any:
     """Score as the worker does: redact first, then the scoring step."""
     redacted = redact_call(t, ruleset, settings)
     if redacted is not None:
@@ -200,7 +200,7 @@ class Tally:
 
 
 def compare(
-    label: str, ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, dict[str, Any]]],
+    label: str, ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, Measures]],
     settings: Settings, verbose: bool,
 ) -> Tally:  # fmt: skip
     tally = Tally()
@@ -264,7 +264,7 @@ def compare(
 
 
 def flags(
-    ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, dict[str, Any]]],
+    ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, Measures]],
     settings: Settings,
 ) -> None:  # fmt: skip
     """How many ASR answers the low-confidence mark flags: wrong ones (they differ from the

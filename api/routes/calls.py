@@ -22,7 +22,6 @@ from api.schemas import (
     BulkAnswer,
     BulkTags,
     CallAccepted,
-    CallDocument,
     CallList,
     CallListItem,
     CallStatusRead,
@@ -39,8 +38,9 @@ from speechqa.calls import (
     repository,
     transcript_export,
 )
-from speechqa.calls.document import build_document
+from speechqa.calls.document import CallDocument, build_document
 from speechqa.errors import InvalidInput, InvalidMetadata, SpeechQAError, UploadTooLarge
+from speechqa.pipeline.conversation import Measures
 from speechqa.scoring import evaluations
 from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
@@ -287,7 +287,7 @@ def call_status(call_id: str, session: SessionDep, principal: Ingest) -> CallSta
 
 
 @router.get("/{call_id}", response_model=CallDocument)
-def get_call(call_id: str, session: SessionDep, principal: Reader) -> dict[str, Any]:
+def get_call(call_id: str, session: SessionDep, principal: Reader) -> CallDocument:
     """The call document: metadata, status and the transcript with word timings."""
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
@@ -296,7 +296,7 @@ def get_call(call_id: str, session: SessionDep, principal: Reader) -> dict[str, 
         repository.header(call),
         repository.utterances(session, call.id),
         automatic,
-        call.metrics,
+        Measures.from_stored(call.metrics) if call.metrics else None,
         review,
     )
 

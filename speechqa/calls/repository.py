@@ -78,7 +78,7 @@ def save_transcript(
     call.duration_s = transcript.duration_s
     call.speech = transcript.speech_lists()
     call.roles_estimated = transcript.roles_estimated
-    call.metrics = conversation(call.speech, measured.utterances, transcript.duration_s)
+    call.metrics = conversation(call.speech, measured.utterances, transcript.duration_s).as_dict()
     call.source_channels = transcript.source_channels
     if transcript.channels is not None:
         call.channels = transcript.channels
