@@ -21,7 +21,8 @@ from speechqa.pipeline.conversation import Measures
 from speechqa.pipeline.sentiment import SentimentSummary
 from speechqa.rules.matching import RuleResult
 from speechqa.rules.scorecard import Evaluation, Scorecard, Script
-from speechqa.storage.tables import ReviewStatus
+from speechqa.storage.tables import CallStatus, ReviewStatus
+from speechqa.stored import DESCRIBED
 
 
 class ChannelRoles(TypedDict):
@@ -58,6 +59,8 @@ class CallHeader:
 class CountedReview:
     """The submitted review whose final score counts for a call (as the call document shows it)."""
 
+    __pydantic_config__ = DESCRIBED
+
     id: int
     reviewer: str
     status: ReviewStatus
@@ -73,8 +76,10 @@ class CountedReview:
 class CallDocument:
     """Everything known about one call, as reviewers and clients read it."""
 
+    __pydantic_config__ = DESCRIBED
+
     id: str
-    status: str
+    status: CallStatus
     external_id: str | None
     agent_id: str | None
     agent_name: str | None
@@ -130,7 +135,7 @@ def build_document(
     channels = header.channels
     return CallDocument(
         id=header.id,
-        status=header.status,
+        status=CallStatus(header.status),
         external_id=header.external_id,
         agent_id=header.agent_id,
         agent_name=header.agent_name,

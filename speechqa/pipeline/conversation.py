@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from speechqa.contracts import Utterance
 from speechqa.pipeline import sentiment
-from speechqa.stored import ReadsAsStored
+from speechqa.stored import DESCRIBED, ReadsAsStored
 
 Span = tuple[float, float]
 ROLES = ("agent", "customer")
@@ -134,16 +134,36 @@ class ByRole(Generic[T]):
         return {"agent": self.agent, "customer": self.customer}
 
     @classmethod
-    def from_stored(cls, d: Mapping[str, T]) -> ByRole[T]:
+    def from_stored(cls, d: Mapping[str, T]) -> Self:
         return cls(d["agent"], d["customer"])
+
+
+# One class per kind of figure, so each has a name of its own in the OpenAPI schema.
+@dataclass(frozen=True)
+class RoleSeconds(ByRole[float]):
+    """Seconds, for each party."""
+
+
+@dataclass(frozen=True)
+class RoleCounts(ByRole[int]):
+    """A count, for each party."""
+
+
+@dataclass(frozen=True)
+class RoleRates(ByRole[float | None]):
+    """Words per minute of talk, for each party (None: it did not talk)."""
+
+    __pydantic_config__ = DESCRIBED
 
 
 @dataclass(frozen=True, eq=False)
 class Measures(ReadsAsStored):
     """The conversation measures of one call (stored with the call, served as ``metrics``)."""
 
+    __pydantic_config__ = DESCRIBED
+
     duration_s: float
-    talk_s: ByRole[float]
+    talk_s: RoleSeconds
     agent_talk_pct: float | None
     """Share of the call the agent talks, 0-1."""
     talk_listen_ratio: float | None
@@ -153,9 +173,9 @@ class Measures(ReadsAsStored):
     longest_silence_s: float
     silence_count: int
     overtalk_s: float
-    interruptions: ByRole[int]
-    wpm: ByRole[float | None]
-    longest_monologue_s: ByRole[float]
+    interruptions: RoleCounts
+    wpm: RoleRates
+    longest_monologue_s: RoleSeconds
     agent_questions: int
 
     def as_dict(self) -> dict[str, Any]:
@@ -179,12 +199,20 @@ class Measures(ReadsAsStored):
     @classmethod
     def from_stored(cls, d: Mapping[str, Any]) -> Measures:
         return cls(
-            d["duration_s"], ByRole.from_stored(d["talk_s"]), d["agent_talk_pct"],
-            d["talk_listen_ratio"], d["silence_s"], d["silence_ratio"], d["longest_silence_s"],
-            d["silence_count"], d["overtalk_s"], ByRole.from_stored(d["interruptions"]),
-            ByRole.from_stored(d["wpm"]), ByRole.from_stored(d["longest_monologue_s"]),
+            d["duration_s"],
+            RoleSeconds.from_stored(d["talk_s"]),
+            d["agent_talk_pct"],
+            d["talk_listen_ratio"],
+            d["silence_s"],
+            d["silence_ratio"],
+            d["longest_silence_s"],
+            d["silence_count"],
+            d["overtalk_s"],
+            RoleCounts.from_stored(d["interruptions"]),
+            RoleRates.from_stored(d["wpm"]),
+            RoleSeconds.from_stored(d["longest_monologue_s"]),
             d["agent_questions"],
-        )  # fmt: skip
+        )
 
 
 def conversation(
@@ -206,7 +234,7 @@ def conversation(
     }
     return Measures(
         duration_s=round(duration_s, 2),
-        talk_s=ByRole(talk_s["agent"], talk_s["customer"]),
+        talk_s=RoleSeconds(talk_s["agent"], talk_s["customer"]),
         agent_talk_pct=round(talk_s["agent"] / duration_s, 4) if duration_s else None,
         talk_listen_ratio=round(talk_s["agent"] / both, 4) if both else None,
         silence_s=round(_total(quiet), 2),
@@ -214,12 +242,12 @@ def conversation(
         longest_silence_s=round(max((b - a for a, b in quiet), default=0.0), 2),
         silence_count=len(quiet),
         overtalk_s=round(_total(_intersection(talk["agent"], talk["customer"])), 2),
-        interruptions=ByRole(
+        interruptions=RoleCounts(
             _interruptions(talk["agent"], talk["customer"], options.interrupt_min_s),
             _interruptions(talk["customer"], talk["agent"], options.interrupt_min_s),
         ),
-        wpm=ByRole(wpm["agent"], wpm["customer"]),
-        longest_monologue_s=ByRole(
+        wpm=RoleRates(wpm["agent"], wpm["customer"]),
+        longest_monologue_s=RoleSeconds(
             round(_longest_monologue(talk["agent"], talk["customer"]), 2),
             round(_longest_monologue(talk["customer"], talk["agent"]), 2),
         ),

@@ -33,7 +33,7 @@ from typing_extensions import TypedDict  # pydantic needs this one before Python
 from speechqa.contracts import NEUTRAL, Sentiment, Utterance
 from speechqa.errors import ModelUnavailable
 from speechqa.pipeline.warm import Loaded
-from speechqa.stored import ReadsAsStored
+from speechqa.stored import DESCRIBED, ReadsAsStored
 
 
 def _shipped(name: str) -> Path:
@@ -228,6 +228,8 @@ def neutralise(model: SentimentModel, row: np.ndarray) -> np.ndarray:
 class RoleSentiment:
     """One party's mood over the call."""
 
+    __pydantic_config__ = DESCRIBED
+
     turns: int
     quarters: list[float | None]
     """Mean turn score (-1..1) of each quarter of the call; None for a quarter without turns."""
@@ -251,6 +253,8 @@ class SentimentRoles(TypedDict, total=False):
 @dataclass(frozen=True, eq=False)
 class SentimentSummary(ReadsAsStored):
     """How each party's mood went over the call (see :func:`summary`)."""
+
+    __pydantic_config__ = DESCRIBED
 
     roles: SentimentRoles
     customer_sentiment_shift: float | None

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from speechqa.reviews.workflow import AuditEntry, ReviewView, readable
-from speechqa.rules.scorecard import ItemResult, Scorecard, WeakSpot, item_key
+from speechqa.rules.scorecard import Scorecard, WeakSpot, item_key
 
 
 @dataclass(frozen=True)
@@ -65,14 +65,23 @@ class AuditLine:
     """What they did, after their name: "overrode 1.0 Identification: machine fail -> pass"."""
 
 
-def verdict(answer: Mapping[str, Any] | ItemResult | None) -> str:
-    """pass, fail or N/A: of the machine's answer, or of a reviewer's as stored."""
+class Judged(Protocol):
+    """An answer to an item: the machine's, or a reviewer's."""
+
+    @property
+    def applicable(self) -> bool: ...
+    @property
+    def passed(self) -> bool: ...
+
+
+def verdict(answer: Judged | Mapping[str, Any] | None) -> str:
+    """pass, fail or N/A: of an answer, or of one as an audit entry stored it."""
     if not answer:
         return "-"
-    if isinstance(answer, ItemResult):
-        applicable, passed = answer.applicable, answer.passed
-    else:
+    if isinstance(answer, Mapping):
         applicable, passed = answer.get("applicable", True), bool(answer.get("passed"))
+    else:
+        applicable, passed = answer.applicable, answer.passed
     if not applicable:
         return "N/A"
     return "pass" if passed else "fail"
@@ -100,7 +109,7 @@ def scorecard(automatic: Scorecard, review: ReviewView | None) -> list[SectionLi
                     final=final,
                     overridden=override is not None,
                     machine_reason=item.reason or "",
-                    override_reason=(override or {}).get("reason"),
+                    override_reason=override.reason if override else None,
                     reviewer=review.reviewer if override and review else None,
                     evidence=[Evidence(h.start, h.text or "") for h in item.evidence],
                     confidence=item.confidence,

@@ -68,16 +68,25 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class MachineAnswer:
+    """The automatic evaluation's answer to an item, as a review shows it."""
+
+    applicable: bool
+    passed: bool
+    earned: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class ItemView:
     key: str
     section: str
     item: str
     possible: float
     critical: bool
-    automatic: dict[str, Any]
-    """The machine's answer: applicable, passed, earned, reason."""
-    answer: dict[str, Any] | None
-    """The reviewer's answer (applicable, passed, reason), None when the automatic one stands."""
+    automatic: MachineAnswer
+    answer: Answer | None
+    """The reviewer's answer, None when the automatic one stands."""
 
 
 @dataclass(frozen=True)
@@ -419,9 +428,8 @@ def view(session: Session, review: Review) -> ReviewView:
         ItemView(
             key=key, section=section.name, item=item.item, possible=item.possible,
             critical=item.critical,
-            automatic={"applicable": item.applicable, "passed": item.passed,
-                       "earned": item.earned, "reason": item.reason},
-            answer=review.answers.get(key),
+            automatic=MachineAnswer(item.applicable, item.passed, item.earned, item.reason),
+            answer=Answer(**review.answers[key]) if key in review.answers else None,
         )
         for key, section, item in score.keyed()
     ]  # fmt: skip
@@ -627,9 +635,9 @@ def _event_data(session: Session, review: ReviewView, keys: list[str]) -> dict[s
     wanted = set(keys)
     items = [
         {"key": i.key, "section": i.section, "item": i.item,
-         "passed": (i.answer or i.automatic)["passed"],
-         "applicable": (i.answer or i.automatic)["applicable"],
-         "automatic_passed": i.automatic["passed"]}
+         "passed": (i.answer or i.automatic).passed,
+         "applicable": (i.answer or i.automatic).applicable,
+         "automatic_passed": i.automatic.passed}
         for i in review.items
         if i.key in wanted
     ]  # fmt: skip

@@ -24,7 +24,7 @@ from speechqa.pipeline.conversation import call_metrics
 from speechqa.rules.index import TranscriptIndex
 from speechqa.rules.matching import CompiledRule, Hit, RuleResult
 from speechqa.rules.ruleset import ItemSpec, Ruleset
-from speechqa.stored import ReadsAsStored
+from speechqa.stored import DESCRIBED, ReadsAsStored
 
 UNSURE_WORD = 0.5
 """A word the ASR gave a probability under this is unsure (tiny.en's slips sit at 0.1-0.4)."""
@@ -36,6 +36,8 @@ measures how many of the ASR-caused wrong answers, and of the right ones, this m
 @dataclass(frozen=True)
 class WeakSpot:
     """A stretch of transcript an answer rests on whose words the ASR was unsure of."""
+
+    __pydantic_config__ = DESCRIBED
 
     utterance: int
     """Utterance id in the call document."""
@@ -76,6 +78,8 @@ class Confidence:
 class ItemResult:
     """The answer to one scorecard item (stored and served under these names)."""
 
+    __pydantic_config__ = DESCRIBED
+
     item: str
     """The item as its section lists it: its description, or ``rule <id>`` / ``kpi <name>``."""
     possible: float
@@ -110,15 +114,26 @@ class ItemResult:
     def from_stored(cls, d: Mapping[str, Any]) -> ItemResult:
         """An item as stored (items stored before confidence was measured have none)."""
         return cls(
-            d["item"], d["possible"], d["earned"], d["applicable"], d["passed"], d["critical"],
-            d["reason"], [stored_hit(h) for h in d.get("evidence") or []], d.get("confidence"),
+            d["item"],
+            d["possible"],
+            d["earned"],
+            d["applicable"],
+            d["passed"],
+            d["critical"],
+            d["reason"],
+            [stored_hit(h) for h in d.get("evidence") or []],
+            d.get("confidence"),
             bool(d.get("low_confidence", False)),
             [WeakSpot.from_dict(w) for w in d.get("weak_spots") or []],
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
 class SectionResult:
+    """A section of a scored scorecard."""
+
+    __pydantic_config__ = DESCRIBED
+
     name: str
     earned: float
     possible: float
@@ -142,6 +157,8 @@ class SectionResult:
 @dataclass(frozen=True, eq=False)
 class Scorecard(ReadsAsStored):
     """A scored scorecard: the automatic one, or a reviewer's final one (same form)."""
+
+    __pydantic_config__ = DESCRIBED
 
     ruleset: str | None
     version: int | None
@@ -167,9 +184,14 @@ class Scorecard(ReadsAsStored):
     def from_stored(cls, d: Mapping[str, Any]) -> Scorecard:
         """A scorecard as stored in an evaluation's or a review's result."""
         return cls(
-            d.get("ruleset"), d.get("version"), d.get("value"), bool(d["critical_fail"]),
-            d["earned"], d["possible"], [SectionResult.from_stored(s) for s in d["sections"]],
-        )  # fmt: skip
+            d.get("ruleset"),
+            d.get("version"),
+            d.get("value"),
+            bool(d["critical_fail"]),
+            d["earned"],
+            d["possible"],
+            [SectionResult.from_stored(s) for s in d["sections"]],
+        )
 
     def keyed(self) -> list[tuple[str, SectionResult, ItemResult]]:
         """Every item with its key (:func:`item_key`) and section, in order."""
@@ -189,6 +211,10 @@ class Scorecard(ReadsAsStored):
 
 @dataclass(frozen=True)
 class ScriptStep:
+    """A step of a script, and whether it was said."""
+
+    __pydantic_config__ = DESCRIBED
+
     rule: str
     found: bool
     """The step's rule matched somewhere."""
@@ -200,6 +226,8 @@ class ScriptStep:
 @dataclass(frozen=True, eq=False)
 class Script(ReadsAsStored):
     """Script adherence: the share of steps found (in order, for an ordered script)."""
+
+    __pydantic_config__ = DESCRIBED
 
     adherence: float
     ordered: bool

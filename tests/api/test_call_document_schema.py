@@ -3,6 +3,10 @@ for every object in it (none is a bare map of unknown keys)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,3 +75,43 @@ def test_every_object_in_the_call_document_has_properties(settings: Any, backend
     } <= names
     hit = spec["components"]["schemas"]["Hit"]["properties"]
     assert set(hit) == {"utterance", "speaker", "start", "end", "text"}  # no token positions
+
+
+@pytest.mark.parametrize("backend", ["embedded"])
+def test_a_generated_client_gets_a_typed_model_for_the_call_document(
+    settings: Any, backend: str, tmp_path: Path
+) -> None:
+    pytest.importorskip("openapi_python_client")
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps(create_app(settings).openapi()), encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text("post_hooks: []\n", encoding="utf-8")
+    generator = Path(sys.executable).with_name("openapi-python-client")
+    done = subprocess.run(
+        [
+            str(generator),
+            "generate",
+            "--path",
+            str(spec),
+            "--output-path",
+            str(tmp_path / "client"),
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Unable to parse" not in done.stdout and "Failure to process" not in done.stdout
+    models = next((tmp_path / "client").glob("*/models"))
+    document = (models / "call_document.py").read_text(encoding="utf-8")
+    for typed in (
+        "metrics: Measures | None",
+        "sentiment: SentimentSummary",
+        "utterances: list[Utterance]",
+        "rules: list[RuleResult]",
+    ):
+        assert typed in document
+    assert "sections: list[SectionResult]" in (models / "scorecard.py").read_text(encoding="utf-8")
