@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -267,6 +267,14 @@ class SentimentSummary(ReadsAsStored):
     def as_dict(self) -> dict[str, Any]:
         roles = {role: r.as_dict() for role, r in self.by_role().items()}
         return {"roles": roles, "customer_sentiment_shift": self.customer_sentiment_shift}
+
+    @classmethod
+    def from_stored(cls, d: Mapping[str, Any]) -> SentimentSummary:
+        roles = {
+            role: RoleSentiment(r["turns"], list(r["quarters"]), r["overall"])
+            for role, r in d["roles"].items()
+        }
+        return cls(cast(SentimentRoles, roles), d["customer_sentiment_shift"])
 
 
 def summary(utterances: Sequence[Utterance], duration_s: float) -> SentimentSummary:
