@@ -80,66 +80,6 @@ class CallStatusRead(BaseModel):
     updated_at: datetime
 
 
-class WordRead(BaseModel):
-    word: str
-    start: float
-    end: float
-    probability: float
-
-
-class UtteranceRead(BaseModel):
-    id: int
-    speaker: str
-    start: float
-    end: float
-    text: str
-    words: list[WordRead]
-    sentiment: dict[str, Any] | None
-    """{"label": negative | neutral | positive, "score": -1..1}"""
-
-
-class CallDocument(BaseModel):
-    """The call document; later stages add metrics, rules, script and score."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    status: str
-    external_id: str | None
-    agent_id: str | None
-    agent_name: str | None
-    team: str | None
-    started_at: str | None
-    direction: str | None
-    duration_s: float | None
-    source_channels: int | None
-    channels: dict[str, str] | None
-    roles_estimated: bool
-    """True for a mono call whose agent and customer turns were separated by voice."""
-    language: str | None
-    tags: list[str]
-    outcome: str | None
-    status_reason: str | None
-    asr_model: str | None
-    speakers: list[str]
-    utterances: list[UtteranceRead]
-    metrics: dict[str, Any] | None
-    """Talk, silence, overtalk, interruptions, words per minute, monologues, questions."""
-    sentiment: dict[str, Any]
-    """Per role: turns, quarter means and overall; and customer_sentiment_shift."""
-    rules: list[dict[str, Any]]
-    """Each rule: matched or not, with every hit's utterance, speaker, times and words."""
-    script: dict[str, Any] | None
-    score: dict[str, Any] | None
-    """The automatic scorecard: value 0-100, critical_fail, ruleset and version, sections. Each
-    rule item has ``confidence`` (mean ASR word probability of what its answer rests on),
-    ``low_confidence`` and ``weak_spots`` (utterance, start, end, text, confidence)."""
-    review: dict[str, Any] | None
-    """The submitted review whose final score counts, with its scorecard (``final``)."""
-    score_source: str
-    """Which score counts for KPIs and lists: "automatic" or "review"."""
-
-
 class ErrorBody(BaseModel):
     code: str
     message: str

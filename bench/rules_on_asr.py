@@ -32,7 +32,7 @@ from typing import Any
 from bench.common import ROOT
 from speechqa.analysis import redact
 from speechqa.contracts import Interval, Sentiment, Transcript, Utterance, Word
-from speechqa.pipeline.conversation import conversation
+from speechqa.pipeline.conversation import Measures, conversation
 from speechqa.rules.ruleset import Ruleset, default_ruleset_text, load_ruleset
 from speechqa.scoring import score_transcript
 from speechqa.settings import Settings
@@ -154,7 +154,7 @@ def with_sentiment(t: Transcript, settings: Settings) -> Transcript:
     )
 
 
-def scored(ruleset: Ruleset, t: Transcript, measured: dict[str, Any], settings: Settings) -> Any:
+def scored(ruleset: Ruleset, t: Transcript, measured: Measures, settings: Settings) -> Any:
     """Score as the worker does: redact first, then the scoring step."""
     redacted = redact(t, ruleset, settings)
     if redacted is not None:
@@ -198,7 +198,7 @@ class Tally:
 
 
 def compare(
-    label: str, ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, dict[str, Any]]],
+    label: str, ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, Measures]],
     settings: Settings, verbose: bool,
 ) -> Tally:  # fmt: skip
     tally = Tally()
@@ -262,7 +262,7 @@ def compare(
 
 
 def flags(
-    ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, dict[str, Any]]],
+    ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, Measures]],
     settings: Settings,
 ) -> None:  # fmt: skip
     """How many ASR answers the low-confidence mark flags: wrong ones (they differ from the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 from cli.common import console, fail, load_settings, print_problems
 from speechqa.errors import SpeechQAError
 from speechqa.settings import ROLES
+
+if TYPE_CHECKING:
+    from speechqa.calls.document import CallDocument
 
 
 def analyze(
@@ -34,7 +37,7 @@ def analyze(
 ) -> None:
     """Analyse one recording in this process and print the result."""
     from speechqa.analysis import analyse_recording
-    from speechqa.calls.document import CallHeader, build_document
+    from speechqa.calls import document
     from speechqa.rules.ruleset import default_ruleset_text, load_ruleset
 
     settings = load_settings()
@@ -71,7 +74,7 @@ def analyze(
     except SpeechQAError as exc:
         raise fail(exc) from exc
     transcript = analysis.transcript  # redacted as the worker stores it
-    header = CallHeader(
+    header = document.CallHeader(
         id=file.stem,
         status="done",
         duration_s=transcript.duration_s,
@@ -80,42 +83,42 @@ def analyze(
         roles_estimated=transcript.roles_estimated,
         language=transcript.language,
     )
-    doc = build_document(
+    doc = document.build_document(
         header,
         transcript.utterances,
-        analysis.evaluation.as_dict(),
+        analysis.evaluation,
         analysis.measures,
         sentiment_summary=analysis.sentiment,
     )
     if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.write(json.dumps(document.as_json(doc), indent=2) + "\n")
         return
     _print_report(doc, file.name)
 
 
-def _print_report(doc: dict[str, Any], name: str) -> None:
+def _print_report(doc: CallDocument, name: str) -> None:
     out = Console()
     out.print(
-        f"[bold]{name}[/bold]: {doc['duration_s']:.1f} s, {len(doc['utterances'])} utterances"
+        f"[bold]{name}[/bold]: {doc.duration_s or 0.0:.1f} s, {len(doc.utterances)} utterances"
     )
-    for u in doc["utterances"]:
-        when = f"[dim]{u['start']:7.2f}-{u['end']:7.2f}[/dim]"
-        out.print(f"{when} [bold]{u['speaker']:>9}[/bold]  {u['text']}")
-    score = doc.get("score")
+    for u in doc.utterances:
+        when = f"[dim]{u.start:7.2f}-{u.end:7.2f}[/dim]"
+        out.print(f"{when} [bold]{u.speaker:>9}[/bold]  {u.text}")
+    score = doc.score
     if score:
         table = Table(
-            title=f"Scorecard ({score['ruleset']}): {score['value']} / 100"
-            + ("  [red]CRITICAL FAIL[/red]" if score["critical_fail"] else "")
+            title=f"Scorecard ({score.ruleset}): {score.value} / 100"
+            + ("  [red]CRITICAL FAIL[/red]" if score.critical_fail else "")
         )
         for col in ("section", "item", "points", "result"):
             table.add_column(col)
-        for section in score["sections"]:
-            for item in section["items"]:
-                points = f"{item['earned']:g}/{item['possible']:g}" if item["applicable"] else "N/A"
-                table.add_row(section["name"], item["item"], points, item["reason"])
+        for section in score.sections:
+            for item in section.items:
+                points = f"{item.earned:g}/{item.possible:g}" if item.applicable else "N/A"
+                table.add_row(section.name, item.item, points, item.reason)
         out.print(table)
-    if doc.get("script"):
-        out.print(f"Script adherence: {doc['script']['adherence']:.0%}")
+    if doc.script:
+        out.print(f"Script adherence: {doc.script.adherence:.0%}")
 
 
 def sentiment(

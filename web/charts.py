@@ -7,18 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from speechqa.kpis import labels
+from speechqa.pipeline.sentiment import SentimentSummary
 
 COMPACT = {"margin": {"t": 10, "b": 40, "l": 50, "r": 10}}
 
 
-def sentiment_quarters(doc: dict[str, Any]) -> dict[str, Any] | None:
-    roles = (doc.get("sentiment") or {}).get("roles") or {}
+def sentiment_quarters(summary: SentimentSummary) -> dict[str, Any] | None:
+    roles = summary.by_role()
     if not roles:
         return None
     data = [
         {
             "x": ["Q1", "Q2", "Q3", "Q4"],
-            "y": roles[role]["quarters"],
+            "y": roles[role].quarters,
             "name": role,
             "type": "scatter",
             "mode": "lines+markers",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,7 +19,6 @@ from api.schemas import (
     ERRORS,
     BulkTags,
     CallAccepted,
-    CallDocument,
     CallList,
     CallStatusRead,
     ErrorResponse,
@@ -35,8 +34,9 @@ from speechqa.calls import (
     recordings,
     repository,
     transcript_export,
+    view,
 )
-from speechqa.calls.document import build_document
+from speechqa.calls.document import CallDocument
 from speechqa.errors import (
     InvalidInput,
     InvalidMetadata,
@@ -44,7 +44,6 @@ from speechqa.errors import (
     SpeechQAError,
     UploadTooLarge,
 )
-from speechqa.scoring import evaluations
 from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import CallStatus
@@ -286,19 +285,11 @@ def call_status(call_id: str, session: SessionDep, principal: Ingest) -> CallSta
 
 
 @router.get("/{call_id}", response_model=CallDocument)
-def get_call(call_id: str, session: SessionDep, principal: Reader) -> dict[str, Any]:
+def get_call(call_id: str, session: SessionDep, principal: Reader) -> CallDocument:
     """The call document: metadata, status and the transcript with word timings."""
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
-    automatic, review = evaluations.for_document(session, call.id)
-    return build_document(
-        repository.header(call),
-        repository.utterances(session, call.id),
-        automatic,
-        call.metrics,
-        review,
-        call.sentiment,
-    )
+    return view.call_document(session, call)
 
 
 @router.get(

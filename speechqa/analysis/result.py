@@ -4,9 +4,10 @@ scored, the whole analysis (:class:`CallAnalysis`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from speechqa.contracts import Transcript
+from speechqa.pipeline.conversation import Measures
+from speechqa.pipeline.sentiment import SentimentSummary
 from speechqa.redaction import Redaction
 from speechqa.rules.scorecard import Evaluation
 
@@ -20,10 +21,10 @@ class Prepared:
     """The transcript as heard, personal data and all (never stored or shown)."""
     redaction: Redaction | None
     """What redaction found and the transcript with it tagged; None when redaction is off."""
-    measures: dict[str, Any]
+    measures: Measures
     """The conversation measures (talk, silence, overtalk, interruptions, rates) of ``said``:
     words per minute count the words that were said, not the tags."""
-    sentiment: dict[str, Any]
+    sentiment: SentimentSummary
     """The sentiment summary: per role, the mean turn score by quarter and overall, and the
     customer's shift."""
 

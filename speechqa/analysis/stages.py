@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from speechqa import redaction
 from speechqa.analysis.result import CallAnalysis, Prepared
 from speechqa.contracts import Silence, Transcript
 from speechqa.pipeline import sentiment
 from speechqa.pipeline.analysis import StageProgress, transcribe_call
-from speechqa.pipeline.conversation import conversation
+from speechqa.pipeline.conversation import Measures, conversation
+from speechqa.pipeline.sentiment import SentimentSummary
 from speechqa.pipeline.transcription import Transcriber
 from speechqa.redaction import Redaction
 from speechqa.rules.ruleset import Ruleset
@@ -66,12 +66,12 @@ def audio_silences(found: Redaction | None, settings: Settings) -> list[Silence]
     return redaction.silences(found, settings.redaction_padding_s)
 
 
-def measure(said: Transcript) -> dict[str, Any]:
+def measure(said: Transcript) -> Measures:
     """The conversation measures of what was said (before redaction: tags are not words)."""
     return conversation(said.speech_lists(), said.utterances, said.duration_s)
 
 
-def summarise(transcript: Transcript) -> dict[str, Any]:
+def summarise(transcript: Transcript) -> SentimentSummary:
     """The sentiment summary of a transcript (redaction keeps each turn's sentiment)."""
     return sentiment.summary(transcript.utterances, transcript.duration_s)
 

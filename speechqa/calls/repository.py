@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from speechqa.calls.document import CallHeader
 from speechqa.contracts import Sentiment, Transcript, Utterance, Word
 from speechqa.errors import NotFound
+from speechqa.pipeline.conversation import Measures
+from speechqa.pipeline.sentiment import SentimentSummary
 from speechqa.pipeline.transcription import model_name
 from speechqa.redaction import RedactedSpan
 from speechqa.storage.tables import Call, CallStatus, UtteranceRow, utcnow
@@ -46,8 +48,8 @@ def save_transcript(
     transcript: Transcript,
     asr_model: str,
     *,
-    metrics: dict[str, Any],
-    sentiment: dict[str, Any],
+    metrics: Measures,
+    sentiment: SentimentSummary,
     redactions: Sequence[RedactedSpan] | None = None,
 ) -> None:
     """Replace the call's utterances with ``transcript`` (idempotent: no duplicates on rerun),
@@ -76,8 +78,8 @@ def save_transcript(
     call.duration_s = transcript.duration_s
     call.speech = transcript.speech_lists()
     call.roles_estimated = transcript.roles_estimated
-    call.metrics = metrics
-    call.sentiment = sentiment
+    call.metrics = metrics.as_dict()
+    call.sentiment = sentiment.as_dict()
     call.source_channels = transcript.source_channels
     if transcript.channels is not None:
         call.channels = transcript.channels

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from speechqa.calls.document import CallDocument
 from speechqa.pipeline.conversation import bridge, overtalk, silences
 
 SILENCE_MIN_S = 3.0
@@ -36,11 +37,9 @@ class Timeline:
     """talk per speaker, then "silence", "overtalk" and "hits"."""
 
 
-def timeline(doc: dict[str, Any], speech: dict[str, Any] | None) -> Timeline:
+def timeline(doc: CallDocument, speech: dict[str, Any] | None) -> Timeline:
     """The timeline of a call document (``speech``: the call's VAD intervals per role)."""
-    duration = float(doc.get("duration_s") or 0.0) or max(
-        (u["end"] for u in doc.get("utterances", [])), default=0.0
-    )
+    duration = float(doc.duration_s or 0.0) or max((u.end for u in doc.utterances), default=0.0)
     if duration <= 0:
         return Timeline(0.0)
 
@@ -61,13 +60,11 @@ def timeline(doc: dict[str, Any], speech: dict[str, Any] | None) -> Timeline:
         rows["overtalk"] = [mark("overtalk", a, b, None, "both talk")
                             for a, b in overtalk(speech)]  # fmt: skip
     else:  # no voice-activity data: the turns are the talk
-        for u in doc.get("utterances", []):
-            rows.setdefault(u["speaker"], []).append(
-                mark("talk", u["start"], u["end"], u["speaker"])
-            )
+        for u in doc.utterances:
+            rows.setdefault(u.speaker, []).append(mark("talk", u.start, u.end, u.speaker))
     rows["hits"] = [
-        mark("hit", h["start"], h["end"], h.get("speaker"), f"{rule['id']}: {h['text']}")
-        for rule in doc.get("rules", [])
-        for h in rule.get("hits", [])
+        mark("hit", h.start, h.end, h.speaker, f"{rule.id}: {h.text}")
+        for rule in doc.rules
+        for h in rule.hits
     ]
     return Timeline(round(duration, 2), rows)

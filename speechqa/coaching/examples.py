@@ -38,9 +38,9 @@ from speechqa.contracts import NEUTRAL, Utterance
 from speechqa.errors import InvalidInput
 from speechqa.pipeline.conversation import silences
 from speechqa.rules import versions
-from speechqa.rules.matching import Window
+from speechqa.rules.matching import Hit, Window
 from speechqa.rules.ruleset import ItemSpec, Ruleset
-from speechqa.rules.scorecard import item_result, item_specs
+from speechqa.rules.scorecard import Evaluation, Scorecard, item_result, item_specs
 from speechqa.scoring import evaluations
 from speechqa.storage.tables import Call, CallStats, CallStatus, KpiEvent
 
@@ -211,10 +211,10 @@ def _rule_examples(
 ) -> list[tuple[float, Example]]:
     by_id = {c.call.id: c for c in candidates}
     counted = evaluations.counted(session, list(by_id))
-    automatic = evaluations.results(session, [c.id for c in counted.values()])
+    automatic = evaluations.loaded(session, [c.id for c in counted.values()])
     reviewed = evaluations.review_results(session, [c.review_id for c in counted.values()])
     rulesets: dict[tuple[str, int], Ruleset] = {}
-    wanted: list[tuple[_Candidate, dict[str, Any], Ruleset, _Target, bool, list[Any]]] = []
+    wanted: list[tuple[_Candidate, Evaluation, Ruleset, _Target, bool, list[Hit]]] = []
     for call_id, chosen in counted.items():
         version = (chosen.ruleset, chosen.version)
         if version not in rulesets:
@@ -240,31 +240,31 @@ def _rule_examples(
 
 
 def _verdict(
-    result: dict[str, Any], final: dict[str, Any] | None, target: _Target, quality: Quality
-) -> tuple[bool, list[dict[str, Any]]] | None:
+    result: Evaluation, final: Scorecard | None, target: _Target, quality: Quality
+) -> tuple[bool, list[Hit]] | None:
     """Whether a call is an example of ``target`` for ``quality``: (confirmed, hits to play;
     none for a miss), or None."""
-    rule_result = next((r for r in result.get("rules", []) if r["id"] == target.rule), None)
+    rule_result = next((r for r in result.rules if r.id == target.rule), None)
     if target.key is None or target.item is None:
         if rule_result is None:
             return None
-        matched = bool(rule_result["matched"])
+        matched = rule_result.matched
         if matched != (quality == "good"):
             return None
-        return False, list(rule_result["hits"]) if matched else []
-    automatic = item_result(result.get("score"), target.key)
-    if automatic is None or not automatic["applicable"]:
+        return False, list(rule_result.hits) if matched else []
+    automatic = item_result(result.score, target.key)
+    if automatic is None or not automatic.applicable:
         return None
     reviewed = item_result(final, target.key) if final else None
     answer = reviewed if reviewed is not None else automatic
-    if not answer["applicable"] or bool(answer["passed"]) != (quality == "good"):
+    if not answer.applicable or answer.passed != (quality == "good"):
         return None
     absent = target.item.expect == "absent"
     if quality == "good" and absent:
         return None
     confirmed = reviewed is not None
     if quality == "good" or absent:
-        hits = list(automatic.get("evidence") or [])
+        hits = list(automatic.evidence)
         if not hits:  # a reviewer's answer against the machine's: no moment to play
             return None
         return confirmed, hits
@@ -278,28 +278,28 @@ def _utterances(session: Session, call_ids: set[str]) -> dict[str, list[Utteranc
 def _hit_clip(
     candidate: _Candidate,
     turns: Sequence[Utterance],
-    hit: dict[str, Any],
+    hit: Hit,
     target: _Target,
     confirmed: bool,
 ) -> tuple[float, Example]:
     """The turn holding the hit (trimmed around the hit when the turn is long)."""
-    turn = next((t for t in turns if t.id == hit.get("utterance")), None)
-    start, end = float(hit["start"]), float(hit["end"])
+    turn = next((t for t in turns if t.id == hit.utterance), None)
+    start, end = hit.start, hit.end
     if turn is not None and turn.end - turn.start <= CLIP_MAX_S:
         start, end = turn.start, turn.end
     else:
         start, end = max(0.0, start - CLIP_PAD_S * 2), end + CLIP_PAD_S * 2
-    speaker = str(hit.get("speaker") or (turn.speaker if turn else "")) or None
-    what = f"'{target.rule}' said: \u201c{hit['text']}\u201d"
+    speaker = (hit.speaker or (turn.speaker if turn else "")) or None
+    what = f"'{target.rule}' said: \u201c{hit.text}\u201d"
     if target.item is not None and target.item.expect == "absent":
-        what = f"'{target.rule}' must not occur, and did: \u201c{hit['text']}\u201d"
+        what = f"'{target.rule}' must not occur, and did: \u201c{hit.text}\u201d"
     return _example(candidate, turns, start, end, speaker, what, confirmed)
 
 
 def _missed_clip(
     candidate: _Candidate,
     turns: Sequence[Utterance],
-    result: dict[str, Any],
+    result: Evaluation,
     ruleset: Ruleset,
     target: _Target,
     confirmed: bool,
@@ -308,10 +308,10 @@ def _missed_clip(
     duration = candidate.call.duration_s or (turns[-1].end if turns else 0.0)
     rule = ruleset.rules.get(target.rule or "")
     item = target.item
-    hits = {r["id"]: r["hits"] for r in result.get("rules", [])}
+    hits = {r.id: r.hits for r in result.rules}
     start, end, where = 0.0, min(duration, CLIP_MAX_S), "no window is set: the first 30 s"
     if item is not None and item.when is not None and hits.get(item.when):
-        t0 = min(float(h["start"]) for h in hits[item.when])
+        t0 = min(h.start for h in hits[item.when])
         span = item.within or CLIP_MAX_S
         start, end = t0, min(duration, t0 + min(span, CLIP_MAX_S))
         where = f"after '{item.when}' at {t0:.1f} s"
@@ -334,13 +334,13 @@ def _window_clip(window: Window, duration: float) -> tuple[float, float]:
 
 
 def _between_steps(
-    ruleset: Ruleset, rule: str, hits: dict[str, list[dict[str, Any]]], duration: float
+    ruleset: Ruleset, rule: str, hits: dict[str, list[Hit]], duration: float
 ) -> tuple[float, float, str]:
     assert ruleset.spec.script is not None
     steps = ruleset.spec.script.steps
     at = steps.index(rule)
-    before = [float(h["end"]) for s in steps[:at] for h in hits.get(s, [])]
-    after = [float(h["start"]) for s in steps[at + 1 :] for h in hits.get(s, [])]
+    before = [h.end for s in steps[:at] for h in hits.get(s, [])]
+    after = [h.start for s in steps[at + 1 :] for h in hits.get(s, [])]
     start = max(before) if before else 0.0
     end = min([a for a in after if a > start] or [duration])
     end = min(end, start + CLIP_MAX_S, duration)

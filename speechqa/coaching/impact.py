@@ -193,15 +193,15 @@ def _values(session: Session, focus: Focus) -> Values:
     def item_values(rows: Sequence[CallStats]) -> list[float]:
         counted = evaluations.counted(session, [r.call_id for r in rows])
         mine = [c for c in counted.values() if c.ruleset == focus.ruleset]
-        automatic = evaluations.results(session, [c.id for c in mine])
+        automatic = evaluations.loaded(session, [c.id for c in mine])
         reviewed = evaluations.review_results(session, [c.review_id for c in mine])
         out = []
         for chosen in mine:
             final = reviewed.get(chosen.review_id) if chosen.review_id else None
-            score = final if final is not None else automatic[chosen.id].get("score")
+            score = final if final is not None else automatic[chosen.id].score
             answer = item_result(score, focus.name)
-            if answer is not None and answer.get("applicable"):
-                out.append(float(bool(answer.get("passed"))))
+            if answer is not None and answer.applicable:
+                out.append(float(answer.passed))
         return out
 
     return item_values

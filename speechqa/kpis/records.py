@@ -8,7 +8,7 @@ sentiment drop. Aggregates read only those rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from speechqa.pipeline.conversation import silences
-from speechqa.storage.tables import CallStats, KpiEvent
+from speechqa.storage.tables import CallStats, KpiEvent, ScoreSource
 
 SILENCE_EVENT_S = 10.0
 SENTIMENT_DROP = -0.5
@@ -51,11 +51,13 @@ Rows = tuple[dict[str, Any], list[dict[str, Any]]]
 
 def rows_for(
     call: CallFacts,
-    evaluation: dict[str, Any] | None,
+    evaluation: Mapping[str, Any] | None,
     measured: dict[str, float],
-    score_source: str = "automatic",
+    score_source: ScoreSource = ScoreSource.AUTOMATIC,
 ) -> Rows:
-    """The call_stats row and the journal rows of one scored call."""
+    """The call_stats row and the journal rows of one scored call. ``evaluation`` is the
+    stored form of the one that counts (``Evaluation.as_dict()``, with a review's final score
+    over its score where one counts); only the keys the rows use need be there."""
     at = _when(call)
     values: dict[str, float] = dict(measured)
     evaluation = evaluation or {}

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 from speechqa.contracts import Utterance
 from speechqa.pipeline import sentiment
+from speechqa.stored import DESCRIBED, ReadsAsStored
 
 Span = tuple[float, float]
 ROLES = ("agent", "customer")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -121,12 +123,104 @@ def _longest_monologue(mine: Sequence[Span], theirs: Sequence[Span]) -> float:
     return best
 
 
+@dataclass(frozen=True)
+class ByRole(Generic[T]):
+    """A figure for each party."""
+
+    agent: T
+    customer: T
+
+    def as_dict(self) -> dict[str, T]:
+        return {"agent": self.agent, "customer": self.customer}
+
+    @classmethod
+    def from_stored(cls, d: Mapping[str, T]) -> Self:
+        return cls(d["agent"], d["customer"])
+
+
+# One class per kind of figure, so each has a name of its own in the OpenAPI schema.
+@dataclass(frozen=True)
+class RoleSeconds(ByRole[float]):
+    """Seconds, for each party."""
+
+
+@dataclass(frozen=True)
+class RoleCounts(ByRole[int]):
+    """A count, for each party."""
+
+
+@dataclass(frozen=True)
+class RoleRates(ByRole[float | None]):
+    """Words per minute of talk, for each party (None: it did not talk)."""
+
+    __pydantic_config__ = DESCRIBED
+
+
+@dataclass(frozen=True, eq=False)
+class Measures(ReadsAsStored):
+    """The conversation measures of one call (stored with the call, served as ``metrics``)."""
+
+    __pydantic_config__ = DESCRIBED
+
+    duration_s: float
+    talk_s: RoleSeconds
+    agent_talk_pct: float | None
+    """Share of the call the agent talks, 0-1."""
+    talk_listen_ratio: float | None
+    """Agent talk over both parties' talk, 0-1."""
+    silence_s: float
+    silence_ratio: float | None
+    longest_silence_s: float
+    silence_count: int
+    overtalk_s: float
+    interruptions: RoleCounts
+    wpm: RoleRates
+    longest_monologue_s: RoleSeconds
+    agent_questions: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stored form (a call's ``metrics`` column)."""
+        return {
+            "duration_s": self.duration_s,
+            "talk_s": self.talk_s.as_dict(),
+            "agent_talk_pct": self.agent_talk_pct,
+            "talk_listen_ratio": self.talk_listen_ratio,
+            "silence_s": self.silence_s,
+            "silence_ratio": self.silence_ratio,
+            "longest_silence_s": self.longest_silence_s,
+            "silence_count": self.silence_count,
+            "overtalk_s": self.overtalk_s,
+            "interruptions": self.interruptions.as_dict(),
+            "wpm": self.wpm.as_dict(),
+            "longest_monologue_s": self.longest_monologue_s.as_dict(),
+            "agent_questions": self.agent_questions,
+        }
+
+    @classmethod
+    def from_stored(cls, d: Mapping[str, Any]) -> Measures:
+        return cls(
+            d["duration_s"],
+            RoleSeconds.from_stored(d["talk_s"]),
+            d["agent_talk_pct"],
+            d["talk_listen_ratio"],
+            d["silence_s"],
+            d["silence_ratio"],
+            d["longest_silence_s"],
+            d["silence_count"],
+            d["overtalk_s"],
+            RoleCounts.from_stored(d["interruptions"]),
+            RoleRates.from_stored(d["wpm"]),
+            RoleSeconds.from_stored(d["longest_monologue_s"]),
+            d["agent_questions"],
+        )
+
+
 def conversation(
     speech: Mapping[str, Sequence[Sequence[float]]],
     utterances: Sequence[Utterance],
     duration_s: float,
     options: MetricOptions | None = None,
-) -> dict[str, Any]:
+) -> Measures:
     """The conversation metrics of one call (agent/customer roles; others are ignored)."""
     options = options or MetricOptions()
     talk = {role: bridge(speech.get(role, []), options.bridge_s) for role in ROLES}
@@ -134,58 +228,59 @@ def conversation(
     talk_s = {role: round(_total(talk[role]), 2) for role in ROLES}
     words = {role: sum(len(u.words) for u in utterances if u.speaker == role) for role in ROLES}
     both = talk_s["agent"] + talk_s["customer"]
-    return {
-        "duration_s": round(duration_s, 2),
-        "talk_s": talk_s,
-        "agent_talk_pct": round(talk_s["agent"] / duration_s, 4) if duration_s else None,
-        "talk_listen_ratio": round(talk_s["agent"] / both, 4) if both else None,
-        "silence_s": round(_total(quiet), 2),
-        "silence_ratio": round(_total(quiet) / duration_s, 4) if duration_s else None,
-        "longest_silence_s": round(max((b - a for a, b in quiet), default=0.0), 2),
-        "silence_count": len(quiet),
-        "overtalk_s": round(_total(_intersection(talk["agent"], talk["customer"])), 2),
-        "interruptions": {
-            "agent": _interruptions(talk["agent"], talk["customer"], options.interrupt_min_s),
-            "customer": _interruptions(talk["customer"], talk["agent"], options.interrupt_min_s),
-        },
-        "wpm": {
-            role: round(words[role] / (talk_s[role] / 60), 1) if talk_s[role] else None
-            for role in ROLES
-        },
-        "longest_monologue_s": {
-            "agent": round(_longest_monologue(talk["agent"], talk["customer"]), 2),
-            "customer": round(_longest_monologue(talk["customer"], talk["agent"]), 2),
-        },
-        "agent_questions": sum(
+    wpm = {
+        role: round(words[role] / (talk_s[role] / 60), 1) if talk_s[role] else None
+        for role in ROLES
+    }
+    return Measures(
+        duration_s=round(duration_s, 2),
+        talk_s=RoleSeconds(talk_s["agent"], talk_s["customer"]),
+        agent_talk_pct=round(talk_s["agent"] / duration_s, 4) if duration_s else None,
+        talk_listen_ratio=round(talk_s["agent"] / both, 4) if both else None,
+        silence_s=round(_total(quiet), 2),
+        silence_ratio=round(_total(quiet) / duration_s, 4) if duration_s else None,
+        longest_silence_s=round(max((b - a for a, b in quiet), default=0.0), 2),
+        silence_count=len(quiet),
+        overtalk_s=round(_total(_intersection(talk["agent"], talk["customer"])), 2),
+        interruptions=RoleCounts(
+            _interruptions(talk["agent"], talk["customer"], options.interrupt_min_s),
+            _interruptions(talk["customer"], talk["agent"], options.interrupt_min_s),
+        ),
+        wpm=RoleRates(wpm["agent"], wpm["customer"]),
+        longest_monologue_s=RoleSeconds(
+            round(_longest_monologue(talk["agent"], talk["customer"]), 2),
+            round(_longest_monologue(talk["customer"], talk["agent"]), 2),
+        ),
+        agent_questions=sum(
             1 for u in utterances if u.speaker == "agent" and u.text.rstrip().endswith("?")
         ),
-    }
+    )
 
 
-def kpis(metrics: Mapping[str, Any]) -> dict[str, float]:
-    """Flatten the metrics into the names scorecard items test (None values are left out)."""
-    flat: dict[str, Any] = {
-        "duration_s": metrics.get("duration_s"),
-        "agent_talk_pct": metrics.get("agent_talk_pct"),
-        "talk_listen_ratio": metrics.get("talk_listen_ratio"),
-        "silence_s": metrics.get("silence_s"),
-        "silence_ratio": metrics.get("silence_ratio"),
-        "longest_silence_s": metrics.get("longest_silence_s"),
-        "silence_count": metrics.get("silence_count"),
-        "overtalk_s": metrics.get("overtalk_s"),
-        "agent_questions": metrics.get("agent_questions"),
+def kpis(measures: Measures) -> dict[str, float]:
+    """Flatten the measures into the names scorecard items test (None values are left out)."""
+    flat: dict[str, float | None] = {
+        "duration_s": measures.duration_s,
+        "agent_talk_pct": measures.agent_talk_pct,
+        "talk_listen_ratio": measures.talk_listen_ratio,
+        "silence_s": measures.silence_s,
+        "silence_ratio": measures.silence_ratio,
+        "longest_silence_s": measures.longest_silence_s,
+        "silence_count": measures.silence_count,
+        "overtalk_s": measures.overtalk_s,
+        "agent_questions": measures.agent_questions,
     }
     for role in ROLES:
-        flat[f"{role}_interruptions"] = (metrics.get("interruptions") or {}).get(role)
-        flat[f"{role}_wpm"] = (metrics.get("wpm") or {}).get(role)
-        flat[f"{role}_longest_monologue_s"] = (metrics.get("longest_monologue_s") or {}).get(role)
+        flat[f"{role}_interruptions"] = getattr(measures.interruptions, role)
+        flat[f"{role}_wpm"] = getattr(measures.wpm, role)
+        flat[f"{role}_longest_monologue_s"] = getattr(measures.longest_monologue_s, role)
     return {k: float(v) for k, v in flat.items() if v is not None}
 
 
 def call_metrics(
     utterances: Sequence[Utterance],
     duration_s: float,
-    measured: Mapping[str, Any] | None = None,
+    measured: Measures | None = None,
 ) -> dict[str, float]:
     """Every metric a scorecard can test for this call (what cannot be computed is missing).
 

@@ -21,16 +21,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from pydantic import ConfigDict
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from speechqa.contracts import NEUTRAL, Sentiment, Utterance
 from speechqa.errors import ModelUnavailable
 from speechqa.pipeline.warm import Loaded
+from speechqa.stored import DESCRIBED, ReadsAsStored
 
 
 def _shipped(name: str) -> Path:
@@ -221,7 +224,60 @@ def neutralise(model: SentimentModel, row: np.ndarray) -> np.ndarray:
     return moved
 
 
-def summary(utterances: Sequence[Utterance], duration_s: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RoleSentiment:
+    """One party's mood over the call."""
+
+    __pydantic_config__ = DESCRIBED
+
+    turns: int
+    quarters: list[float | None]
+    """Mean turn score (-1..1) of each quarter of the call; None for a quarter without turns."""
+    overall: float | None
+    """Mean of the quarters that have turns."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"turns": self.turns, "quarters": list(self.quarters), "overall": self.overall}
+
+
+class SentimentRoles(TypedDict, total=False):
+    """Per speaker with scored turns: agent and customer, or the one voice of a mono call
+    (``speaker_1``), under its label."""
+
+    # other labels are kept (pydantic reads this); mypy refuses a non-key name in a TypedDict
+    __pydantic_config__ = ConfigDict(extra="allow")  # type: ignore[misc]
+    agent: RoleSentiment
+    customer: RoleSentiment
+
+
+@dataclass(frozen=True, eq=False)
+class SentimentSummary(ReadsAsStored):
+    """How each party's mood went over the call (see :func:`summary`)."""
+
+    __pydantic_config__ = DESCRIBED
+
+    roles: SentimentRoles
+    customer_sentiment_shift: float | None
+    """The customer's last quarter minus the first (both must have turns)."""
+
+    def by_role(self) -> dict[str, RoleSentiment]:
+        """Every speaker's, under its label (the agent's and customer's, or another's)."""
+        return cast(dict[str, RoleSentiment], self.roles)
+
+    def as_dict(self) -> dict[str, Any]:
+        roles = {role: r.as_dict() for role, r in self.by_role().items()}
+        return {"roles": roles, "customer_sentiment_shift": self.customer_sentiment_shift}
+
+    @classmethod
+    def from_stored(cls, d: Mapping[str, Any]) -> SentimentSummary:
+        roles = {
+            role: RoleSentiment(r["turns"], list(r["quarters"]), r["overall"])
+            for role, r in d["roles"].items()
+        }
+        return cls(cast(SentimentRoles, roles), d["customer_sentiment_shift"])
+
+
+def summary(utterances: Sequence[Utterance], duration_s: float) -> SentimentSummary:
     """Per role: turns, the mean turn score of each quarter of the call, and overall.
 
     ``overall`` is the mean of the quarters that have turns (a long rant in one quarter does not
@@ -230,7 +286,7 @@ def summary(utterances: Sequence[Utterance], duration_s: float) -> dict[str, Any
     of its midpoint. Quarters without turns are null.
     """
     duration = duration_s or max((u.end for u in utterances), default=0.0)
-    roles: dict[str, Any] = {}
+    roles: dict[str, RoleSentiment] = {}
     for role in sorted({u.speaker for u in utterances if u.sentiment is not None}):
         quarters: list[list[float]] = [[], [], [], []]
         turns = [u for u in utterances if u.speaker == role and u.sentiment is not None]
@@ -241,24 +297,21 @@ def summary(utterances: Sequence[Utterance], duration_s: float) -> dict[str, Any
             quarters[q].append(u.sentiment.score)
         means = [round(sum(q) / len(q), 4) if q else None for q in quarters]
         present = [m for m in means if m is not None]
-        roles[role] = {
-            "turns": len(turns),
-            "quarters": means,
-            "overall": round(sum(present) / len(present), 4) if present else None,
-        }
+        overall = round(sum(present) / len(present), 4) if present else None
+        roles[role] = RoleSentiment(len(turns), means, overall)
     customer = roles.get("customer")
     shift = None
-    if customer and customer["quarters"][0] is not None and customer["quarters"][3] is not None:
-        shift = round(customer["quarters"][3] - customer["quarters"][0], 4)
-    return {"roles": roles, "customer_sentiment_shift": shift}
+    if customer and customer.quarters[0] is not None and customer.quarters[3] is not None:
+        shift = round(customer.quarters[3] - customer.quarters[0], 4)
+    return SentimentSummary(cast(SentimentRoles, roles), shift)
 
 
-def metrics(summary_: dict[str, Any]) -> dict[str, float]:
+def metrics(summary_: SentimentSummary) -> dict[str, float]:
     """The sentiment figures a scorecard can test."""
     out: dict[str, float] = {}
-    customer = summary_["roles"].get("customer")
-    if customer and customer["overall"] is not None:
-        out["customer_sentiment"] = customer["overall"]
-    if summary_["customer_sentiment_shift"] is not None:
-        out["customer_sentiment_shift"] = summary_["customer_sentiment_shift"]
+    customer = summary_.roles.get("customer")
+    if customer and customer.overall is not None:
+        out["customer_sentiment"] = customer.overall
+    if summary_.customer_sentiment_shift is not None:
+        out["customer_sentiment_shift"] = summary_.customer_sentiment_shift
     return out

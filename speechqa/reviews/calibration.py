@@ -39,6 +39,7 @@ from speechqa.storage.tables import (
     CallStats,
     EvaluationRow,
     Review,
+    ReviewStatus,
     utcnow,
 )
 from speechqa.users import principals
@@ -86,8 +87,8 @@ class CalibrationCall:
     received_at: datetime
     duration_s: float | None
     score: float | None
-    mine: str | None
-    """The viewer's calibration review of it: None, 'draft' or 'submitted'."""
+    mine: ReviewStatus | None
+    """The viewer's calibration review of it: None, a draft, or submitted."""
     submitted: int
     """How many of the session's reviewers have submitted theirs."""
 
@@ -198,7 +199,7 @@ def session_calls(
             .where(Call.id.in_(info.call_ids))
         ).tuples()
     }
-    mine: dict[str, str] = {}
+    mine: dict[str, ReviewStatus] = {}
     submitted: Counter[str] = Counter()
     for call_id, reviewer, status in session.execute(
         select(Review.call_id, Review.reviewer, Review.status).where(
@@ -208,7 +209,7 @@ def session_calls(
         final = status in FINAL
         submitted[call_id] += final
         if reviewer == principal.who:
-            mine[call_id] = "submitted" if final else "draft"
+            mine[call_id] = ReviewStatus.SUBMITTED if final else ReviewStatus.DRAFT
     out = []
     for call_id in info.call_ids:
         if call_id not in rows:

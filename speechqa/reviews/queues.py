@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -49,6 +50,7 @@ from speechqa.storage.tables import (
     QueueItem,
     Review,
     ReviewQueue,
+    ReviewStatus,
     User,
     utcnow,
 )
@@ -58,7 +60,19 @@ FILTER_FIELDS = {
     "agent_id", "team", "status", "rule", "rule_missed", "critical_fail", "min_score",
     "max_score", "customer_sentiment", "tag",
 }  # fmt: skip
-KINDS = ("random_per_agent", "filter")
+
+
+class QueueKind(StrEnum):
+    """How a queue samples its calls (a queue rule's ``kind``, stored in its JSON)."""
+
+    RANDOM_PER_AGENT = "random_per_agent"
+    """``per_agent`` calls of each agent from the last ``days`` days."""
+    FILTER = "filter"
+    """Up to ``limit`` calls that match ``filters`` (the call list's)."""
+    ADDED = "added"
+    """A call a lead put in the queue by hand."""
+
+
 MAX_SAMPLE = 1000
 _PAGE = 200
 
@@ -87,8 +101,8 @@ class Assignment:
     duration_s: float | None = None
     score: float | None = None
     """The call's QA score (the counted review's, else the automatic one)."""
-    review: str | None = None
-    """The assignee's own QA review of it: None, or 'draft' while they work on it."""
+    review: ReviewStatus | None = None
+    """The assignee's own QA review of it: None, or a draft while they work on it."""
     received_at: Annotated[datetime | None, Field(exclude=True)] = None
     """When the call arrived (for its label in the web app; the API does not show it)."""
 
@@ -128,14 +142,14 @@ def validate_rule(rule: dict[str, Any]) -> dict[str, Any]:
 
 def _validate_kind(rule: dict[str, Any]) -> dict[str, Any]:
     kind = rule.get("kind")
-    if kind == "random_per_agent":
+    if kind == QueueKind.RANDOM_PER_AGENT:
         per_agent, days = rule.get("per_agent", 1), rule.get("days", 7)
         if not (isinstance(per_agent, int) and 1 <= per_agent <= 100):
             raise InvalidInput("'per_agent' is a whole number from 1 to 100.")
         if not (isinstance(days, int) and 1 <= days <= 366):
             raise InvalidInput("'days' is a whole number from 1 to 366.")
         return {"kind": kind, "per_agent": per_agent, "days": days}
-    if kind == "filter":
+    if kind == QueueKind.FILTER:
         filters = rule.get("filters") or {}
         unknown = sorted(set(filters) - FILTER_FIELDS)
         if not isinstance(filters, dict) or unknown or not filters:
@@ -307,7 +321,11 @@ def add_calls(
         elif not who_may[call.id]:
             refused.append(Refused(call.id, "no reviewer of the queue may review it"))
     dealt = [c for c in open_calls if who_may[c.id]]
-    rule = {"kind": "added", "by": principal.who, **({"teams": sorted(teams)} if teams else {})}
+    rule = {
+        "kind": QueueKind.ADDED,
+        "by": principal.who,
+        **({"teams": sorted(teams)} if teams else {}),
+    }
     added = _deal(session, queue, dealt, who_may, rule, len(taken) % len(queue.reviewers))
     return added, refused
 
@@ -355,7 +373,7 @@ def my_queue(session: Session, principal: Principal) -> list[Assignment]:
             item.rule,
             item.sampled_at,
             item.assignee,
-            "draft" if call.id in drafts else None,
+            ReviewStatus.DRAFT if call.id in drafts else None,
         )
         for item, call, stats, name in rows
     ]
@@ -413,7 +431,7 @@ def _progress(session: Session, queue: ReviewQueue) -> QueueProgress:
             tally["out_of_reach"] += 1
             continue
         tally["remaining"] += 1
-        if "draft" in states:
+        if ReviewStatus.DRAFT in states:
             tally["in_progress"] += 1
     per = [
         ReviewerProgress(
@@ -446,7 +464,7 @@ def _pick(
 ) -> tuple[list[Call], dict[str, list[str]]]:
     """The calls to deal (ones ``by`` sees, the queue has not picked, and some reviewer of it
     could take) and, per call, who could take it."""
-    if rule["kind"] == "filter":
+    if rule["kind"] == QueueKind.FILTER:
         filters = CallFilters(**{"status": CallStatus.DONE, **rule["filters"]})
         if rule.get("teams"):
             filters = replace(filters, teams=frozenset(rule["teams"]))
@@ -497,7 +515,7 @@ def _assignment(
     rule: dict[str, Any],
     at: datetime,
     assignee: str,
-    review: str | None,
+    review: ReviewStatus | None,
 ) -> Assignment:
     score = (stats.values or {}).get("qa_score") if stats is not None else None
     return Assignment(

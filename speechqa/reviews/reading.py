@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from speechqa.reviews.workflow import AuditEntry, ReviewView, readable
-from speechqa.rules.scorecard import WeakSpot, item_key
+from speechqa.rules.scorecard import Scorecard, WeakSpot, item_key
 
 
 @dataclass(frozen=True)
@@ -65,52 +65,61 @@ class AuditLine:
     """What they did, after their name: "overrode 1.0 Identification: machine fail -> pass"."""
 
 
-def verdict(answer: Mapping[str, Any] | None) -> str:
+class Judged(Protocol):
+    """An answer to an item: the machine's, or a reviewer's."""
+
+    @property
+    def applicable(self) -> bool: ...
+    @property
+    def passed(self) -> bool: ...
+
+
+def verdict(answer: Judged | Mapping[str, Any] | None) -> str:
+    """pass, fail or N/A: of an answer, or of one as an audit entry stored it."""
     if not answer:
         return "-"
-    if not answer.get("applicable", True):
+    if isinstance(answer, Mapping):
+        applicable, passed = answer.get("applicable", True), bool(answer.get("passed"))
+    else:
+        applicable, passed = answer.applicable, answer.passed
+    if not applicable:
         return "N/A"
-    return "pass" if answer.get("passed") else "fail"
+    return "pass" if passed else "fail"
 
 
-def scorecard(automatic: Mapping[str, Any], review: ReviewView | None) -> list[SectionLines]:
+def scorecard(automatic: Scorecard, review: ReviewView | None) -> list[SectionLines]:
     """The automatic scorecard (with its evidence), with the answers of ``review`` (the one
     that counts, if any) over it."""
     answers = {i.key: i.answer for i in review.items if i.answer} if review else {}
     out = []
-    for s, section in enumerate(automatic.get("sections") or []):
+    for s, section in enumerate(automatic.sections):
         lines = []
-        for i, item in enumerate(section["items"]):
+        for i, item in enumerate(section.items):
             key = item_key(s, i)
             override = answers.get(key)
-            counted = override or item
+            final = verdict(override or item)
             lines.append(
                 ItemLine(
                     key=key,
-                    name=readable(item["item"]),
-                    possible=item["possible"],
-                    earned=item["possible"]
-                    if counted.get("applicable", True) and counted.get("passed")
-                    else 0.0,
-                    critical=item["critical"],
+                    name=readable(item.item),
+                    possible=item.possible,
+                    earned=item.possible if final == "pass" else 0.0,
+                    critical=item.critical,
                     machine=verdict(item),
-                    final=verdict(counted),
+                    final=final,
                     overridden=override is not None,
-                    machine_reason=item.get("reason") or "",
-                    override_reason=(override or {}).get("reason"),
+                    machine_reason=item.reason or "",
+                    override_reason=override.reason if override else None,
                     reviewer=review.reviewer if override and review else None,
-                    evidence=[
-                        Evidence(float(e["start"]), str(e.get("text") or ""))
-                        for e in item.get("evidence") or []
-                    ],
-                    confidence=item.get("confidence"),
-                    low_confidence=bool(item.get("low_confidence")),
-                    weak_spots=[WeakSpot(**w) for w in item.get("weak_spots") or []],
+                    evidence=[Evidence(h.start, h.text or "") for h in item.evidence],
+                    confidence=item.confidence,
+                    low_confidence=item.low_confidence,
+                    weak_spots=list(item.weak_spots),
                 )
             )
         earned = sum(line.earned for line in lines)
         possible = sum(line.possible for line in lines if line.final != "N/A")
-        out.append(SectionLines(section["name"], earned, possible, lines))
+        out.append(SectionLines(section.name, earned, possible, lines))
     return out
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -29,18 +30,32 @@ from speechqa.access import Action
 from speechqa.apikeys import Principal
 from speechqa.calls import repository
 from speechqa.errors import Conflict, Forbidden, InvalidInput, NotFound
-from speechqa.rules.scorecard import Answer, item_key, with_answers
+from speechqa.rules.scorecard import Answer, Scorecard, with_answers
 from speechqa.scoring import evaluations
 from speechqa.scoring.evaluations import FINAL
 from speechqa.scoring.step import refresh_kpis
-from speechqa.storage.tables import CallStatus, EvaluationRow, Review, ReviewEvent, utcnow
+from speechqa.storage.tables import (
+    CallStatus,
+    EvaluationRow,
+    Review,
+    ReviewEvent,
+    ReviewStatus,
+    utcnow,
+)
 from speechqa.webhooks import events, outbox
 
 Decision = Literal["accept", "pass", "fail", "na"]
 DECISIONS: tuple[Decision, ...] = ("accept", "pass", "fail", "na")
 MAX_TEXT = 2000
-SUPERSEDED = "superseded"
-"""A submitted review a re-evaluation replaced: kept, visible, never counted."""
+
+
+class ReviewKind(StrEnum):
+    QA = "qa"
+    """A reviewer's: the one that counts for KPIs once submitted."""
+    SELF = "self"
+    """An agent's review of their own call: never counts."""
+    CALIBRATION = "calibration"
+    """A review in a calibration session: never counts."""
 
 
 @dataclass(frozen=True)
@@ -53,16 +68,25 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class MachineAnswer:
+    """The automatic evaluation's answer to an item, as a review shows it."""
+
+    applicable: bool
+    passed: bool
+    earned: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class ItemView:
     key: str
     section: str
     item: str
     possible: float
     critical: bool
-    automatic: dict[str, Any]
-    """The machine's answer: applicable, passed, earned, reason."""
-    answer: dict[str, Any] | None
-    """The reviewer's answer (applicable, passed, reason), None when the automatic one stands."""
+    automatic: MachineAnswer
+    answer: Answer | None
+    """The reviewer's answer, None when the automatic one stands."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +111,7 @@ class ReviewView:
     comments: list[dict[str, Any]]
     final: dict[str, Any] | None
     """The final scorecard once submitted."""
-    kind: str
-    """qa (counts for KPIs), self (an agent's own), calibration."""
+    kind: ReviewKind
     dispute: dict[str, Any] | None
     resolution: dict[str, Any] | None
     score: float | None
@@ -133,7 +156,7 @@ def start(
     own_call = principal.agent_id is not None  # access.check_call: it is theirs
     qa = calibration is None and not own_call
     counted = _counted_review(session, call_id) if qa else None
-    draft = session.scalar(mine.where(Review.status == "draft"))
+    draft = session.scalar(mine.where(Review.status == ReviewStatus.DRAFT))
     if draft is not None:
         if counted is not None and draft.revises is None and reason and reason.strip():
             # A draft begun before someone else's review was submitted becomes a re-evaluation.
@@ -148,8 +171,8 @@ def start(
         raise Forbidden("Agents do not take part in calibration.")
     why = check_reevaluation(principal, counted, reason) if counted is not None else None
     review = Review(call_id=call_id, evaluation_id=automatic.id, reviewer=principal.who,
-                    calibration_id=calibration, self_review=own_call, status="draft", answers={},
-                    comments=[], critical_fail=False, created_at=utcnow(),
+                    calibration_id=calibration, self_review=own_call, status=ReviewStatus.DRAFT,
+                    answers={}, comments=[], critical_fail=False, created_at=utcnow(),
                     revises=counted.id if counted is not None else None,
                     revision_reason=why)  # fmt: skip
     session.add(review)
@@ -178,7 +201,7 @@ def check_reevaluation(principal: Principal, counted: Review, reason: str | None
             f"{counted.status}{score}); only a lead or {counted.reviewer} may re-evaluate it.",
             details=details,
         )
-    if counted.status == "disputed":
+    if counted.status == ReviewStatus.DISPUTED:
         raise Conflict(
             f"Review {counted.id} by {counted.reviewer} is disputed: resolve the dispute before "
             "re-evaluating the call.",
@@ -316,7 +339,7 @@ def submit(
     if answers:
         _apply(session, review, principal, answers)
     _add_up(session, review)
-    review.status = "submitted"
+    review.status = ReviewStatus.SUBMITTED
     review.submitted_at = utcnow()
     _audit(session, review, principal, "submitted", {"status": "draft"},
            {"status": "submitted", "score": review.score})  # fmt: skip
@@ -324,9 +347,15 @@ def submit(
     if revised is not None:
         previous = {"revises": revised.id, "previous_status": revised.status,
                     "previous_score": revised.score, "reason": review.revision_reason}  # fmt: skip
-        after = {"status": SUPERSEDED, "review": review.id, "reason": review.revision_reason}
-        _audit(session, revised, principal, SUPERSEDED, {"status": revised.status}, after)
-        revised.status = SUPERSEDED
+        after = {
+            "status": ReviewStatus.SUPERSEDED,
+            "review": review.id,
+            "reason": review.revision_reason,
+        }
+        _audit(
+            session, revised, principal, ReviewStatus.SUPERSEDED, {"status": revised.status}, after
+        )
+        revised.status = ReviewStatus.SUPERSEDED
     session.flush()
     submitted = view(session, review)
     if qa:
@@ -359,7 +388,7 @@ def _revised(session: Session, review: Review) -> Review | None:
             f"{counted.reviewer} counts now.",
             details=details,
         )
-    if counted.status == "disputed":
+    if counted.status == ReviewStatus.DISPUTED:
         raise Conflict(
             f"Review {counted.id} is disputed: resolve the dispute before re-evaluating.",
             details=details,
@@ -396,40 +425,46 @@ def readable(label: str) -> str:
 
 
 def view(session: Session, review: Review) -> ReviewView:
-    automatic = _automatic(session, review)
-    score = automatic["score"]
+    score = _automatic(session, review)
     items = [
         ItemView(
-            key=item_key(s, i), section=section["name"], item=item["item"],
-            possible=item["possible"], critical=item["critical"],
-            automatic={k: item[k] for k in ("applicable", "passed", "earned", "reason")},
-            answer=review.answers.get(item_key(s, i)),
+            key=key, section=section.name, item=item.item, possible=item.possible,
+            critical=item.critical,
+            automatic=MachineAnswer(item.applicable, item.passed, item.earned, item.reason),
+            answer=Answer(**review.answers[key]) if key in review.answers else None,
         )
-        for s, section in enumerate(score["sections"])
-        for i, item in enumerate(section["items"])
+        for key, section, item in score.keyed()
     ]  # fmt: skip
     audit = session.scalars(
         select(ReviewEvent).where(ReviewEvent.review_id == review.id).order_by(ReviewEvent.id)
     )
     superseded_by = (
         session.scalar(
-            select(Review.id).where(Review.revises == review.id, Review.status != "draft")
+            select(Review.id).where(
+                Review.revises == review.id, Review.status != ReviewStatus.DRAFT
+            )
         )
-        if review.status == SUPERSEDED
+        if review.status == ReviewStatus.SUPERSEDED
         else None
     )
     return ReviewView(
         id=review.id, call_id=review.call_id, reviewer=review.reviewer, status=review.status,
-        ruleset=score.get("ruleset") or "", version=score.get("version") or 0,
-        automatic_score=score.get("value"), items=items, comments=list(review.comments),
+        ruleset=score.ruleset or "", version=score.version or 0, automatic_score=score.value,
+        items=items, comments=list(review.comments),
         final=review.result, dispute=review.dispute, resolution=review.resolution,
-        kind="calibration" if review.calibration_id else "self" if review.self_review else "qa",
+        kind=_kind(review),
         score=review.score, critical_fail=review.critical_fail,
         created_at=review.created_at, submitted_at=review.submitted_at,
         audit=[AuditEntry(e.at, e.by, e.action, e.before, e.after) for e in audit],
         calibration=review.calibration_id, revises=review.revises,
         revision_reason=review.revision_reason, superseded_by=superseded_by,
     )  # fmt: skip
+
+
+def _kind(review: Review) -> ReviewKind:
+    if review.calibration_id is not None:
+        return ReviewKind.CALIBRATION
+    return ReviewKind.SELF if review.self_review else ReviewKind.QA
 
 
 def _visible(session: Session, review_id: int, principal: Principal) -> Review:
@@ -465,28 +500,18 @@ def _own_draft(session: Session, review_id: int, principal: Principal) -> Review
     review = _visible(session, review_id, principal)
     if review.reviewer != principal.who:
         raise NotFound(f"No review {review_id} of yours.")
-    if review.status != "draft":
+    if review.status != ReviewStatus.DRAFT:
         raise Conflict(f"The review is {review.status}; only a draft can change.",
                        details={"status": review.status})  # fmt: skip
     return review
 
 
 def _item_names(session: Session, review: Review) -> dict[str, str]:
-    score = _automatic(session, review)["score"]
-    return {
-        item_key(s, i): readable(item["item"])
-        for s, section in enumerate(score["sections"])
-        for i, item in enumerate(section["items"])
-    }
+    return {key: readable(item.item) for key, _, item in _automatic(session, review).keyed()}
 
 
 def _item_keys(session: Session, review: Review) -> set[str]:
-    score = _automatic(session, review)["score"]
-    return {
-        item_key(s, i)
-        for s, section in enumerate(score["sections"])
-        for i in range(len(section["items"]))
-    }
+    return {key for key, _, _ in _automatic(session, review).keyed()}
 
 
 def _answer_of(decision: Decision, reason: str) -> dict[str, Any]:
@@ -497,17 +522,17 @@ def _answer_of(decision: Decision, reason: str) -> dict[str, Any]:
 def _add_up(session: Session, review: Review) -> None:
     """The review's final scorecard, from the automatic one and the reviewer's answers."""
     final = with_answers(
-        _automatic(session, review)["score"], {k: Answer(**v) for k, v in review.answers.items()}
+        _automatic(session, review), {k: Answer(**v) for k, v in review.answers.items()}
     )
-    review.result, review.score = final, final["value"]
-    review.critical_fail = bool(final["critical_fail"])
+    review.result, review.score = final.as_dict(), final.value
+    review.critical_fail = final.critical_fail
 
 
-def _automatic(session: Session, review: Review) -> dict[str, Any]:
+def _automatic(session: Session, review: Review) -> Scorecard:
+    """The automatic scorecard a review starts from (a review is only made on a scored call)."""
     row = session.get(EvaluationRow, review.evaluation_id)
     assert row is not None  # the foreign key keeps it
-    result: dict[str, Any] = row.result
-    return result
+    return Scorecard.from_stored(row.result["score"])
 
 
 def _audit(
@@ -522,7 +547,7 @@ def _audit(
 def acknowledge(session: Session, review_id: int, principal: Principal) -> ReviewView:
     """The agent accepts the review."""
     review = _agents_submitted(session, review_id, principal, "acknowledge")
-    review.status = "acknowledged"
+    review.status = ReviewStatus.ACKNOWLEDGED
     _audit(session, review, principal, "acknowledged", {"status": "submitted"},
            {"status": "acknowledged"})  # fmt: skip
     return view(session, review)
@@ -556,7 +581,7 @@ def dispute(
         raise InvalidInput(f"Say why, in 1 to {MAX_TEXT} characters.")
     review.dispute = {"items": sorted(set(items)), "comment": comment, "by": principal.who,
                       "at": utcnow().isoformat()}  # fmt: skip
-    review.status = "disputed"
+    review.status = ReviewStatus.DISPUTED
     _audit(session, review, principal, "disputed", {"status": "submitted"}, review.dispute)
     disputed = view(session, review)
     data = _event_data(session, disputed, review.dispute["items"])
@@ -572,7 +597,7 @@ def resolve(
     with a reason; an adjusted final score counts for KPIs at once."""
     access.require(principal, Action.RESOLVE_DISPUTES)
     review = _visible(session, review_id, principal)
-    if review.status != "disputed":
+    if review.status != ReviewStatus.DISPUTED:
         raise Conflict(f"Only a disputed review can be resolved; this one is {review.status}.",
                        details={"status": review.status})  # fmt: skip
     reason = reason.strip()
@@ -595,7 +620,7 @@ def resolve(
         _add_up(session, review)
     review.resolution = {"outcome": outcome, "reason": reason, "by": principal.who,
                          "at": utcnow().isoformat()}  # fmt: skip
-    review.status = "resolved"
+    review.status = ReviewStatus.RESOLVED
     _audit(session, review, principal, f"resolved ({outcome})", before,
            {"score": review.score, "answers": review.answers, **review.resolution})  # fmt: skip
     session.flush()
@@ -609,9 +634,9 @@ def _event_data(session: Session, review: ReviewView, keys: list[str]) -> dict[s
     wanted = set(keys)
     items = [
         {"key": i.key, "section": i.section, "item": i.item,
-         "passed": (i.answer or i.automatic)["passed"],
-         "applicable": (i.answer or i.automatic)["applicable"],
-         "automatic_passed": i.automatic["passed"]}
+         "passed": (i.answer or i.automatic).passed,
+         "applicable": (i.answer or i.automatic).applicable,
+         "automatic_passed": i.automatic.passed}
         for i in review.items
         if i.key in wanted
     ]  # fmt: skip
@@ -633,7 +658,7 @@ def _agents_submitted(session: Session, review_id: int, principal: Principal, mo
     if review.calibration_id is not None or review.self_review:
         raise Conflict("Only a QA review is the agent's to answer.",
                        details={"status": review.status})  # fmt: skip
-    if review.status != "submitted":
+    if review.status != ReviewStatus.SUBMITTED:
         raise Conflict(f"The review is {review.status}; only a submitted review can be "
                        f"{'acknowledged' if move == 'acknowledge' else 'disputed'}.",
                        details={"status": review.status})  # fmt: skip

@@ -11,6 +11,9 @@ agent) never raise: the rule simply does not match.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import Field
 
 from speechqa.rules import language as ml
 from speechqa.rules.index import TranscriptIndex, tokenize
@@ -48,8 +51,10 @@ class Hit:
     start: float
     end: float
     text: str
-    first: int = field(compare=False, repr=False)
-    last: int = field(compare=False, repr=False)
+    first: Annotated[int, Field(exclude=True)] = field(compare=False, repr=False)
+    """Token positions in the transcript's index (-1 for a hit read back from storage); never
+    stored or served."""
+    last: Annotated[int, Field(exclude=True)] = field(compare=False, repr=False)
 
     def as_dict(self) -> dict[str, object]:
         return {

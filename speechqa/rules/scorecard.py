@@ -16,7 +16,7 @@ its seven words under 0.5).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from speechqa.contracts import Utterance
@@ -24,6 +24,7 @@ from speechqa.pipeline.conversation import call_metrics
 from speechqa.rules.index import TranscriptIndex
 from speechqa.rules.matching import CompiledRule, Hit, RuleResult
 from speechqa.rules.ruleset import ItemSpec, Ruleset
+from speechqa.stored import DESCRIBED, ReadsAsStored
 
 UNSURE_WORD = 0.5
 """A word the ASR gave a probability under this is unsure (tiny.en's slips sit at 0.1-0.4)."""
@@ -35,6 +36,8 @@ measures how many of the ASR-caused wrong answers, and of the right ones, this m
 @dataclass(frozen=True)
 class WeakSpot:
     """A stretch of transcript an answer rests on whose words the ASR was unsure of."""
+
+    __pydantic_config__ = DESCRIBED
 
     utterance: int
     """Utterance id in the call document."""
@@ -73,8 +76,12 @@ class Confidence:
 
 @dataclass(frozen=True)
 class ItemResult:
-    section: str
-    label: str
+    """The answer to one scorecard item (stored and served under these names)."""
+
+    __pydantic_config__ = DESCRIBED
+
+    item: str
+    """The item as its section lists it: its description, or ``rule <id>`` / ``kpi <name>``."""
     possible: float
     earned: float
     applicable: bool
@@ -90,7 +97,7 @@ class ItemResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "item": self.label,
+            "item": self.item,
             "possible": self.possible,
             "earned": self.earned,
             "applicable": self.applicable,
@@ -103,6 +110,141 @@ class ItemResult:
             "weak_spots": [w.as_dict() for w in self.weak_spots],
         }
 
+    @classmethod
+    def from_stored(cls, d: Mapping[str, Any]) -> ItemResult:
+        """An item as stored (items stored before confidence was measured have none)."""
+        return cls(
+            d["item"],
+            d["possible"],
+            d["earned"],
+            d["applicable"],
+            d["passed"],
+            d["critical"],
+            d["reason"],
+            [stored_hit(h) for h in d.get("evidence") or []],
+            d.get("confidence"),
+            bool(d.get("low_confidence", False)),
+            [WeakSpot.from_dict(w) for w in d.get("weak_spots") or []],
+        )
+
+
+@dataclass(frozen=True)
+class SectionResult:
+    """A section of a scored scorecard."""
+
+    __pydantic_config__ = DESCRIBED
+
+    name: str
+    earned: float
+    possible: float
+    """Points of its applicable items."""
+    items: list[ItemResult]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "earned": self.earned,
+            "possible": self.possible,
+            "items": [i.as_dict() for i in self.items],
+        }
+
+    @classmethod
+    def from_stored(cls, d: Mapping[str, Any]) -> SectionResult:
+        items = [ItemResult.from_stored(i) for i in d["items"]]
+        return cls(d["name"], d["earned"], d["possible"], items)
+
+
+@dataclass(frozen=True, eq=False)
+class Scorecard(ReadsAsStored):
+    """A scored scorecard: the automatic one, or a reviewer's final one (same form)."""
+
+    __pydantic_config__ = DESCRIBED
+
+    ruleset: str | None
+    version: int | None
+    value: float | None
+    """0-100; None when no item applied; 0 on a critical fail."""
+    critical_fail: bool
+    earned: float
+    possible: float
+    sections: list[SectionResult]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ruleset": self.ruleset,
+            "version": self.version,
+            "value": self.value,
+            "critical_fail": self.critical_fail,
+            "earned": self.earned,
+            "possible": self.possible,
+            "sections": [s.as_dict() for s in self.sections],
+        }
+
+    @classmethod
+    def from_stored(cls, d: Mapping[str, Any]) -> Scorecard:
+        """A scorecard as stored in an evaluation's or a review's result."""
+        return cls(
+            d.get("ruleset"),
+            d.get("version"),
+            d.get("value"),
+            bool(d["critical_fail"]),
+            d["earned"],
+            d["possible"],
+            [SectionResult.from_stored(s) for s in d["sections"]],
+        )
+
+    def keyed(self) -> list[tuple[str, SectionResult, ItemResult]]:
+        """Every item with its key (:func:`item_key`) and section, in order."""
+        return [
+            (item_key(s, i), section, item)
+            for s, section in enumerate(self.sections)
+            for i, item in enumerate(section.items)
+        ]
+
+    def item(self, key: str) -> ItemResult | None:
+        """The answer to item ``key``, if the scorecard has it."""
+        s, i = (int(p) for p in key.split("."))
+        if s < len(self.sections) and i < len(self.sections[s].items):
+            return self.sections[s].items[i]
+        return None
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    """A step of a script, and whether it was said."""
+
+    __pydantic_config__ = DESCRIBED
+
+    rule: str
+    found: bool
+    """The step's rule matched somewhere."""
+    in_order: bool
+    """It counted: found, and (for an ordered script) after the step before it."""
+    start: float | None
+
+
+@dataclass(frozen=True, eq=False)
+class Script(ReadsAsStored):
+    """Script adherence: the share of steps found (in order, for an ordered script)."""
+
+    __pydantic_config__ = DESCRIBED
+
+    adherence: float
+    ordered: bool
+    steps: list[ScriptStep]
+
+    def as_dict(self) -> dict[str, Any]:
+        steps = [
+            {"rule": s.rule, "found": s.found, "in_order": s.in_order, "start": s.start}
+            for s in self.steps
+        ]
+        return {"adherence": self.adherence, "ordered": self.ordered, "steps": steps}
+
+    @classmethod
+    def from_stored(cls, d: Mapping[str, Any]) -> Script:
+        steps = [ScriptStep(s["rule"], s["found"], s["in_order"], s["start"]) for s in d["steps"]]
+        return cls(d["adherence"], d["ordered"], steps)
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -111,15 +253,39 @@ class Evaluation:
     ruleset: str
     version: int | None
     rules: list[RuleResult]
-    script: dict[str, Any] | None
-    score: dict[str, Any] | None
+    script: Script | None
+    score: Scorecard | None
 
     def as_dict(self) -> dict[str, Any]:
+        """The stored form (an evaluation row's ``result``)."""
         return {
             "rules": [r.as_dict() for r in self.rules],
-            "script": self.script,
-            "score": self.score,
+            "script": self.script.as_dict() if self.script else None,
+            "score": self.score.as_dict() if self.score else None,
         }
+
+    @classmethod
+    def from_stored(
+        cls, result: Mapping[str, Any], ruleset: str, version: int | None
+    ) -> Evaluation:
+        """An evaluation as stored, with the ruleset version of its row."""
+        rules = [
+            RuleResult(r["id"], r["matched"], [stored_hit(h) for h in r["hits"]])
+            for r in result.get("rules") or []
+        ]
+        script, score = result.get("script"), result.get("score")
+        return cls(
+            ruleset,
+            version,
+            rules,
+            Script.from_stored(script) if script else None,
+            Scorecard.from_stored(score) if score else None,
+        )
+
+
+def stored_hit(d: Mapping[str, Any]) -> Hit:
+    """A hit as stored (its token positions are not kept)."""
+    return Hit(d["utterance"], d["speaker"], d["start"], d["end"], d["text"], -1, -1)
 
 
 def evaluate(
@@ -147,7 +313,7 @@ def evaluate(
     )
 
 
-def _script(ruleset: Ruleset, results: Mapping[str, RuleResult]) -> dict[str, Any] | None:
+def _script(ruleset: Ruleset, results: Mapping[str, RuleResult]) -> Script | None:
     spec = ruleset.spec.script
     if spec is None:
         return None
@@ -165,8 +331,8 @@ def _script(ruleset: Ruleset, results: Mapping[str, RuleResult]) -> dict[str, An
         if counted:
             found += 1
             last_start = start if start is not None else last_start
-        steps.append({"rule": step, "found": bool(hits), "in_order": counted, "start": start})
-    return {"adherence": round(found / len(spec.steps), 4), "ordered": spec.ordered, "steps": steps}
+        steps.append(ScriptStep(step, bool(hits), counted, start))
+    return Script(round(found / len(spec.steps), 4), spec.ordered, steps)
 
 
 def _scorecard(
@@ -174,21 +340,20 @@ def _scorecard(
     results: Mapping[str, RuleResult],
     metrics: Mapping[str, float],
     index: TranscriptIndex,
-) -> dict[str, Any] | None:
+) -> Scorecard | None:
     card = ruleset.spec.scorecard
     if card is None:
         return None
     sections = [
-        (
-            section.name,
-            [_item(section.name, item, results, metrics, ruleset, index) for item in section.items],
-        )
+        (section.name, [_item(item, results, metrics, ruleset, index) for item in section.items])
         for section in card.sections
     ]
-    return {"ruleset": ruleset.name, "version": ruleset.version, **total(sections)}
+    return total(ruleset.name, ruleset.version, sections)
 
 
-def total(sections: Sequence[tuple[str, Sequence[ItemResult]]]) -> dict[str, Any]:
+def total(
+    ruleset: str | None, version: int | None, sections: Sequence[tuple[str, Sequence[ItemResult]]]
+) -> Scorecard:
     """The score of answered items: earned over possible points of the applicable items,
     0-100; 0 with ``critical_fail`` when an applicable critical item failed. The one place a
     score is added up, for the automatic evaluation and for a reviewer's answers alike."""
@@ -201,24 +366,13 @@ def total(sections: Sequence[tuple[str, Sequence[ItemResult]]]) -> dict[str, Any
         earned_total += earned
         possible_total += possible
         critical_fail |= any(i.critical and i.applicable and not i.passed for i in items)
-        out_sections.append(
-            {
-                "name": name,
-                "earned": earned,
-                "possible": possible,
-                "items": [i.as_dict() for i in items],
-            }
-        )
+        out_sections.append(SectionResult(name, earned, possible, list(items)))
     value = round(100 * earned_total / possible_total, 1) if possible_total else None
     if critical_fail:
         value = 0.0
-    return {
-        "value": value,
-        "critical_fail": critical_fail,
-        "earned": earned_total,
-        "possible": possible_total,
-        "sections": out_sections,
-    }
+    return Scorecard(
+        ruleset, version, value, critical_fail, earned_total, possible_total, out_sections
+    )
 
 
 @dataclass(frozen=True)
@@ -230,29 +384,26 @@ class Answer:
     reason: str
 
 
-def with_answers(score: Mapping[str, Any], answers: Mapping[str, Answer]) -> dict[str, Any]:
-    """A stored scorecard with some items answered by a person (keys: ``item_key``), re-added
-    by :func:`total`. Unanswered items keep the automatic answer."""
+def with_answers(score: Scorecard, answers: Mapping[str, Answer]) -> Scorecard:
+    """A scorecard with some items answered by a person (keys: ``item_key``), re-added by
+    :func:`total`. Unanswered items keep the automatic answer."""
     sections = []
-    for s, section in enumerate(score["sections"]):
+    for s, section in enumerate(score.sections):
         items = []
-        for i, item in enumerate(section["items"]):
+        for i, item in enumerate(section.items):
             answer = answers.get(item_key(s, i))
-            applicable = answer.applicable if answer else item["applicable"]
-            passed = answer.passed if answer else item["passed"]
+            if answer is None:
+                items.append(replace(item, evidence=[]))
+                continue
+            earned = item.possible if answer.applicable and answer.passed else 0.0
             items.append(
-                ItemResult(
-                    section["name"], item["item"], item["possible"],
-                    item["possible"] if applicable and passed else 0.0,
-                    applicable, passed, item["critical"],
-                    answer.reason if answer else item["reason"],
-                    confidence=item.get("confidence"),
-                    low_confidence=item.get("low_confidence", False),
-                    weak_spots=[WeakSpot.from_dict(w) for w in item.get("weak_spots") or []],
+                replace(
+                    item, earned=earned, applicable=answer.applicable, passed=answer.passed,
+                    reason=answer.reason, evidence=[],
                 )
             )  # fmt: skip
-        sections.append((section["name"], items))
-    return {"ruleset": score.get("ruleset"), "version": score.get("version"), **total(sections)}
+        sections.append((section.name, items))
+    return total(score.ruleset, score.version, sections)
 
 
 def item_key(section: int, item: int) -> str:
@@ -270,18 +421,12 @@ def item_specs(ruleset: Ruleset) -> list[tuple[str, ItemSpec]]:
     ]
 
 
-def item_result(score: Mapping[str, Any] | None, key: str) -> dict[str, Any] | None:
+def item_result(score: Scorecard | None, key: str) -> ItemResult | None:
     """The answer to item ``key`` in a scored scorecard (automatic or final), if it has one."""
-    s, i = (int(p) for p in key.split("."))
-    sections = (score or {}).get("sections") or []
-    if s < len(sections) and i < len(sections[s]["items"]):
-        found: dict[str, Any] = sections[s]["items"][i]
-        return found
-    return None
+    return score.item(key) if score else None
 
 
 def _item(
-    section: str,
     item: ItemSpec,
     results: Mapping[str, RuleResult],
     metrics: Mapping[str, float],
@@ -299,7 +444,6 @@ def _item(
     ) -> ItemResult:
         earned = item.points if applicable and passed else 0.0
         return ItemResult(
-            section,
             label,
             item.points,
             earned,

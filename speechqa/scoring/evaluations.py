@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from speechqa.rules.scorecard import Evaluation
+from speechqa.calls.document import CountedReview
+from speechqa.rules.scorecard import Evaluation, Scorecard
 from speechqa.rules.versions import DEFAULT
-from speechqa.storage.tables import Call, EvaluationRow, Review, utcnow
+from speechqa.storage.tables import Call, EvaluationRow, Review, ReviewStatus, utcnow
 
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
@@ -34,31 +35,36 @@ class Counted:
     review_id: int | None = None
 
 
-FINAL = ("submitted", "acknowledged", "disputed", "resolved")
+FINAL = (
+    ReviewStatus.SUBMITTED,
+    ReviewStatus.ACKNOWLEDGED,
+    ReviewStatus.DISPUTED,
+    ReviewStatus.RESOLVED,
+)
 """Review states whose final score counts."""
-SUBMITTED = (*FINAL, "superseded")
+SUBMITTED = (*FINAL, ReviewStatus.SUPERSEDED)
 """Review states of a review its reviewer has finished (counting, or replaced since by a
 re-evaluation)."""
 
 
-def save(session: Session, evaluations: Sequence[tuple[str, Evaluation, dict[str, Any]]]) -> None:
-    """Store evaluations (with their ``as_dict()``), each replacing an earlier one of the same
-    call and ruleset version."""
+def save(session: Session, evaluations: Sequence[tuple[str, Evaluation]]) -> None:
+    """Store evaluations (their ``as_dict()``), each replacing an earlier one of the same call
+    and ruleset version."""
     by_version: dict[tuple[str, int], list[str]] = {}
     rows = []
-    for call_id, evaluation, result in evaluations:
+    for call_id, evaluation in evaluations:
         version = evaluation.version or 0
         by_version.setdefault((evaluation.ruleset, version), []).append(call_id)
-        score = evaluation.score or {}
+        score, script = evaluation.score, evaluation.script
         rows.append(
             {
                 "call_id": call_id,
                 "ruleset": evaluation.ruleset,
                 "version": version,
-                "score": score.get("value"),
-                "critical_fail": bool(score.get("critical_fail", False)),
-                "adherence": (evaluation.script or {}).get("adherence"),
-                "result": result,
+                "score": score.value if score else None,
+                "critical_fail": score.critical_fail if score else False,
+                "adherence": script.adherence if script else None,
+                "result": evaluation.as_dict(),
                 "created_at": utcnow(),
             }
         )
@@ -126,41 +132,45 @@ def current(session: Session, call_id: str) -> EvaluationRow | None:
     return row
 
 
-def results(session: Session, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The stored results of evaluation rows, by row id."""
+def loaded(session: Session, row_ids: Sequence[int]) -> dict[int, Evaluation]:
+    """Stored evaluations, by row id."""
     if not row_ids:
         return {}
-    query = select(EvaluationRow.id, EvaluationRow.result).where(EvaluationRow.id.in_(row_ids))
-    return {row_id: result for row_id, result in session.execute(query)}
+    row = EvaluationRow
+    query = select(row.id, row.result, row.ruleset, row.version).where(row.id.in_(row_ids))
+    return {
+        row_id: Evaluation.from_stored(result, ruleset, version)
+        for row_id, result, ruleset, version in session.execute(query)
+    }
 
 
-def review_results(session: Session, review_ids: Sequence[int | None]) -> dict[int, dict[str, Any]]:
+def review_results(session: Session, review_ids: Sequence[int | None]) -> dict[int, Scorecard]:
     """The final scorecards of submitted reviews, by review id."""
     ids = [i for i in review_ids if i is not None]
     if not ids:
         return {}
     query = select(Review.id, Review.result).where(Review.id.in_(ids), Review.result.is_not(None))
-    return {review_id: result for review_id, result in session.execute(query)}
+    return {
+        review_id: Scorecard.from_stored(result) for review_id, result in session.execute(query)
+    }
 
 
-def for_document(
-    session: Session, call_id: str
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def for_document(session: Session, call_id: str) -> tuple[Evaluation | None, CountedReview | None]:
     """What the call document shows: the automatic evaluation that counts and the submitted
     review whose final score counts over it (if any), decided once by :func:`counted`."""
     found = counted(session, [call_id]).get(call_id)
     if found is None:
         return None, None
-    automatic = results(session, [found.id]).get(found.id)
+    automatic = loaded(session, [found.id]).get(found.id)
     review = session.get(Review, found.review_id) if found.review_id is not None else None
     if review is None:
         return automatic, None
-    return automatic, {
-        "id": review.id,
-        "reviewer": review.reviewer,
-        "status": review.status,
-        "score": review.score,
-        "critical_fail": review.critical_fail,
-        "submitted_at": review.submitted_at.isoformat() if review.submitted_at else None,
-        "final": review.result,
-    }
+    return automatic, CountedReview(
+        id=review.id,
+        reviewer=review.reviewer,
+        status=ReviewStatus(review.status),
+        score=review.score,
+        critical_fail=review.critical_fail,
+        submitted_at=review.submitted_at.isoformat() if review.submitted_at else None,
+        final=Scorecard.from_stored(review.result) if review.result else None,
+    )

@@ -11,19 +11,19 @@ the leaderboard and the journal always agree.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from speechqa.calls import repository
 from speechqa.contracts import Utterance
 from speechqa.kpis import records
-from speechqa.pipeline.conversation import call_metrics
+from speechqa.pipeline.conversation import Measures, call_metrics
 from speechqa.rules import versions
 from speechqa.rules.ruleset import Ruleset
 from speechqa.rules.scorecard import Evaluation, evaluate
 from speechqa.scoring import evaluations
+from speechqa.storage.tables import ScoreSource
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def score_transcript(
     ruleset: Ruleset,
     utterances: Sequence[Utterance],
     duration_s: float,
-    conversation: Mapping[str, Any] | None,
+    conversation: Measures | None,
 ) -> Scored:
     """Evaluate ``ruleset`` on a transcript and its conversation measures."""
     measured = call_metrics(utterances, duration_s, conversation)
@@ -58,13 +58,12 @@ def score_calls(
     scored: dict[str, Scored] = {}
     for call_id, t in stored.items():
         used = ruleset or versions.get(session, t.ruleset or versions.DEFAULT)
-        scored[call_id] = score_transcript(used, t.utterances, t.duration_s, t.metrics)
-    results_now = {cid: s.evaluation.as_dict() for cid, s in scored.items()}
-    evaluations.save(session, [(cid, s.evaluation, results_now[cid]) for cid, s in scored.items()])
+        scored[call_id] = score_transcript(used, t.utterances, t.duration_s, _measures(t))
+    evaluations.save(session, [(cid, s.evaluation) for cid, s in scored.items()])
     session.flush()
 
     fresh = {
-        (cid, s.evaluation.ruleset, s.evaluation.version or 0): results_now[cid]
+        (cid, s.evaluation.ruleset, s.evaluation.version or 0): s.evaluation
         for cid, s in scored.items()
     }
     _write_kpis(session, stored, {cid: s.measured for cid, s in scored.items()}, fresh)
@@ -76,32 +75,37 @@ def refresh_kpis(session: Session, call_ids: Sequence[str]) -> None:
     new automatic evaluation (a reviewer's final score)."""
     stored = repository.transcripts(session, call_ids)
     measured = {
-        cid: call_metrics(t.utterances, t.duration_s, t.metrics) for cid, t in stored.items()
+        cid: call_metrics(t.utterances, t.duration_s, _measures(t)) for cid, t in stored.items()
     }
     _write_kpis(session, stored, measured, {})
+
+
+def _measures(t: repository.StoredTranscript) -> Measures | None:
+    return Measures.from_stored(t.metrics) if t.metrics else None
 
 
 def _write_kpis(
     session: Session,
     stored: Mapping[str, repository.StoredTranscript],
     measured: Mapping[str, dict[str, float]],
-    fresh: Mapping[tuple[str, str, int], dict[str, Any]],
+    fresh: Mapping[tuple[str, str, int], Evaluation],
 ) -> None:
     """The KPI rows of ``stored`` calls from the evaluation that counts for each. ``fresh``
     holds results just computed (by call, ruleset, version), so they are not read back."""
     counted = evaluations.counted(session, list(stored))
     missing = [c.id for cid, c in counted.items() if (cid, c.ruleset, c.version) not in fresh]
-    loaded = evaluations.results(session, missing)  # e.g. re-scored with an older version
+    loaded = evaluations.loaded(session, missing)  # e.g. re-scored with an older version
     finals = evaluations.review_results(session, [c.review_id for c in counted.values()])
     rows = []
     for cid, facts in stored.items():
         which = counted.get(cid)
-        result: dict[str, Any] | None = None
-        source = "automatic"
+        result: Evaluation | None = None
+        source = ScoreSource.AUTOMATIC
         if which is not None:
             result = fresh.get((cid, which.ruleset, which.version)) or loaded.get(which.id)
             if which.review_id is not None and which.review_id in finals and result is not None:
-                result = {**result, "score": finals[which.review_id]}
-                source = "review"
-        rows.append(records.rows_for(facts, result, measured[cid], score_source=source))
+                result = replace(result, score=finals[which.review_id])
+                source = ScoreSource.REVIEW
+        stored_form = result.as_dict() if result else None
+        rows.append(records.rows_for(facts, stored_form, measured[cid], score_source=source))
     records.write(session, rows)

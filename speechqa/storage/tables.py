@@ -60,6 +60,26 @@ class CallStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class ReviewStatus(enum.StrEnum):
+    """Where a review stands (``reviews.status``)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACKNOWLEDGED = "acknowledged"
+    DISPUTED = "disputed"
+    RESOLVED = "resolved"
+    SUPERSEDED = "superseded"
+    """Replaced by a submitted re-evaluation: kept with its audit trail, no longer counting."""
+
+
+class ScoreSource(enum.StrEnum):
+    """Where a call's counting score comes from (``call_stats.score_source``)."""
+
+    AUTOMATIC = "automatic"
+    REVIEW = "review"
+    """A reviewer's final score."""
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -243,7 +263,7 @@ class CallStats(Base):
     """Numeric metrics by name (duration_s, silence_ratio, qa_score, ...)."""
     rules_hit: Mapped[list[Any]] = mapped_column(JSON)
     critical_fail: Mapped[bool] = mapped_column(Boolean, default=False)
-    score_source: Mapped[str] = mapped_column(String(20), default="automatic")
+    score_source: Mapped[str] = mapped_column(String(20), default=ScoreSource.AUTOMATIC)
     """Where qa_score comes from: "automatic", or "review" (a reviewer's final score)."""
 
 
@@ -283,7 +303,7 @@ class Review(Base):
     self_review: Mapped[bool] = mapped_column(Boolean, default=False)
     """An agent's review of their own call: it never counts for KPIs either."""
     reviewer: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.DRAFT)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """Item key -> {"applicable", "passed", "reason"}; unanswered items keep the automatic one."""
     comments: Mapped[list[Any]] = mapped_column(JSON, default=list)

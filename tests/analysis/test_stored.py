@@ -13,7 +13,7 @@ from speechqa.analysis import analyse_recording
 from speechqa.analysis.stored import Outcome, analyse_call
 from speechqa.apikeys import Scope
 from speechqa.calls import repository
-from speechqa.calls.document import utterance_dict
+from speechqa.calls.document import CallHeader, as_json, build_document
 from speechqa.contracts import Sentiment
 from speechqa.rules import versions
 from speechqa.rules.ruleset import default_ruleset_text, load_ruleset
@@ -78,9 +78,12 @@ def test_analysing_a_file_gives_the_document_the_worker_stores(settings, backend
     assert run.analysis.redaction == local.redaction and local.redaction is not None
     assert local.redaction.spans
     assert run.analysis.evaluation.as_dict() == local.evaluation.as_dict()
-    assert doc["utterances"] == _json([utterance_dict(u) for u in local.transcript.utterances])
-    assert doc["metrics"] == _json(local.measures)
-    assert doc["sentiment"] == _json(local.sentiment)
+    printed = as_json(build_document(CallHeader(id=path.stem, status="done"),
+                                     local.transcript.utterances, local.evaluation,
+                                     local.measures, sentiment_summary=local.sentiment))  # fmt: skip
+    assert doc["utterances"] == _json(printed["utterances"])
+    assert doc["metrics"] == _json(local.measures.as_dict())
+    assert doc["sentiment"] == _json(local.sentiment.as_dict())
     assert {k: doc[k] for k in ("rules", "script", "score")} == _json(local.evaluation.as_dict())
     assert (doc["status"], doc["duration_s"]) == ("done", local.transcript.duration_s)
     assert analyse_call(settings, call_id).outcome == Outcome.ALREADY_DONE

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Literal, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -13,13 +13,13 @@ from starlette.datastructures import FormData
 
 from speechqa import access
 from speechqa.access import Action
-from speechqa.calls import listing, recordings, repository
-from speechqa.calls.document import build_document
+from speechqa.calls import listing, recordings, repository, view
+from speechqa.calls.document import CallDocument
 from speechqa.calls.timeline import timeline
 from speechqa.errors import Conflict, InvalidInput, SpeechQAError
 from speechqa.reviews import queues, reading, workflow
-from speechqa.scoring import evaluations
-from speechqa.storage.tables import CallStatus
+from speechqa.rules.matching import Hit
+from speechqa.storage.tables import CallStatus, ReviewStatus
 from speechqa_service.http import recording_response, status_for
 from web import charts
 from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
@@ -214,44 +214,38 @@ def _call_page(
     with database(request) as session:
         call = repository.get_call(session, call_id)
         access.check_call(who.principal, call)
-        automatic, review = evaluations.for_document(session, call.id)
-        doc = build_document(
-            repository.header(call),
-            repository.utterances(session, call.id),
-            automatic,
-            call.metrics,
-            review,
-            call.sentiment,
-        )
+        doc = view.call_document(session, call)
         reviews = workflow.for_call(session, call.id, who.principal)
         speech = call.speech
         queued = queues.my_queue(session, who.principal) if who.may("WORK_QUEUE") else []
         audio_gone = call.audio_deleted_at is not None
-    counted = next((r for r in reviews if doc["review"] and r.id == doc["review"]["id"]), None)
+    counted = next((r for r in reviews if doc.review and r.id == doc.review.id), None)
     mine = next(
         (
             r
             for r in reviews
             if r.reviewer == who.principal.who
-            and r.status == "draft"
+            and r.status == ReviewStatus.DRAFT
             and r.calibration == calibration
         ),
         None,
     )
-    own = who.agent_id is not None and who.agent_id == doc["agent_id"]
-    reviewable = who.may("REVIEW_CALLS") and doc["status"] == CallStatus.DONE and bool(doc["score"])
+    own = who.agent_id is not None and who.agent_id == doc.agent_id
+    reviewable = who.may("REVIEW_CALLS") and doc.status == CallStatus.DONE and bool(doc.score)
     offer = None  # what the review box offers when there is no draft of the viewer's
     if mine is None and calibration is None and reviewable and own:
-        if not any(r.kind == "self" and r.reviewer == who.principal.who for r in reviews):
+        if not any(
+            r.kind == workflow.ReviewKind.SELF and r.reviewer == who.principal.who for r in reviews
+        ):
             offer = "self"  # an agent's own look at their call: it never counts
     elif mine is None and calibration is None and reviewable:
         if counted is None:
             offer = "start"
         elif workflow.may_reevaluate(who.principal, counted.reviewer):
-            offer = "disputed" if counted.status == "disputed" else "re-evaluate"
+            offer = "disputed" if counted.status == ReviewStatus.DISPUTED else "re-evaluate"
     stale = (
         mine is not None
-        and mine.kind == "qa"
+        and mine.kind == workflow.ReviewKind.QA
         and mine.revises is None
         and counted is not None
         and counted.id != mine.id
@@ -271,7 +265,7 @@ def _call_page(
         and workflow.may_reevaluate(who.principal, counted.reviewer),
         offer=offer,
         calibration=calibration,
-        lines=reading.scorecard(doc["score"], shown) if doc["score"] else [],
+        lines=reading.scorecard(doc.score, shown) if doc.score else [],
         audits={r.id: reading.audit(r) for r in reviews},
         names={r.id: workflow.item_names(r) for r in reviews},
         verdict=reading.verdict,
@@ -282,20 +276,25 @@ def _call_page(
         audio_gone=audio_gone,
         next_queued=next((a for a in queued if a.call_id != call_id), None),
         queue_left=len(queued),
-        done=doc["status"] == CallStatus.DONE,
+        done=doc.status == CallStatus.DONE,
         q=request.query_params.get("q", ""),
         hits=_hits(doc),
-        mood_chart=charts.sentiment_quarters(doc),
+        mood_chart=charts.sentiment_quarters(doc.sentiment),
     )
     page.status_code = status
     return page
 
 
-def _hits(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    return sorted(
-        ({"rule": r["id"], **h} for r in doc.get("rules", []) for h in r.get("hits", [])),
-        key=lambda h: h["start"],
-    )
+@dataclass(frozen=True)
+class RuleHit:
+    """A hit in the page's list of rule hits: the rule's id beside it."""
+
+    rule: str
+    hit: Hit
+
+
+def _hits(doc: CallDocument) -> list[RuleHit]:
+    return sorted((RuleHit(r.id, h) for r in doc.rules for h in r.hits), key=lambda h: h.hit.start)
 
 
 @router.get("/calls/{call_id}/audio")
@@ -385,7 +384,7 @@ async def _review_form(
     typed = _typed(form, review)
     try:
         with database(request) as session:
-            if typed.reason and review.kind == "qa" and review.revises is None:
+            if typed.reason and review.kind == workflow.ReviewKind.QA and review.revises is None:
                 workflow.start(session, review.call_id, who.principal, reason=typed.reason)
             workflow.answer_all(session, review_id, who.principal, typed.choices)
             if typed.comment:
@@ -399,7 +398,7 @@ async def _review_form(
     except (Conflict, InvalidInput) as exc:
         return _refused(request, who, review.call_id, review.calibration, exc, typed)
     if then == "submit":
-        what = "Calibration review" if review.kind == "calibration" else "Review"
+        what = "Calibration review" if review.kind == workflow.ReviewKind.CALIBRATION else "Review"
         told = f"{what} submitted: final score {review.score:g}."
         if review.revises is not None:
             told += f" Review {review.revises} is kept as superseded."
