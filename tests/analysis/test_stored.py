@@ -43,9 +43,10 @@ def test_the_document_serves_the_sentiment_summary_stored_with_the_call(settings
             repository.get_call(session, call_id).sentiment = None  # analysed before 0021
         assert client.get(f"/v1/calls/{call_id}", headers=admin).json()["sentiment"] == stored
         with session_scope(settings) as session:  # read, not computed again
-            repository.get_call(session, call_id).sentiment = {"roles": {}, "marker": 1}
+            marked = {"roles": {}, "customer_sentiment_shift": 0.125}  # no turns could give it
+            repository.get_call(session, call_id).sentiment = marked
         doc = client.get(f"/v1/calls/{call_id}", headers=admin).json()
-    assert doc["sentiment"] == {"roles": {}, "marker": 1}
+    assert doc["sentiment"] == marked
 
 
 def test_a_call_that_is_gone_or_done_is_left_as_it_is(settings):
