@@ -17,11 +17,19 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse
 
-from api import errors, metrics
-from api.guards import RequestGuard
-from api.headers import SecurityHeaders
-from api.requestlog import RequestLog
-from api.routes import (
+from speechqa import __version__
+from speechqa.jobs import JobQueue
+from speechqa.settings import Settings
+from speechqa.storage import datadir
+from speechqa.storage.audio import audio_store, clean_spool
+from speechqa.storage.database import migrate
+from speechqa.throttle import FailureLimiter
+
+from . import errors, metrics
+from .guards import RequestGuard
+from .headers import SecurityHeaders
+from .requestlog import RequestLog
+from .routes import (
     apikeys,
     calibration,
     calls,
@@ -36,13 +44,6 @@ from api.routes import (
     users,
     webhooks,
 )
-from speechqa import __version__
-from speechqa.jobs import JobQueue
-from speechqa.settings import Settings
-from speechqa.storage import datadir
-from speechqa.storage.audio import audio_store, clean_spool
-from speechqa.storage.database import migrate
-from speechqa.throttle import FailureLimiter
 
 
 def create_api(settings: Settings, job_queue: JobQueue, *, every_process: bool) -> FastAPI:

@@ -13,9 +13,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
 from speechqa.errors import UploadTooLarge
 from speechqa.settings import Settings
+
+from .errors import error_body
 
 OTHER_BODY_BYTES = 1024 * 1024
 """Bodies other than recordings (rulesets, JSON) are small."""
@@ -59,8 +60,10 @@ async def _answer(send: Send, status: int, code: str, message: str) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
-    )  # fmt: skip
+    )
     await send({"type": "http.response.body", "body": body})

@@ -27,10 +27,11 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.collector import StateCollector
-from api.requestlog import route_template
 from speechqa.jobs import JobQueue
 from speechqa.settings import Settings
+
+from .collector import StateCollector
+from .requestlog import route_template
 
 REQUESTS = Counter(
     "speechqa_http_requests",

@@ -69,10 +69,21 @@ class RequestLog:
             method, route, key = scope["method"], route_template(scope), key_id(scope)
             log.info(
                 "%s %s %d %.1f ms request_id=%s key_id=%s",
-                method, route, status, ms, request_id, key if key is not None else "-",
-                extra={"method": method, "route": route, "status": status,
-                       "duration_ms": round(ms, 1), "request_id": request_id, "key_id": key},
-            )  # fmt: skip
+                method,
+                route,
+                status,
+                ms,
+                request_id,
+                key if key is not None else "-",
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(ms, 1),
+                    "request_id": request_id,
+                    "key_id": key,
+                },
+            )
 
 
 def _request_id(scope: Scope) -> str:

@@ -149,10 +149,21 @@ def main() -> int:
         for kernel in args.kernels.split(","):
             env = {**os.environ, **KERNELS[kernel], "CT2_VERBOSE": "1"}
             done = subprocess.run(
-                [sys.executable, "-m", "bench.batching_wer", f"--model={args.model}",
-                 f"--beam-size={args.beam_size}", "--worker", *map(str, paths)],
-                env=env, capture_output=True, text=True, check=False, cwd=ROOT,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.batching_wer",
+                    f"--model={args.model}",
+                    f"--beam-size={args.beam_size}",
+                    "--worker",
+                    *map(str, paths),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=ROOT,
+            )
             if done.returncode != 0:
                 print(done.stderr[-3000:], file=sys.stderr)
                 return 2
@@ -180,9 +191,17 @@ def main() -> int:
                     rows = [v for k, v in per[mode].items() if k.split("/")[0] == call]
                     cells.append(f"{mode} {sum(e for e, _ in rows)}/{sum(n for _, n in rows)}")
                 print(f"    {call:<20} " + "  ".join(cells))
-            results.append({"set": set_name, "kernels": kernel, "env": KERNELS[kernel],
-                            "ctranslate2": kernel_report(done.stderr), "wer": wer,
-                            "difference": diff, "errors": per})  # fmt: skip
+            results.append(
+                {
+                    "set": set_name,
+                    "kernels": kernel,
+                    "env": KERNELS[kernel],
+                    "ctranslate2": kernel_report(done.stderr),
+                    "wer": wer,
+                    "difference": diff,
+                    "errors": per,
+                }
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 1 if over else 0

@@ -66,9 +66,13 @@ def run(folder: Path, out: Path, device: str, repeat: int) -> None:
 
     def bare(x: np.ndarray) -> str:
         segments, _ = model.transcribe(
-            x, language="en", beam_size=settings.asr_beam_size, word_timestamps=True,
-            vad_filter=True, condition_on_previous_text=False,
-        )  # fmt: skip
+            x,
+            language="en",
+            beam_size=settings.asr_beam_size,
+            word_timestamps=True,
+            vad_filter=True,
+            condition_on_previous_text=False,
+        )
         return " ".join(s.text.strip() for s in segments)
 
     def stage(x: np.ndarray) -> str:

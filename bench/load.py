@@ -92,16 +92,41 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--workers", "0", "--port", str(port),
-             "--api-processes", str(args.api_processes)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "speechqa_service.cli.main",
+                "serve",
+                "--workers",
+                "0",
+                "--port",
+                str(port),
+                "--api-processes",
+                str(args.api_processes),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             _wait_up(base)
             key = subprocess.run(
-                [sys.executable, "-m", "cli.main", "apikey", "create", "--scope", "admin"],
-                cwd=ROOT, env=env, capture_output=True, text=True, check=True,
-            ).stdout.split()[-1]  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "speechqa_service.cli.main",
+                    "apikey",
+                    "create",
+                    "--scope",
+                    "admin",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()[-1]
             headers = {"Authorization": f"Bearer {key}"}
             backend = "PostgreSQL" if args.database_url else "SQLite"
             print(
@@ -117,10 +142,12 @@ def main() -> int:
                 meta = {"agent_id": f"load-agent-{i % 3}", "external_id": f"load-{i}"}
                 with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
                     return timed(
-                        client, "POST", "/v1/calls",
+                        client,
+                        "POST",
+                        "/v1/calls",
                         files={"audio": (name, data, "audio/wav")},
                         data={"metadata": json.dumps(meta)},
-                    )  # fmt: skip
+                    )
 
             t0 = time.perf_counter()
             with ThreadPoolExecutor(args.uploads) as pool:

@@ -172,14 +172,16 @@ def cost(repeat: int) -> list[dict[str, object]]:
                     redaction.silences(result, 0.15),
                 )
                 audio_s.append(time.perf_counter() - started)
-            rows.append({
-                "call": ref_path.stem,
-                "duration_s": ref["duration_s"],
-                "words": sum(len(u.words) for u in transcript.utterances),
-                "spans": [s.type for s in result.spans],
-                "text_ms": round(statistics.median(text_s) * 1000, 2),
-                "audio_ms": round(statistics.median(audio_s) * 1000, 1),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "call": ref_path.stem,
+                    "duration_s": ref["duration_s"],
+                    "words": sum(len(u.words) for u in transcript.utterances),
+                    "spans": [s.type for s in result.spans],
+                    "text_ms": round(statistics.median(text_s) * 1000, 2),
+                    "audio_ms": round(statistics.median(audio_s) * 1000, 1),
+                }
+            )
     return rows
 
 

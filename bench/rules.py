@@ -110,15 +110,27 @@ def rescore_bench(calls: int, database_url: str | None) -> None:
             for at in range(0, calls, 1000):
                 ids = [uuid.uuid4().hex for _ in range(min(1000, calls - at))]
                 call_row = {
-                    "agent_id": "bench", "audio_path": "-", "audio_sha256": "-", "audio_bytes": 0,
-                    "status": "done", "duration_s": 60.0, "tags": [], "extra": {},
-                }  # fmt: skip
+                    "agent_id": "bench",
+                    "audio_path": "-",
+                    "audio_sha256": "-",
+                    "audio_bytes": 0,
+                    "status": "done",
+                    "duration_s": 60.0,
+                    "tags": [],
+                    "extra": {},
+                }
                 session.execute(insert(Call), [{"id": cid, **call_row} for cid in ids])
                 rows = [
-                    {"idx": u.id, "speaker": u.speaker, "start": u.start, "end": u.end,
-                     "text": u.text, "words": [asdict(w) for w in u.words]}
+                    {
+                        "idx": u.id,
+                        "speaker": u.speaker,
+                        "start": u.start,
+                        "end": u.end,
+                        "text": u.text,
+                        "words": [asdict(w) for w in u.words],
+                    }
                     for u in one_call
-                ]  # fmt: skip
+                ]
                 session.execute(
                     insert(UtteranceRow), [{"call_id": cid, **row} for cid in ids for row in rows]
                 )

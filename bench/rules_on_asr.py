@@ -39,10 +39,13 @@ from speechqa.settings import Settings
 
 CACHE = ROOT / "bench" / "out" / "rules_on_asr"
 SHARED = next(
-    (p / "shared" / "data" / "audio" / "faster-whisper" for p in ROOT.parents
-     if (p / "shared" / "data" / "audio" / "faster-whisper").is_dir()),
+    (
+        p / "shared" / "data" / "audio" / "faster-whisper"
+        for p in ROOT.parents
+        if (p / "shared" / "data" / "audio" / "faster-whisper").is_dir()
+    ),
     ROOT.parent / "shared" / "data" / "audio" / "faster-whisper",
-)  # fmt: skip
+)
 REAL = {  # the shared recordings' reference text (../shared/data/audio/README.md)
     "jfk.flac": {
         "speaker_1": "And so my fellow Americans, ask not what your country can do for you, "
@@ -72,8 +75,10 @@ def reference_transcript(path: Path) -> Transcript:
         tokens = turn["text"].split()
         t0 = turn["start"]
         step = (turn["end"] - t0) / len(tokens)
-        words = [Word(tok, round(t0 + k * step, 3), round(t0 + (k + 1) * step, 3), 1.0)
-                 for k, tok in enumerate(tokens)]  # fmt: skip
+        words = [
+            Word(tok, round(t0 + k * step, 3), round(t0 + (k + 1) * step, 3), 1.0)
+            for k, tok in enumerate(tokens)
+        ]
         utterances.append(Utterance(i, turn["speaker"], t0, turn["end"], turn["text"], words))
         speech.setdefault(turn["speaker"], []).append(Interval(turn["start"], turn["end"]))
     return Transcript(ref["duration_s"], 2, ref["channels"], "en", utterances, speech)
@@ -89,8 +94,10 @@ def real_reference(asr: Transcript, texts: dict[str, str]) -> Transcript:
         start, end = heard[0].start, heard[-1].end
         tokens = text.split()
         step = (end - start) / len(tokens)
-        words = [Word(t, round(start + k * step, 3), round(start + (k + 1) * step, 3), 1.0)
-                 for k, t in enumerate(tokens)]  # fmt: skip
+        words = [
+            Word(t, round(start + k * step, 3), round(start + (k + 1) * step, 3), 1.0)
+            for k, t in enumerate(tokens)
+        ]
         utterances.append(Utterance(len(utterances), speaker, start, end, text, words))
     return replace(asr, utterances=utterances)
 
@@ -122,12 +129,16 @@ def _to_json(t: Transcript) -> dict[str, Any]:
 def _from_json(d: dict[str, Any]) -> Transcript:
     utterances = [
         Utterance(
-            u["id"], u["speaker"], u["start"], u["end"], u["text"],
+            u["id"],
+            u["speaker"],
+            u["start"],
+            u["end"],
+            u["text"],
             [Word(**w) for w in u["words"]],
             Sentiment(**u["sentiment"]) if u["sentiment"] else None,
         )
         for u in d["utterances"]
-    ]  # fmt: skip
+    ]
     speech = {k: [Interval(**iv) for iv in v] for k, v in d["speech"].items()}
     return Transcript(**{**d, "utterances": utterances, "speech": speech})
 
@@ -198,9 +209,12 @@ class Tally:
 
 
 def compare(
-    label: str, ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, Measures]],
-    settings: Settings, verbose: bool,
-) -> Tally:  # fmt: skip
+    label: str,
+    ruleset: Ruleset,
+    pairs: list[tuple[Call, Transcript, Transcript, Measures]],
+    settings: Settings,
+    verbose: bool,
+) -> Tally:
     tally = Tally()
     print(f"\n== {label} ==")
     print(f"{'call':<24} {'ASR':>6} {'ref':>6} {'items differ':>13}  rules: false hits / misses")
@@ -262,9 +276,10 @@ def compare(
 
 
 def flags(
-    ruleset: Ruleset, pairs: list[tuple[Call, Transcript, Transcript, Measures]],
+    ruleset: Ruleset,
+    pairs: list[tuple[Call, Transcript, Transcript, Measures]],
     settings: Settings,
-) -> None:  # fmt: skip
+) -> None:
     """How many ASR answers the low-confidence mark flags: wrong ones (they differ from the
     reference's answer) and right ones, under several thresholds."""
     from speechqa.rules import scorecard

@@ -55,8 +55,9 @@ def generate(settings: Settings, calls: int, seed: int = 7) -> None:
     pool = sentences()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with session_scope(settings) as session:
-        session.execute(insert(Agent), [{"id": f"agent-{a}", "team": f"team-{a % 25}"}
-                                        for a in range(500)])  # fmt: skip
+        session.execute(
+            insert(Agent), [{"id": f"agent-{a}", "team": f"team-{a % 25}"} for a in range(500)]
+        )
     batch = 2000
     for at in range(0, calls, batch):
         call_rows, stats_rows, utterance_rows = [], [], []
@@ -65,21 +66,45 @@ def generate(settings: Settings, calls: int, seed: int = 7) -> None:
             agent = rng.randrange(500)
             when = start + timedelta(minutes=rng.randrange(365 * 24 * 60))
             score = round(rng.uniform(20, 100), 1)
-            call_rows.append({
-                "id": cid, "agent_id": f"agent-{agent}", "team": f"team-{agent % 25}",
-                "started_at": when, "created_at": when, "audio_path": "-", "audio_sha256": "-",
-                "audio_bytes": 0, "status": "done", "duration_s": 60.0, "tags": [], "extra": {},
-            })  # fmt: skip
-            stats_rows.append({
-                "call_id": cid, "agent_id": f"agent-{agent}", "team": f"team-{agent % 25}",
-                "at": when, "values": {"qa_score": score}, "rules_hit": [],
-                "critical_fail": rng.random() < 0.1,
-            })  # fmt: skip
+            call_rows.append(
+                {
+                    "id": cid,
+                    "agent_id": f"agent-{agent}",
+                    "team": f"team-{agent % 25}",
+                    "started_at": when,
+                    "created_at": when,
+                    "audio_path": "-",
+                    "audio_sha256": "-",
+                    "audio_bytes": 0,
+                    "status": "done",
+                    "duration_s": 60.0,
+                    "tags": [],
+                    "extra": {},
+                }
+            )
+            stats_rows.append(
+                {
+                    "call_id": cid,
+                    "agent_id": f"agent-{agent}",
+                    "team": f"team-{agent % 25}",
+                    "at": when,
+                    "values": {"qa_score": score},
+                    "rules_hit": [],
+                    "critical_fail": rng.random() < 0.1,
+                }
+            )
             for i in range(10):
-                utterance_rows.append({
-                    "call_id": cid, "idx": i, "speaker": "agent" if i % 2 == 0 else "customer",
-                    "start": i * 6.0, "end": i * 6.0 + 5.0, "text": rng.choice(pool), "words": [],
-                })  # fmt: skip
+                utterance_rows.append(
+                    {
+                        "call_id": cid,
+                        "idx": i,
+                        "speaker": "agent" if i % 2 == 0 else "customer",
+                        "start": i * 6.0,
+                        "end": i * 6.0 + 5.0,
+                        "text": rng.choice(pool),
+                        "words": [],
+                    }
+                )
         with session_scope(settings) as session:
             session.execute(insert(Call), call_rows)
             session.execute(insert(CallStats), stats_rows)
@@ -117,16 +142,22 @@ def main() -> int:
         t0 = time.perf_counter()
         generate(settings, args.calls)
         backend = get_engine(settings).dialect.name
-        print(f"{backend}: {args.calls} calls, {args.calls * 10} utterances generated in "
-              f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
+        print(
+            f"{backend}: {args.calls} calls, {args.calls * 10} utterances generated in "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
         base = CallFilters(team="team-3", critical_fail=False)
         cold, median, p95, rows = timed(settings, base, args.repeat)
-        print(f"  baseline, team + critical_fail, no search: median {median:.1f} ms, "
-              f"p95 {p95:.1f} ms, first {cold:.1f} ms ({rows} rows)")  # fmt: skip
+        print(
+            f"  baseline, team + critical_fail, no search: median {median:.1f} ms, "
+            f"p95 {p95:.1f} ms, first {cold:.1f} ms ({rows} rows)"
+        )
         for q in ("thank", "supervisor", '"charged twice"', "cancel*", "xylophone"):
             cold, median, p95, rows = timed(settings, base.searching(q), args.repeat)
-            print(f"  q={q:<16} + team + critical_fail: median {median:6.1f} ms, p95 {p95:6.1f} ms,"
-                  f" first {cold:6.1f} ms ({rows} rows)")  # fmt: skip
+            print(
+                f"  q={q:<16} + team + critical_fail: median {median:6.1f} ms, p95 {p95:6.1f} ms,"
+                f" first {cold:6.1f} ms ({rows} rows)"
+            )
         dispose_engines()
     return 0
 

@@ -152,9 +152,11 @@ def run_mode(mode: str, path: str, roles: list[str], args: argparse.Namespace) -
             texts = {}
             for role, samples in channels.items():
                 options: dict[str, Any] = {
-                    "language": "en", "beam_size": settings.asr_beam_size,
-                    "word_timestamps": True, "vad_filter": True,
-                }  # fmt: skip
+                    "language": "en",
+                    "beam_size": settings.asr_beam_size,
+                    "word_timestamps": True,
+                    "vad_filter": True,
+                }
                 if mode == "bare-seq":
                     segments, _ = model.transcribe(
                         samples, condition_on_previous_text=False, **options
@@ -226,10 +228,21 @@ def main() -> int:
             base = None
             for mode in args.modes.split(","):
                 out = subprocess.run(
-                    [sys.executable, "-m", "bench.throughput", *passthrough,
-                     "--worker", mode, s["path"], ",".join(roles)],
-                    check=True, capture_output=True, text=True, cwd=ROOT,
-                )  # fmt: skip
+                    [
+                        sys.executable,
+                        "-m",
+                        "bench.throughput",
+                        *passthrough,
+                        "--worker",
+                        mode,
+                        s["path"],
+                        ",".join(roles),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                )
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 pairs = [word_errors(s["refs"][role], r["texts"].get(role, "")) for role in roles]
                 wer = sum(e for e, _ in pairs) / sum(n for _, n in pairs)
@@ -241,10 +254,19 @@ def main() -> int:
                     f"WER {wer:.3f}  peak {r['peak_mb']:.0f} MB",
                     flush=True,
                 )
-                results.append({"set": s["name"], "audio_s": duration, "mode": mode,
-                                "wall_s": r["wall_s"], "speed": speed, "wer": wer,
-                                "peak_mb": r["peak_mb"], "texts": r["texts"],
-                                "refs": s["refs"]})  # fmt: skip
+                results.append(
+                    {
+                        "set": s["name"],
+                        "audio_s": duration,
+                        "mode": mode,
+                        "wall_s": r["wall_s"],
+                        "speed": speed,
+                        "wer": wer,
+                        "peak_mb": r["peak_mb"],
+                        "texts": r["texts"],
+                        "refs": s["refs"],
+                    }
+                )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -51,9 +51,13 @@ def bare(model: WhisperModel, path: Path, settings: Settings, stereo: bool) -> d
     texts = {}
     for role, samples in channels.items():
         segments, _ = model.transcribe(
-            samples, language="en", beam_size=settings.asr_beam_size, word_timestamps=True,
-            vad_filter=True, condition_on_previous_text=False,
-        )  # fmt: skip
+            samples,
+            language="en",
+            beam_size=settings.asr_beam_size,
+            word_timestamps=True,
+            vad_filter=True,
+            condition_on_previous_text=False,
+        )
         texts[role] = " ".join(s.text.strip() for s in segments)
     return texts
 
@@ -98,8 +102,12 @@ def main() -> int:
     settings = Settings(asr_threads=args.threads, asr_device=args.device)
     transcriber = Transcriber(settings)
     compute_type = resolve_compute_type(settings.asr_compute_type, settings.asr_device)
-    model = WhisperModel(resolve_model(settings.asr_model), device=settings.asr_device,
-                         compute_type=compute_type, cpu_threads=settings.asr_threads)  # fmt: skip
+    model = WhisperModel(
+        resolve_model(settings.asr_model),
+        device=settings.asr_device,
+        compute_type=compute_type,
+        cpu_threads=settings.asr_threads,
+    )
     files = sorted(args.corpus.glob("*.wav"))
     bare(model, files[0], settings, stereo=True)  # warm-up both
     transcribe_call(files[0], settings, transcriber=transcriber)
@@ -141,17 +149,36 @@ def main() -> int:
                 total["stereo"] += ts
                 total["mono"] += tm
                 mono_s = f"{tm:.2f}"
-            table.add_row(path.stem, f"{duration:.1f}", f"{tb:.2f}", f"{ts:.2f}", f"{ts / tb:.3f}x",
-                          f"{b_err / n:.3f}", f"{s_err / n:.3f}", mono_s)  # fmt: skip
-            for key, value in (("audio", duration), ("bare", tb), ("sqa", ts), ("n", n),
-                               ("bare_err", b_err), ("sqa_err", s_err)):  # fmt: skip
+            table.add_row(
+                path.stem,
+                f"{duration:.1f}",
+                f"{tb:.2f}",
+                f"{ts:.2f}",
+                f"{ts / tb:.3f}x",
+                f"{b_err / n:.3f}",
+                f"{s_err / n:.3f}",
+                mono_s,
+            )
+            for key, value in (
+                ("audio", duration),
+                ("bare", tb),
+                ("sqa", ts),
+                ("n", n),
+                ("bare_err", b_err),
+                ("sqa_err", s_err),
+            ):
                 total[key] += value
     mono_total = f"{total['mono']:.2f}" if total["mono"] else "-"
     table.add_row(
-        "all", f"{total['audio']:.1f}", f"{total['bare']:.2f}", f"{total['sqa']:.2f}",
-        f"{total['sqa'] / total['bare']:.3f}x", f"{total['bare_err'] / total['n']:.3f}",
-        f"{total['sqa_err'] / total['n']:.3f}", mono_total,
-    )  # fmt: skip
+        "all",
+        f"{total['audio']:.1f}",
+        f"{total['bare']:.2f}",
+        f"{total['sqa']:.2f}",
+        f"{total['sqa'] / total['bare']:.3f}x",
+        f"{total['bare_err'] / total['n']:.3f}",
+        f"{total['sqa_err'] / total['n']:.3f}",
+        mono_total,
+    )
     console.print(table)
     console.print(
         f"speechqa {total['audio'] / total['sqa']:.1f} audio-s per wall-s, bare faster-whisper "

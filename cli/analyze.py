@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.common import console, fail, load_settings, print_problems
 from speechqa.errors import SpeechQAError
 from speechqa.settings import ROLES
+
+from .common import console, fail, load_settings, print_problems
 
 if TYPE_CHECKING:
     from speechqa.calls.document import CallDocument

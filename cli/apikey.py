@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import console, fail, service_settings
 from speechqa.errors import SpeechQAError
+
+from .common import console, fail, service_settings
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
@@ -68,10 +69,14 @@ def apikey_list(
     for k in keys:
         state = "revoked" if k.revoked_at else ("active" if k.active else "expired")
         table.add_row(
-            str(k.id), k.name or "", k.prefix, ",".join(k.scopes),
+            str(k.id),
+            k.name or "",
+            k.prefix,
+            ",".join(k.scopes),
             f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never",
-            f"{k.expires_at:%Y-%m-%d %H:%M}" if k.expires_at else "never", state,
-        )  # fmt: skip
+            f"{k.expires_at:%Y-%m-%d %H:%M}" if k.expires_at else "never",
+            state,
+        )
     Console().print(table)
 
 

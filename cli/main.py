@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import analyze, apikey, rules, service, user
+from . import analyze, apikey, rules, service, user
 
 app = typer.Typer(
     help="speechqa: speech analytics for contact-center call review.", no_args_is_help=True

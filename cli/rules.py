@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-from cli.common import console, fail, print_problems, service_settings
 from speechqa.errors import SpeechQAError
+
+from .common import console, fail, print_problems, service_settings
 
 app = typer.Typer(help="Check, store and apply rulesets.", no_args_is_help=True)
 

@@ -19,10 +19,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from cli.common import console, fail, setup_logging
 from speechqa.errors import SpeechQAError
 from speechqa.settings import Settings
 from speechqa.storage import datadir
+
+from .common import console, fail, setup_logging
 
 
 class WorkerQueue(enum.StrEnum):
@@ -106,7 +107,7 @@ def serve(
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: make that an exit
     # through the finally of processes.serve, so the workers and the embedded Redis stop with us.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    command = [sys.executable, "-m", "cli.main", "worker"]
+    command = [sys.executable, "-m", "speechqa_service.cli.main", "worker"]
     if not verbose and settings.log_level != "DEBUG":
         command.append("--quiet-queue")
 
@@ -280,8 +281,9 @@ def _demo_users(settings: Settings) -> list[DemoUser]:
         out = []
         for person in DEMO_USERS:
             if person.name not in existing:
-                create_user(session, person.name, person.role, teams=person.teams,
-                            agent_id=person.agent_id)  # fmt: skip
+                create_user(
+                    session, person.name, person.role, teams=person.teams, agent_id=person.agent_id
+                )
             key = create_key(session, [], name="samples", user=person.name)
             out.append(replace(person, key=key))
     return out

@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import console, fail, service_settings
 from speechqa.errors import SpeechQAError
+
+from .common import console, fail, service_settings
 
 TIME_ZONE_HELP = "The zone they see times in, e.g. Europe/Berlin (default: their browser's)."
 
@@ -47,13 +48,16 @@ def user_create(
                     soft_wrap=True,
                 )
                 raise typer.Exit(1)
-            user = create_user(session, name, role, teams=team or [], agent_id=agent,
-                               time_zone=time_zone)  # fmt: skip
+            user = create_user(
+                session, name, role, teams=team or [], agent_id=agent, time_zone=time_zone
+            )
     except SpeechQAError as exc:
         raise fail(exc) from exc
     if user.agent_id:
-        print(f"user {user.name}: agent {user.agent_id}, sees only their own calls"
-              f"{_zone(user.time_zone)}")  # fmt: skip
+        print(
+            f"user {user.name}: agent {user.agent_id}, sees only their own calls"
+            f"{_zone(user.time_zone)}"
+        )
     else:
         teams = ", ".join(user.teams) or "every team"
         print(f"user {user.name}: {user.role}, sees {teams}{_zone(user.time_zone)}")
@@ -98,6 +102,7 @@ def user_list() -> None:
         raise fail(exc) from exc
     table = Table("name", "role", "teams", "agent", "time zone")
     for u in users:
-        table.add_row(u.name, u.role, ", ".join(u.teams) or "all", u.agent_id or "",
-                      u.time_zone or "browser")  # fmt: skip
+        table.add_row(
+            u.name, u.role, ", ".join(u.teams) or "all", u.agent_id or "", u.time_zone or "browser"
+        )
     Console().print(table)

@@ -135,9 +135,10 @@ def callcenter(models: dict[str, SentimentModel], path: Path) -> None:
                     by.setdefault(f"{r['category']}/{r['speaker']}", []).append(
                         int(pred[i] == gold[i])
                     )
-                print("  right per category (pipeline): " + ", ".join(
-                    f"{k} {sum(v)}/{len(v)}" for k, v in sorted(by.items())
-                ))  # fmt: skip
+                print(
+                    "  right per category (pipeline): "
+                    + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(by.items()))
+                )
 
 
 def main() -> int:

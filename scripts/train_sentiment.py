@@ -82,8 +82,10 @@ def prepare(shared: Path, out: Path) -> None:
         src = shared / "unified" / f"{name}.jsonl"
         (out / f"{name}.jsonl").write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
     counts = [sum(r["label"] == k for r in train) for k in range(3)]
-    print(f"train: {len(train)} rows (negative {counts[0]}, neutral {counts[1]}, positive {counts[2]}), "
-          f"{len(conflicts)} conflicting texts dropped")  # fmt: skip
+    print(
+        f"train: {len(train)} rows (negative {counts[0]}, neutral {counts[1]}, positive {counts[2]}), "
+        f"{len(conflicts)} conflicting texts dropped"
+    )
 
 
 def _read(path: Path) -> tuple[list[str], list[int]]:
@@ -120,8 +122,11 @@ class MeanPoolClassifier:  # built lazily so that torch is only needed here
                 self.classifier = torch.nn.Linear(self.config.hidden_size, 3)
 
             def forward(self, input_ids, attention_mask, token_type_ids=None):
-                hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                      token_type_ids=token_type_ids).last_hidden_state  # fmt: skip
+                hidden = self.encoder(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
+                ).last_hidden_state
                 mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 return self.classifier(self.dropout(pooled))
@@ -130,9 +135,16 @@ class MeanPoolClassifier:  # built lazily so that torch is only needed here
 
 
 def train(
-    data: Path, base: Path, out: Path, epochs: int, batch: int, lr: float, max_len: int,
-    head: str = "cls", balance: bool = False,
-) -> float:  # fmt: skip
+    data: Path,
+    base: Path,
+    out: Path,
+    epochs: int,
+    batch: int,
+    lr: float,
+    max_len: int,
+    head: str = "cls",
+    balance: bool = False,
+) -> float:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -144,9 +156,12 @@ def train(
         logits_of = model
     else:
         hf = AutoModelForSequenceClassification.from_pretrained(
-            base, num_labels=3, id2label=dict(enumerate(LABELS)),
-            label2id={k: i for i, k in enumerate(LABELS)}, dtype=torch.float32,
-        ).to(device)  # fmt: skip
+            base,
+            num_labels=3,
+            id2label=dict(enumerate(LABELS)),
+            label2id={k: i for i, k in enumerate(LABELS)},
+            dtype=torch.float32,
+        ).to(device)
         model = hf
 
         def logits_of(**enc):
@@ -167,8 +182,13 @@ def train(
         preds: list[int] = []
         with torch.no_grad():
             for at in range(0, len(batch_texts), 512):
-                enc = tokenizer(batch_texts[at : at + 512], truncation=True, max_length=max_len,
-                                padding=True, return_tensors="pt").to(device)  # fmt: skip
+                enc = tokenizer(
+                    batch_texts[at : at + 512],
+                    truncation=True,
+                    max_length=max_len,
+                    padding=True,
+                    return_tensors="pt",
+                ).to(device)
                 preds += logits_of(**enc).argmax(-1).tolist()
         return preds
 
@@ -190,8 +210,13 @@ def train(
         t0 = time.time()
         for at in range(0, len(order), batch):
             idx = order[at : at + batch]
-            enc = tokenizer([texts[i] for i in idx], truncation=True, max_length=max_len, padding=True,
-                            return_tensors="pt").to(device)  # fmt: skip
+            enc = tokenizer(
+                [texts[i] for i in idx],
+                truncation=True,
+                max_length=max_len,
+                padding=True,
+                return_tensors="pt",
+            ).to(device)
             target = torch.tensor([labels[i] for i in idx], device=device)
             loss = torch.nn.functional.cross_entropy(
                 logits_of(**enc), target, weight=weight, label_smoothing=0.05
@@ -226,10 +251,22 @@ def train(
     config.label2id = {k: i for i, k in enumerate(LABELS)}
     config.save_pretrained(out / "hf")
     export(model, tokenizer, out, max_len, head)
-    (out / "training.json").write_text(json.dumps({
-        "rows": len(texts), "epochs": epochs, "batch": batch, "lr": lr, "max_len": max_len,
-        "head": head, "balanced_loss": balance, "device": device, "history": history,
-    }, indent=1))  # fmt: skip
+    (out / "training.json").write_text(
+        json.dumps(
+            {
+                "rows": len(texts),
+                "epochs": epochs,
+                "batch": batch,
+                "lr": lr,
+                "max_len": max_len,
+                "head": head,
+                "balanced_loss": balance,
+                "device": device,
+                "history": history,
+            },
+            indent=1,
+        )
+    )
     return best
 
 
@@ -246,16 +283,27 @@ def export(model, tokenizer, out: Path, max_len: int, head: str) -> None:
                 self.inner = inner
 
             def forward(self, input_ids, attention_mask, token_type_ids):
-                return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).logits  # fmt: skip
+                return self.inner(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
+                ).logits
 
         model = Logits().eval()
     enc = tokenizer(["a sample sentence"], return_tensors="pt")
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}}
     fp32 = out / "model_fp32.onnx"
-    torch.onnx.export(model, tuple(enc[n] for n in names), str(fp32), input_names=names,
-                      output_names=["logits"], dynamic_axes=axes, opset_version=17, dynamo=False)  # fmt: skip
+    torch.onnx.export(
+        model,
+        tuple(enc[n] for n in names),
+        str(fp32),
+        input_names=names,
+        output_names=["logits"],
+        dynamic_axes=axes,
+        opset_version=17,
+        dynamo=False,
+    )
     quantize_dynamic(str(fp32), str(out / "model.onnx"), weight_type=QuantType.QInt8)
     config = {"labels": LABELS, "max_length": max_len, "score": "p(positive) - p(negative)"}
     (out / "speechqa.json").write_text(json.dumps(config, indent=1))
@@ -281,8 +329,17 @@ def main() -> int:
     if args.command == "prepare":
         prepare(args.shared, args.out)
     else:
-        best = train(args.data, args.base, args.out, args.epochs, args.batch, args.lr, args.max_len,
-                     args.head, args.balance)  # fmt: skip
+        best = train(
+            args.data,
+            args.base,
+            args.out,
+            args.epochs,
+            args.batch,
+            args.lr,
+            args.max_len,
+            args.head,
+            args.balance,
+        )
         print(f"best dev mean macro-F1 {best:.4f}")
     return 0
 

@@ -95,8 +95,9 @@ def require_each(people: Mapping[str, Principal], action: Action, cannot: str) -
     names) whose role may not do ``action``: "NAME {cannot} (their role may not ...)"."""
     for name, principal in people.items():
         if not may(principal, action):
-            raise InvalidInput(f"{name} {cannot} (their role may not {action.value}).",
-                               details={"reviewer": name})  # fmt: skip
+            raise InvalidInput(
+                f"{name} {cannot} (their role may not {action.value}).", details={"reviewer": name}
+            )
 
 
 def require(principal: Principal, action: Action) -> None:

@@ -41,8 +41,15 @@ def sign_in(session: Session, key: str, hours: float) -> tuple[str, SignedIn]:
     csrf = secrets.token_urlsafe(24)
     now = utcnow()
     session.execute(delete(WebSession).where(WebSession.expires_at < now))  # tidy up
-    session.add(WebSession(token_hash=_hash(token), key_id=principal.key_id, csrf=csrf,
-                           created_at=now, expires_at=now + timedelta(hours=hours)))  # fmt: skip
+    session.add(
+        WebSession(
+            token_hash=_hash(token),
+            key_id=principal.key_id,
+            csrf=csrf,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
     return token, SignedIn(principal, csrf)
 
 
@@ -64,8 +71,10 @@ def resume(session: Session, token: str | None) -> SignedIn:
 def _may_use_web(principal: Principal) -> None:
     """The web app is for people: an ingest key (an upstream system's) gets no session."""
     if not access.may(principal, Action.USE_WEB):
-        raise Forbidden("This key is for submitting calls (ingest): it cannot sign in to the "
-                        "web app. Sign in with your own key.")  # fmt: skip
+        raise Forbidden(
+            "This key is for submitting calls (ingest): it cannot sign in to the "
+            "web app. Sign in with your own key."
+        )
 
 
 def sign_out(session: Session, token: str | None) -> None:
@@ -76,5 +85,7 @@ def sign_out(session: Session, token: str | None) -> None:
 def check_csrf(expected: str, sent: str | None) -> None:
     """Forbidden unless a form carries its session's CSRF token."""
     if not sent or not secrets.compare_digest(sent, expected):
-        raise Forbidden("The form came without this session's token (it may be old): reload "
-                        "the page and try again.")  # fmt: skip
+        raise Forbidden(
+            "The form came without this session's token (it may be old): reload "
+            "the page and try again."
+        )

@@ -58,9 +58,13 @@ def create_user(
     if parsed is Role.AGENT and not agent_id:
         raise InvalidInput("An agent user needs the agent id whose calls are theirs.")
     _refuse_look_alike(session, name)
-    user = User(name=name, role=parsed.value, teams=sorted(set(teams)),
-                agent_id=agent_id if parsed is Role.AGENT else None,
-                time_zone=check_zone(time_zone) if time_zone else None)  # fmt: skip
+    user = User(
+        name=name,
+        role=parsed.value,
+        teams=sorted(set(teams)),
+        agent_id=agent_id if parsed is Role.AGENT else None,
+        time_zone=check_zone(time_zone) if time_zone else None,
+    )
     try:
         with session.begin_nested():
             session.add(user)

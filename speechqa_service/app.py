@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.app import create_api, install_docs
 from speechqa.logs import configure_logging
 from speechqa.settings import Settings, get_settings
-from web import app as web
-from workers.metrics import multiprocess_mode
-from workers.queue import RQJobs
-from workers.redis_server import connect
+from speechqa_service.api.app import create_api, install_docs
+from speechqa_service.web import app as web
+from speechqa_service.workers.metrics import multiprocess_mode
+from speechqa_service.workers.queue import RQJobs
+from speechqa_service.workers.redis_server import connect
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service's one application for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
     connection = connect(settings)
-    app = create_api(settings, RQJobs(settings, connection), every_process=multiprocess_mode())
+    app: FastAPI = create_api(
+        settings, RQJobs(settings, connection), every_process=multiprocess_mode()
+    )
     app.state.redis = connection  # the queue's Redis connection, the one RQJobs uses
     web.install(app)  # the pages for people, beside the API
     install_docs(app, web.ASSETS.url)

@@ -21,10 +21,10 @@ def run_worker(
 ) -> None:
     """Work the analysis queue (or, ``webhooks``, the webhook queue) until stopped or, with
     ``burst``, until it is empty; this worker's metrics on ``metrics_port`` (None: off)."""
-    from workers import metrics
-    from workers.redis_server import EmbeddedRedis
-    from workers.webhooks import run_webhook_worker
-    from workers.worker import run_worker as run_analysis_worker
+    from speechqa_service.workers import metrics
+    from speechqa_service.workers.redis_server import EmbeddedRedis
+    from speechqa_service.workers.webhooks import run_webhook_worker
+    from speechqa_service.workers.worker import run_worker as run_analysis_worker
 
     metrics.expose(metrics_port)
     embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
@@ -56,8 +56,8 @@ def serve(
     import uvicorn
 
     from speechqa.storage.database import migrate
-    from workers.redis_server import EmbeddedRedis, redis_url
-    from workers.supervisor import RunRecord, Supervisor
+    from speechqa_service.workers.redis_server import EmbeddedRedis, redis_url
+    from speechqa_service.workers.supervisor import RunRecord, Supervisor
 
     record = RunRecord(settings.data_dir)
     embedded: EmbeddedRedis | None = None
@@ -73,7 +73,7 @@ def serve(
         # and /metrics adds them up; it is set before any of them imports prometheus_client.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(settings))
         from speechqa_service.app import create_app
-        from workers.metrics import process_exited
+        from speechqa_service.workers.metrics import process_exited
 
         embedded = EmbeddedRedis(settings).start() if not settings.redis_url else None
         migrate(settings)

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from redis import Redis
+from speechqa_service.workers.redis_server import EmbeddedRedis
 from sqlalchemy import create_engine, text
 
 from speechqa.apikeys import Scope, create_key
@@ -45,7 +46,6 @@ from tests.support import (
     store_call,
     wait_for,
 )
-from workers.redis_server import EmbeddedRedis
 
 
 @pytest.fixture(scope="session")
@@ -188,7 +188,7 @@ def service(tmp_path: Path) -> Any:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "speechqa_service.cli.main", "serve", "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from speechqa_service.workers.redis_server import connect
+from speechqa_service.workers.webhooks import build_webhook_worker, dispatch_due
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -43,8 +45,6 @@ from speechqa.storage.tables import Agent, Call, CallStatus
 from speechqa.users import create_user
 from speechqa.webhooks import endpoints, outbox
 from speechqa_service.app import create_app
-from workers.redis_server import connect
-from workers.webhooks import build_webhook_worker, dispatch_due
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -212,7 +212,7 @@ def submit(
 
 def work(settings: Settings) -> None:
     """Work the queue until it is empty, in this process, with the worker ``speechqa worker`` runs."""
-    from workers.worker import build_worker
+    from speechqa_service.workers.worker import build_worker
 
     build_worker(settings).work(burst=True, with_scheduler=False)
 
@@ -395,7 +395,7 @@ def delivery_log(client, admin, endpoint_id, **params):
 def deliver_webhooks(settings: Settings) -> int:
     """Dispatch what is due and work the webhook queue until it is empty; how many were sent."""
     worker = build_webhook_worker(settings)
-    queued = dispatch_due(settings, worker.connection)
+    queued: int = dispatch_due(settings, worker.connection)
     worker.work(burst=True, with_scheduler=False)
     return queued
 
@@ -441,7 +441,7 @@ def call_status(settings, call_id):
 
 def start_worker(*args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker", "--heartbeat", "3", *args],
+        [sys.executable, "-m", "speechqa_service.cli.main", "worker", "--heartbeat", "3", *args],
         cwd=ROOT,
         env=dict(os.environ),
     )
@@ -569,7 +569,7 @@ def live_server(settings) -> Iterator[int]:
 
 
 def run_cli(*args: str, env: dict[str, str]) -> str:
-    out = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, "-m", "speechqa_service.cli.main", *args], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout

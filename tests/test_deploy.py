@@ -10,9 +10,9 @@ import shlex
 
 import pytest
 import yaml
+from speechqa_service.cli.main import app
 from typer.testing import CliRunner
 
-from cli.main import app
 from speechqa.settings import Settings
 from tests.support import ROOT
 

@@ -60,7 +60,7 @@ class Machine:
         self.log = root / name / "log.txt"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "cli.main", *args],
+                [sys.executable, "-m", "speechqa_service.cli.main", *args],
                 env={**env, "SPEECHQA_DATA_DIR": str(self.data_dir)},
                 cwd=root / name,  # no .env of the checkout is read
                 stdout=out, stderr=subprocess.STDOUT,

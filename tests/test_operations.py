@@ -46,7 +46,7 @@ def test_metrics_and_logs_follow_a_call_through_serve(tmp_path: Path):
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--api-processes", "2"],
+            [sys.executable, "-m", "speechqa_service.cli.main", "serve", "--port", str(port), "--api-processes", "2"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file,
         )  # fmt: skip
     try:
@@ -58,7 +58,7 @@ def test_metrics_and_logs_follow_a_call_through_serve(tmp_path: Path):
                 return False
 
         wait(ready, "serve did not become ready", 90)
-        out = subprocess.run([sys.executable, "-m", "cli.main", "apikey", "create", "--scope", "ingest"],
+        out = subprocess.run([sys.executable, "-m", "speechqa_service.cli.main", "apikey", "create", "--scope", "ingest"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
         assert out.returncode == 0, out.stderr
         http = httpx.Client(base_url=base, timeout=60,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 
-from web import times
-from web.assets import Assets
-from web.deps import templates
-from web.pages import auth, calls, coaching, exports, kpis, rulesets, work
+from . import times
+from .assets import Assets
+from .deps import templates
+from .pages import auth, calls, coaching, exports, kpis, rulesets, work
 
 ASSETS = Assets.installed()
 templates.env.globals["static_url"] = ASSETS.url

@@ -84,9 +84,15 @@ def _set_flash(request: Request, response: Back) -> None:
     if not response.flash or not token:
         return
     value = base64.urlsafe_b64encode(response.flash[:500].encode()).decode()
-    response.set_cookie(FLASH, f"{value}.{_signature(token, value)}", max_age=FLASH_SECONDS,
-                        httponly=True, secure=settings_of(request).web_cookie_secure,
-                        samesite="strict", path="/")  # fmt: skip
+    response.set_cookie(
+        FLASH,
+        f"{value}.{_signature(token, value)}",
+        max_age=FLASH_SECONDS,
+        httponly=True,
+        secure=settings_of(request).web_cookie_secure,
+        samesite="strict",
+        path="/",
+    )
 
 
 def flash_of(request: Request) -> str | None:

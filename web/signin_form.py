@@ -19,7 +19,7 @@ import secrets
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from web.deps import render, settings_of
+from .deps import render, settings_of
 
 COOKIE = "speechqa_signin"
 SECONDS = 3600
@@ -31,19 +31,30 @@ REFUSED = (
 
 
 def page(
-    request: Request, next: str, *, error: str | None = None, message: str | None = None,
+    request: Request,
+    next: str,
+    *,
+    error: str | None = None,
+    message: str | None = None,
     status: int = 200,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """The sign-in page with its form token (the one the browser holds, or a new one)."""
     token = request.cookies.get(COOKIE) or ""
     if not _TOKEN.fullmatch(token):
         token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", None, next=next, error=error, message=message,
-                      form_token=token)  # fmt: skip
+    response = render(
+        request, "login.html", None, next=next, error=error, message=message, form_token=token
+    )
     response.status_code = status
-    response.set_cookie(COOKIE, token, max_age=SECONDS, httponly=True,
-                        secure=settings_of(request).web_cookie_secure, samesite="strict",
-                        path="/login")  # fmt: skip
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=SECONDS,
+        httponly=True,
+        secure=settings_of(request).web_cookie_secure,
+        samesite="strict",
+        path="/login",
+    )
     return response
 
 

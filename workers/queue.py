@@ -18,7 +18,8 @@ from rq.job import Job, JobStatus
 from speechqa.errors import NotFound, ServiceUnavailable
 from speechqa.jobs import JobState, QueueState
 from speechqa.settings import Settings
-from workers import redis_server
+
+from . import redis_server
 
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
@@ -33,7 +34,7 @@ def get_queue(settings: Settings, connection: Redis) -> Queue:
 
 def enqueue_analysis(settings: Settings, connection: Redis, call_id: str) -> Job:
     """Queue the analysis of a call unless a job for it is already queued or running."""
-    from workers.jobs import analyze_call, on_analysis_failure
+    from .jobs import analyze_call, on_analysis_failure
 
     try:
         existing = Job.fetch(job_id(call_id), connection=connection)
@@ -65,7 +66,7 @@ def has_live_job(connection: Redis, call_id: str) -> bool:
 
 def enqueue_rescore(settings: Settings, connection: Redis, name: str, version: int) -> Job:
     """Queue a re-scoring of ruleset ``name`` at ``version`` over its stored transcripts."""
-    from workers.jobs import rescore_ruleset
+    from .jobs import rescore_ruleset
 
     return get_queue(settings, connection).enqueue(
         rescore_ruleset,

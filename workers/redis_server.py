@@ -62,8 +62,10 @@ def wait_for_redis(settings: Settings, *, max_wait_s: float = 30.0) -> None:
         except RedisConnectionError as exc:
             log.error(
                 "Redis cannot be reached at %s (%s); retrying in %.0f s",
-                _masked(redis_url(settings)), exc, wait,
-            )  # fmt: skip
+                _masked(redis_url(settings)),
+                exc,
+                wait,
+            )
         finally:
             client.close()
         time.sleep(wait)
@@ -111,18 +113,26 @@ class EmbeddedRedis:
         self.process = subprocess.Popen(
             [
                 executable,
-                "--port", "0",
-                "--unixsocket", str(self.socket),
-                "--unixsocketperm", "700",
-                "--dir", str(self.dir),
-                "--appendonly", "yes",
-                "--save", "",
-                "--logfile", str(self.dir / "redis.log"),
-                "--daemonize", "no",
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--logfile",
+                str(self.dir / "redis.log"),
+                "--daemonize",
+                "no",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

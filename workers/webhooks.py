@@ -23,8 +23,9 @@ from speechqa.settings import Settings, get_settings
 from speechqa.storage.database import migrate, session_scope
 from speechqa.storage.tables import utcnow
 from speechqa.webhooks import delivery
-from workers.redis_server import connect, wait_for_redis
-from workers.worker import ObservedWorker
+
+from .redis_server import connect, wait_for_redis
+from .worker import ObservedWorker
 
 log = logging.getLogger(__name__)
 

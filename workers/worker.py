@@ -27,9 +27,10 @@ from speechqa.settings import Settings
 from speechqa.storage.audio import audio_store, clean_spool
 from speechqa.storage.database import migrate, session_scope
 from speechqa.storage.tables import CallStatus, utcnow
-from workers import metrics as job_metrics
-from workers import queue as jobs_queue
-from workers.redis_server import connect, wait_for_redis
+
+from . import metrics as job_metrics
+from . import queue as jobs_queue
+from .redis_server import connect, wait_for_redis
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,20 @@ class ObservedWorker(SimpleWorker):
             function = job_metrics.function_of(job)
             subject = job.args[0] if job.args and isinstance(job.args[0], str | int) else None
             log.info(
-                "job %s %s(%s) %s in %.1f s", job.id, function, subject or "", outcome, seconds,
-                extra={"job_id": job.id, "function": function, "subject": subject,
-                       "outcome": outcome, "duration_s": round(seconds, 3)},
-            )  # fmt: skip
+                "job %s %s(%s) %s in %.1f s",
+                job.id,
+                function,
+                subject or "",
+                outcome,
+                seconds,
+                extra={
+                    "job_id": job.id,
+                    "function": function,
+                    "subject": subject,
+                    "outcome": outcome,
+                    "duration_s": round(seconds, 3),
+                },
+            )
             if self.settings is not None:
                 job_metrics.record(self.settings, job, outcome, seconds)
         except Exception:  # a job's bookkeeping never stops the worker

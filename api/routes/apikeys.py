@@ -6,8 +6,6 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Path
 
-from api.deps import Admin, SessionDep
-from api.schemas import ERRORS, ApiKeyCreate, ErrorResponse
 from speechqa.apikeys import (
     KeyInfo,
     NewKey,
@@ -18,6 +16,9 @@ from speechqa.apikeys import (
     shown_once,
 )
 from speechqa.storage.tables import utcnow
+
+from ..deps import Admin, SessionDep
+from ..schemas import ERRORS, ApiKeyCreate, ErrorResponse
 
 router = APIRouter(prefix="/v1/apikeys", tags=["apikeys"], responses=ERRORS)
 KeyId = Path(ge=1, le=2_147_483_647)

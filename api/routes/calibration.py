@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import MAX_ID, Calibrate, ManageCalibrations, SessionDep
-from api.schemas import ERRORS, CalibrationCreate, ErrorResponse
 from speechqa.reviews import calibration
 from speechqa.reviews.workflow import ReviewView
+
+from ..deps import MAX_ID, Calibrate, ManageCalibrations, SessionDep
+from ..schemas import ERRORS, CalibrationCreate, ErrorResponse
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
 SessionId = Path(ge=1, le=MAX_ID)

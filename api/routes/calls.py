@@ -14,16 +14,6 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from api.deps import Admin, From, Ingest, JobsDep, Reader, SessionDep, SettingsDep, Tagger, To
-from api.schemas import (
-    ERRORS,
-    BulkTags,
-    CallAccepted,
-    CallList,
-    CallStatusRead,
-    ErrorResponse,
-    TranscriptFile,
-)
 from speechqa import access, zones
 from speechqa.access import Action
 from speechqa.calls import (
@@ -48,6 +38,17 @@ from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
 from speechqa.storage.tables import CallStatus
 from speechqa_service.http import recording_response
+
+from ..deps import Admin, From, Ingest, JobsDep, Reader, SessionDep, SettingsDep, Tagger, To
+from ..schemas import (
+    ERRORS,
+    BulkTags,
+    CallAccepted,
+    CallList,
+    CallStatusRead,
+    ErrorResponse,
+    TranscriptFile,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=ERRORS)
@@ -146,9 +147,13 @@ async def submit_call(
     "",
     response_model=CallList,
     summary="List calls by agent, team, period, status, rule hit and score",
-    responses={200: {"content": {"text/csv": {}},
-                     "description": "JSON, or every matching call as CSV with Accept: text/csv"}},
-)  # fmt: skip
+    responses={
+        200: {
+            "content": {"text/csv": {}},
+            "description": "JSON, or every matching call as CSV with Accept: text/csv",
+        }
+    },
+)
 def list_calls(
     request: Request,
     session: SessionDep,
@@ -195,14 +200,23 @@ def list_calls(
     """
     filters = (
         listing.CallFilters(
-            agent_id=agent_id, team=team, status=status, rule=rule, rule_missed=rule_missed,
-            critical_fail=critical_fail, min_score=min_score, max_score=max_score,
-            customer_sentiment=customer_sentiment, tag=tag, reviewed=reviewed,
-            disputed=disputed, reviewer=reviewer,
+            agent_id=agent_id,
+            team=team,
+            status=status,
+            rule=rule,
+            rule_missed=rule_missed,
+            critical_fail=critical_fail,
+            min_score=min_score,
+            max_score=max_score,
+            customer_sentiment=customer_sentiment,
+            tag=tag,
+            reviewed=reviewed,
+            disputed=disputed,
+            reviewer=reviewer,
         )
         .between(from_, to)
         .searching(q)
-    )  # fmt: skip
+    )
     filters = filters.seen_by(principal)
     if "text/csv" in request.headers.get("accept", ""):
         if time_zone:
@@ -213,10 +227,11 @@ def list_calls(
         session, filters, limit=limit, cursor=cursor, sort=sort, descending=order == "desc"
     )
     return CallList(
-        calls=[replace(row, url=str(request.url_for("get_call", call_id=row.id)))
-               for row in page.rows],
+        calls=[
+            replace(row, url=str(request.url_for("get_call", call_id=row.id))) for row in page.rows
+        ],
         next_cursor=page.next_cursor,
-    )  # fmt: skip
+    )
 
 
 def _csv(
@@ -241,10 +256,14 @@ def _csv(
 @router.get(
     "/{call_id}/transcript",
     response_class=Response,
-    responses={200: {"model": TranscriptFile,
-                     "content": {"application/json": {}, "text/plain": {}, "text/vtt": {}},
-                     "description": "The transcript as text, JSON or WebVTT"}},
-)  # fmt: skip
+    responses={
+        200: {
+            "model": TranscriptFile,
+            "content": {"application/json": {}, "text/plain": {}, "text/vtt": {}},
+            "description": "The transcript as text, JSON or WebVTT",
+        }
+    },
+)
 def get_transcript(
     call_id: str,
     session: SessionDep,
@@ -260,8 +279,9 @@ def get_transcript(
         repository.header(call), repository.utterances(session, call.id), format
     )
     disposition = f'attachment; filename="{made.filename}"'
-    return Response(made.body, media_type=made.media_type,
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return Response(
+        made.body, media_type=made.media_type, headers={"Content-Disposition": disposition}
+    )
 
 
 @router.post("/tags", response_model=bulk.BulkResult)

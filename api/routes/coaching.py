@@ -6,8 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import MAX_ID, AcknowledgeCoaching, Coach, ReadCoaching, SessionDep, SettingsDep
-from api.schemas import (
+from speechqa.coaching import examples, library, sessions
+
+from ..deps import MAX_ID, AcknowledgeCoaching, Coach, ReadCoaching, SessionDep, SettingsDep
+from ..schemas import (
     ERRORS,
     ClipCreate,
     CoachingSessionCreate,
@@ -15,7 +17,6 @@ from api.schemas import (
     ErrorResponse,
     ExampleList,
 )
-from speechqa.coaching import examples, library, sessions
 
 router = APIRouter(prefix="/v1/coaching", tags=["coaching"], responses=ERRORS)
 
@@ -84,9 +85,16 @@ def add_clip(
     body: ClipCreate, session: SessionDep, principal: Coach, collection_id: int = _id()
 ) -> library.ClipView:
     """Save a span of a call (the words said in it are kept with it)."""
-    return library.add(session, principal, collection_id, call_id=body.call_id,
-                       start=body.start, end=body.end, speaker=body.speaker,
-                       note=body.note)  # fmt: skip
+    return library.add(
+        session,
+        principal,
+        collection_id,
+        call_id=body.call_id,
+        start=body.start,
+        end=body.end,
+        speaker=body.speaker,
+        note=body.note,
+    )
 
 
 @router.delete(
@@ -140,12 +148,16 @@ def get_session(
     """A session with its impact: each focus KPI over the agent's calls before and after it
     (``SPEECHQA_COACHING_WINDOW_DAYS`` each by default), the change with a 95% bootstrap
     interval or "not enough calls", and the rest of the team over the same windows."""
-    return sessions.get(session, principal, session_id, settings,
-                        before_days=before_days, after_days=after_days)  # fmt: skip
+    return sessions.get(
+        session, principal, session_id, settings, before_days=before_days, after_days=after_days
+    )
 
 
-@router.post("/sessions/{session_id}/acknowledge", response_model=sessions.CoachingSessionView,
-             responses=CONFLICT)  # fmt: skip
+@router.post(
+    "/sessions/{session_id}/acknowledge",
+    response_model=sessions.CoachingSessionView,
+    responses=CONFLICT,
+)
 def acknowledge_session(
     session: SessionDep, principal: AcknowledgeCoaching, session_id: int = _id()
 ) -> sessions.CoachingSessionView:

@@ -10,10 +10,11 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.deps import JobsDep, SettingsDep
-from api.schemas import Health, Readiness
 from speechqa.errors import ServiceUnavailable
 from speechqa.storage import database as db
+
+from ..deps import JobsDep, SettingsDep
+from ..schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from api.deps import Admin, JobsDep
-from api.schemas import ERRORS, JobRead
 from speechqa.jobs import JobState
+
+from ..deps import Admin, JobsDep
+from ..schemas import ERRORS, JobRead
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERRORS)
 

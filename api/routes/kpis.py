@@ -8,13 +8,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import MAX_ID, From, Reader, SessionDep, TeamReports, To
-from api.schemas import ERRORS, AgentKpis, KpiJournal, Leaderboard, SummaryReport, TeamKpis
 from speechqa import access
 from speechqa.kpis import aggregates, reports
 from speechqa.kpis.dashboards import JournalQuery, journal_page
 from speechqa.kpis.export import to_csv
 from speechqa.kpis.period import parse_period
+
+from ..deps import MAX_ID, From, Reader, SessionDep, TeamReports, To
+from ..schemas import ERRORS, AgentKpis, KpiJournal, Leaderboard, SummaryReport, TeamKpis
 
 router = APIRouter(tags=["kpis"], responses=ERRORS)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import MAX_ID, ManageQueues, SessionDep
-from api.schemas import ERRORS, BulkCalls
 from speechqa.calls import bulk
+
+from ..deps import MAX_ID, ManageQueues, SessionDep
+from ..schemas import ERRORS, BulkCalls
 
 router = APIRouter(tags=["queues"], responses=ERRORS)
 

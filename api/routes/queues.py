@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from api.deps import MAX_ID, ManageQueues, SessionDep, WorkQueue
-from api.schemas import ERRORS, ErrorResponse, MyQueue, QueueCreate, Sampled
 from speechqa.reviews import queues
+
+from ..deps import MAX_ID, ManageQueues, SessionDep, WorkQueue
+from ..schemas import ERRORS, ErrorResponse, MyQueue, QueueCreate, Sampled
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
 

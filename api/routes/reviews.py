@@ -6,7 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import (
+from speechqa.reviews import quality, workflow
+from speechqa.reviews.workflow import ReviewView
+
+from ..deps import (
     MAX_ID,
     AnswerReview,
     Reader,
@@ -16,7 +19,7 @@ from api.deps import (
     SettingsDep,
     TeamReports,
 )
-from api.schemas import (
+from ..schemas import (
     ERRORS,
     CommentCreate,
     DisputeCreate,
@@ -27,8 +30,6 @@ from api.schemas import (
     ReviewSubmit,
     RuleQuality,
 )
-from speechqa.reviews import quality, workflow
-from speechqa.reviews.workflow import ReviewView
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
 ReviewId = Path(ge=1, le=MAX_ID)
@@ -84,8 +85,15 @@ def add_comment(
     body: CommentCreate, session: SessionDep, principal: Reviewing, review_id: int = ReviewId
 ) -> ReviewView:
     """Comment on the call, an utterance (its id) or a span (start, end in seconds)."""
-    review = workflow.comment(session, review_id, principal, body.text,
-                              utterance=body.utterance, start=body.start, end=body.end)  # fmt: skip
+    review = workflow.comment(
+        session,
+        review_id,
+        principal,
+        body.text,
+        utterance=body.utterance,
+        start=body.start,
+        end=body.end,
+    )
     return review
 
 
@@ -120,8 +128,9 @@ def dispute_review(
     review_id: int = ReviewId,
 ) -> ReviewView:
     """The call's agent disputes items, within ``SPEECHQA_DISPUTE_DAYS`` of submission."""
-    review = workflow.dispute(session, review_id, principal, body.items, body.comment,
-                              settings.dispute_days)  # fmt: skip
+    review = workflow.dispute(
+        session, review_id, principal, body.items, body.comment, settings.dispute_days
+    )
     return review
 
 

@@ -8,17 +8,18 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import JobsDep, ManageRulesets, ReadRulesets, SessionDep, Version
-from api.schemas import (
+from speechqa.errors import InvalidInput
+from speechqa.rules import versions
+from speechqa.rules.ruleset import load_ruleset
+
+from ..deps import JobsDep, ManageRulesets, ReadRulesets, SessionDep, Version
+from ..schemas import (
     ERRORS,
     RescoreAccepted,
     RulesetList,
     RulesetRead,
     RulesetValid,
 )
-from speechqa.errors import InvalidInput
-from speechqa.rules import versions
-from speechqa.rules.ruleset import load_ruleset
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"], responses=ERRORS)
 

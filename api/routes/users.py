@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import Admin, SessionDep
-from api.schemas import ERRORS, ErrorResponse, UserCreate
 from speechqa.users import UserInfo, create_user, list_users
+
+from ..deps import Admin, SessionDep
+from ..schemas import ERRORS, ErrorResponse, UserCreate
 
 router = APIRouter(prefix="/v1/users", tags=["users"], responses=ERRORS)
 
@@ -25,5 +26,11 @@ def get_users(session: SessionDep, _: Admin) -> list[UserInfo]:
 )
 def post_user(body: UserCreate, session: SessionDep, _: Admin) -> UserInfo:
     """Add a user; then give them a key with ``POST /v1/apikeys`` and ``"user": name``."""
-    return create_user(session, body.name, body.role, teams=body.teams, agent_id=body.agent_id,
-                       time_zone=body.time_zone)  # fmt: skip
+    return create_user(
+        session,
+        body.name,
+        body.role,
+        teams=body.teams,
+        agent_id=body.agent_id,
+        time_zone=body.time_zone,
+    )

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import MAX_ID, Admin, SessionDep, SettingsDep
-from api.schemas import ERRORS, ErrorResponse, WebhookCreate
 from speechqa.storage.tables import DeliveryStatus
 from speechqa.webhooks import delivery, endpoints
+
+from ..deps import MAX_ID, Admin, SessionDep, SettingsDep
+from ..schemas import ERRORS, ErrorResponse, WebhookCreate
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=ERRORS)
 EndpointId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -24,8 +25,9 @@ def create_webhook(
     """Register a URL for events; the answer is the only time the secret is shown. A URL on a
     private, loopback, link-local or metadata address is a 422 unless
     ``SPEECHQA_WEBHOOK_ALLOWED_NETWORKS`` admits it."""
-    view, secret = endpoints.register(session, body.url, body.events, body.description,
-                                      principal.who, settings)  # fmt: skip
+    view, secret = endpoints.register(
+        session, body.url, body.events, body.description, principal.who, settings
+    )
     return endpoints.shown_once(view, secret)
 
 

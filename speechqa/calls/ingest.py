@@ -271,8 +271,12 @@ def submit(
 
 def _ensure_agent(session: Session, meta: CallMetadata) -> None:
     """Create the agent if it is new; concurrent uploads for a new agent do not collide."""
-    values = {"id": meta.agent_id, "name": meta.agent_name, "team": meta.team,
-              "created_at": utcnow()}  # fmt: skip
+    values = {
+        "id": meta.agent_id,
+        "name": meta.agent_name,
+        "team": meta.team,
+        "created_at": utcnow(),
+    }
     dialect = session.get_bind().dialect.name
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(insert_(Agent).values(**values).on_conflict_do_nothing(index_elements=["id"]))

@@ -16,10 +16,25 @@ from speechqa.calls.listing import CallRow
 from speechqa.zones import UTC_ZONE, ShownZone
 
 COLUMNS = (
-    "id", "external_id", "time_utc", "time_local", "time_zone", "time_source", "agent_id",
-    "agent_name", "team", "direction", "status", "duration_s", "score", "critical_fail",
-    "reviewed", "disputed", "customer_sentiment_shift", "tags",
-)  # fmt: skip
+    "id",
+    "external_id",
+    "time_utc",
+    "time_local",
+    "time_zone",
+    "time_source",
+    "agent_id",
+    "agent_name",
+    "team",
+    "direction",
+    "status",
+    "duration_s",
+    "score",
+    "critical_fail",
+    "reviewed",
+    "disputed",
+    "customer_sentiment_shift",
+    "tags",
+)
 
 
 def _text(value: str | None) -> str:

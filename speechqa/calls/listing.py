@@ -196,11 +196,19 @@ def iter_calls(
 def count_calls(session: Session, filters: CallFilters) -> int:
     """How many calls match ``filters`` (all pages)."""
     if not _needs_python(filters):
-        query = _where(session, select(func.count()).select_from(Call).outerjoin(
-            CallStats, CallStats.call_id == Call.id), filters)  # fmt: skip
+        query = _where(
+            session,
+            select(func.count())
+            .select_from(Call)
+            .outerjoin(CallStats, CallStats.call_id == Call.id),
+            filters,
+        )
         return int(session.scalar(query) or 0)
-    query = _where(session, select(Call.tags, CallStats.rules_hit).outerjoin(
-        CallStats, CallStats.call_id == Call.id), filters)  # fmt: skip
+    query = _where(
+        session,
+        select(Call.tags, CallStats.rules_hit).outerjoin(CallStats, CallStats.call_id == Call.id),
+        filters,
+    )
     total = 0
     for tags, hit in session.execute(query.execution_options(yield_per=1000)):
         total += _keeps(filters, tags, hit)

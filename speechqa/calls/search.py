@@ -151,13 +151,17 @@ def matches(
         )
         rows = session.execute(
             select(
-                UtteranceRow.call_id, UtteranceRow.idx, UtteranceRow.speaker,
-                UtteranceRow.start, UtteranceRow.end, marked,
+                UtteranceRow.call_id,
+                UtteranceRow.idx,
+                UtteranceRow.speaker,
+                UtteranceRow.start,
+                UtteranceRow.end,
+                marked,
             )
             .where(UtteranceRow.call_id.in_(call_ids))
             .where(literal_column("utterances.tsv").op("@@")(query_sql))
             .order_by(UtteranceRow.call_id, UtteranceRow.start)
-        )  # fmt: skip
+        )
     else:
         rows = session.execute(
             text(

@@ -48,17 +48,19 @@ def timeline(doc: CallDocument, speech: dict[str, Any] | None) -> Timeline:
     ) -> Mark:
         left = max(0.0, min(100.0, 100 * start / duration))
         width = max(0.4, min(100.0 - left, 100 * (end - start) / duration))
-        return Mark(kind, round(start, 2), round(end, 2), round(left, 3), round(width, 3),
-                    speaker, label)  # fmt: skip
+        return Mark(
+            kind, round(start, 2), round(end, 2), round(left, 3), round(width, 3), speaker, label
+        )
 
     rows: dict[str, list[Mark]] = {}
     if speech:
         for role in sorted(speech):
             rows[role] = [mark("talk", a, b, role) for a, b in bridge(speech[role], 1.0)]
-        rows["silence"] = [mark("silence", a, b, None, f"{b - a:.1f} s of silence")
-                           for a, b in silences(speech, duration, SILENCE_MIN_S)]  # fmt: skip
-        rows["overtalk"] = [mark("overtalk", a, b, None, "both talk")
-                            for a, b in overtalk(speech)]  # fmt: skip
+        rows["silence"] = [
+            mark("silence", a, b, None, f"{b - a:.1f} s of silence")
+            for a, b in silences(speech, duration, SILENCE_MIN_S)
+        ]
+        rows["overtalk"] = [mark("overtalk", a, b, None, "both talk") for a, b in overtalk(speech)]
     else:  # no voice-activity data: the turns are the talk
         for u in doc.utterances:
             rows.setdefault(u.speaker, []).append(mark("talk", u.start, u.end, u.speaker))

@@ -119,8 +119,12 @@ def as_webvtt(header: CallHeader, utterances: list[Utterance]) -> str:
         start = max(u.start, 0.0)
         end = max(u.end, start + 0.001)  # a cue ends after it starts
         label = speaker_label(u.speaker).replace(">", "").replace("&", "and")
-        lines += [str(n), f"{vtt_time(start)} --> {vtt_time(end)}",
-                  f"<v {label}>{_cue_text(u.text)}", ""]  # fmt: skip
+        lines += [
+            str(n),
+            f"{vtt_time(start)} --> {vtt_time(end)}",
+            f"<v {label}>{_cue_text(u.text)}",
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -127,21 +127,26 @@ def _check(session: Session, query: ExampleQuery) -> bool:
     """Refuse a query that cannot have examples; True when every example is a rule's hit."""
     given = [n for n in ("rule", "item", "kpi") if getattr(query, n) is not None]
     if len(given) != 1:
-        raise InvalidInput("Ask for examples of one 'rule', 'item' or 'kpi'.",
-                           details={"parameter": "rule"})  # fmt: skip
+        raise InvalidInput(
+            "Ask for examples of one 'rule', 'item' or 'kpi'.", details={"parameter": "rule"}
+        )
     if not 1 <= query.limit <= MAX_LIMIT:
         raise InvalidInput(f"'limit' is 1 to {MAX_LIMIT}.", details={"parameter": "limit"})
     if query.kpi is not None:
         moments = KPI_MOMENTS.get(query.kpi)
         if moments is None:
             known = ", ".join(KPI_MOMENTS)
-            raise InvalidInput(f"KPI {query.kpi!r} has no moment to play; examples exist for "
-                               f"{known}. Use 'rule' or 'item' for the rest.",
-                               details={"parameter": "kpi"})  # fmt: skip
+            raise InvalidInput(
+                f"KPI {query.kpi!r} has no moment to play; examples exist for "
+                f"{known}. Use 'rule' or 'item' for the rest.",
+                details={"parameter": "kpi"},
+            )
         if query.quality not in moments:
-            raise InvalidInput(f"{query.kpi} has no moment to play for quality={query.quality} "
-                               "(a call without a problem has no moment that shows it).",
-                               details={"parameter": "quality"})  # fmt: skip
+            raise InvalidInput(
+                f"{query.kpi} has no moment to play for quality={query.quality} "
+                "(a call without a problem has no moment that shows it).",
+                details={"parameter": "quality"},
+            )
         return False
     rulesets = [query.ruleset] if query.ruleset else [n["name"] for n in versions.names(session)]
     if query.ruleset is not None and not versions.exists(session, query.ruleset):
@@ -154,9 +159,11 @@ def _check(session: Session, query: ExampleQuery) -> bool:
         raise InvalidInput(f"No {what} in {where}.", details={"parameter": param})
     forbidden = all(t.item is not None and t.item.expect == "absent" for t in targets)
     if query.quality == "good" and forbidden:
-        raise InvalidInput("This rule must not occur: a call without it has no moment to play. "
-                           "Ask for quality=bad to hear where it did.",
-                           details={"parameter": "quality"})  # fmt: skip
+        raise InvalidInput(
+            "This rule must not occur: a call without it has no moment to play. "
+            "Ask for quality=bad to hear where it did.",
+            details={"parameter": "quality"},
+        )
     return query.rule is not None and (query.quality == "good" or forbidden)
 
 
@@ -355,21 +362,28 @@ def _kpi_examples(
 ) -> list[tuple[float, Example]]:
     assert query.kpi is not None
     worst_first = query.kpi.startswith("silence") or query.kpi == "longest_silence_s"
-    ordered = sorted(candidates, key=lambda c: float(c.values[query.kpi or ""]),
-                     reverse=worst_first == (query.quality == "bad"))  # fmt: skip
+    ordered = sorted(
+        candidates,
+        key=lambda c: float(c.values[query.kpi or ""]),
+        reverse=worst_first == (query.quality == "bad"),
+    )
     chosen = ordered[: query.limit * 4]
     turns = _utterances(session, {c.call.id for c in chosen})
     out: list[tuple[float, Example]] = []
     for rank, candidate in enumerate(chosen):
         value = float(candidate.values[query.kpi])
         call_turns = turns.get(candidate.call.id, [])
-        moment = (_silence_moment(candidate) if query.kpi.startswith(("silence", "longest"))
-                  else _mood_moment(call_turns, query.quality))  # fmt: skip
+        moment = (
+            _silence_moment(candidate)
+            if query.kpi.startswith(("silence", "longest"))
+            else _mood_moment(call_turns, query.quality)
+        )
         if moment is None:
             continue
         start, end, speaker, what = moment
-        _, example = _example(candidate, call_turns, start, end, speaker,
-                              f"{query.kpi} = {value:g}; {what}", False)  # fmt: skip
+        _, example = _example(
+            candidate, call_turns, start, end, speaker, f"{query.kpi} = {value:g}; {what}", False
+        )
         out.append((-rank, example))  # the metric orders KPI examples
     return out
 
@@ -398,8 +412,12 @@ def _mood_moment(
         return None
     sign = 1.0 if quality == "good" else -1.0
     turn = max(matching, key=lambda t: (sign * (t.sentiment or NEUTRAL).score, t.start))
-    return (turn.start, min(turn.end, turn.start + CLIP_MAX_S), turn.speaker,
-            f"the customer's most {label} turn")  # fmt: skip
+    return (
+        turn.start,
+        min(turn.end, turn.start + CLIP_MAX_S),
+        turn.speaker,
+        f"the customer's most {label} turn",
+    )
 
 
 # -- clips and ranking ------------------------------------------------------------------
@@ -432,10 +450,20 @@ def _example(
         parts.append(f"word confidence {confidence:.2f}")
     parts.append(f"{length:.1f} s")
     call = candidate.call
-    example = Example(call.id, call.agent_id, call.team, candidate.at, speaker, start, end,
-                      text, "; ".join(parts), confirmed, confidence,
-                      clip_url(call.id, start, end) if call.audio_deleted_at is None
-                      else None)  # fmt: skip
+    example = Example(
+        call.id,
+        call.agent_id,
+        call.team,
+        candidate.at,
+        speaker,
+        start,
+        end,
+        text,
+        "; ".join(parts),
+        confirmed,
+        confidence,
+        clip_url(call.id, start, end) if call.audio_deleted_at is None else None,
+    )
     return (1.0 if confirmed else 0.0) + clarity, example
 
 

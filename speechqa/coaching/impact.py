@@ -64,11 +64,13 @@ class Focus:
             raise InvalidInput(f"No ruleset {ruleset_name!r}.", details={"focus": raw})
         ruleset = versions.get(session, ruleset_name)
         if kind == "rule" and name not in ruleset.rules:
-            raise InvalidInput(f"No rule {name!r} in ruleset {ruleset_name!r}.",
-                               details={"focus": raw})  # fmt: skip
+            raise InvalidInput(
+                f"No rule {name!r} in ruleset {ruleset_name!r}.", details={"focus": raw}
+            )
         if kind == "item" and name not in dict(item_specs(ruleset)):
-            raise InvalidInput(f"No item {name!r} on ruleset {ruleset_name!r}'s scorecard.",
-                               details={"focus": raw})  # fmt: skip
+            raise InvalidInput(
+                f"No item {name!r} on ruleset {ruleset_name!r}'s scorecard.", details={"focus": raw}
+            )
         ruleset_kept = ruleset_name if kind == "item" or raw.get("ruleset") else None
         return (
             cls("rule", name, ruleset_kept) if kind == "rule" else cls("item", name, ruleset_kept)
@@ -150,8 +152,17 @@ def measure(
         net = None
         if rest is not None and agent.change is not None and rest.change is not None:
             net = round(agent.change - rest.change, 4)
-        out.append(FocusImpact(item.as_dict(), item.label, better, agent, rest, net,
-                               _statement(item, better, agent, rest, net, min_calls)))  # fmt: skip
+        out.append(
+            FocusImpact(
+                item.as_dict(),
+                item.label,
+                better,
+                agent,
+                rest,
+                net,
+                _statement(item, better, agent, rest, net, min_calls),
+            )
+        )
     return out
 
 
@@ -253,17 +264,25 @@ def _bootstrap(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
 
 
 def _statement(
-    focus: Focus, better: Better, agent: Change, team: Change | None, net: float | None,
+    focus: Focus,
+    better: Better,
+    agent: Change,
+    team: Change | None,
+    net: float | None,
     min_calls: int,
-) -> str:  # fmt: skip
+) -> str:
     b, a = agent.before, agent.after
     if agent.change is None or agent.interval is None:
-        return (f"{focus.label}: not enough calls to tell ({b.calls} before, {a.calls} after; "
-                f"at least {min_calls} each are needed).")  # fmt: skip
+        return (
+            f"{focus.label}: not enough calls to tell ({b.calls} before, {a.calls} after; "
+            f"at least {min_calls} each are needed)."
+        )
     lo, hi = agent.interval
     moved = {"rose": "rose", "fell": "fell", "no clear change": "moved"}[agent.verdict]
-    text = (f"{focus.label} {moved} from {b.value:g} to {a.value:g} ({agent.change:+g}; 95% "
-            f"interval {lo:+g} to {hi:+g}) over {b.calls} and {a.calls} calls")  # fmt: skip
+    text = (
+        f"{focus.label} {moved} from {b.value:g} to {a.value:g} ({agent.change:+g}; 95% "
+        f"interval {lo:+g} to {hi:+g}) over {b.calls} and {a.calls} calls"
+    )
     if agent.verdict == "no clear change":
         text += ", within what chance alone would give"
     elif (agent.verdict == "rose") == (better == "higher"):
@@ -271,8 +290,10 @@ def _statement(
     else:
         text += ", a change for the worse"
     if team is not None and team.change is not None and net is not None:
-        text += (f"; the rest of the team moved {team.change:+g} over the same windows, so "
-                 f"{net:+g} is the agent's own")  # fmt: skip
+        text += (
+            f"; the rest of the team moved {team.change:+g} over the same windows, so "
+            f"{net:+g} is the agent's own"
+        )
     elif team is not None:
         text += "; the rest of the team had too few calls to compare"
     return text + "."

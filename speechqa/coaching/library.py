@@ -58,19 +58,21 @@ def create(
     access.require(principal, Action.COACH)
     name = name.strip()
     if not 1 <= len(name) <= 200:
-        raise InvalidInput("A collection's name is 1 to 200 characters.",
-                           details={"field": "name"})  # fmt: skip
+        raise InvalidInput("A collection's name is 1 to 200 characters.", details={"field": "name"})
     if session.scalar(select(ClipCollection.id).where(ClipCollection.name == name)) is not None:
         raise Conflict(f"A collection named {name!r} exists.")
-    row = ClipCollection(name=name, description=(description or None) and description[:MAX_TEXT],
-                         created_by=principal.who, created_at=utcnow())  # fmt: skip
+    row = ClipCollection(
+        name=name,
+        description=(description or None) and description[:MAX_TEXT],
+        created_by=principal.who,
+        created_at=utcnow(),
+    )
     session.add(row)
     try:
         session.flush()
     except IntegrityError:  # created at the same moment by someone else
         raise Conflict(f"A collection named {name!r} exists.") from None
-    return CollectionView(row.id, row.name, row.description, row.created_by, row.created_at,
-                          0, [])  # fmt: skip
+    return CollectionView(row.id, row.name, row.description, row.created_by, row.created_at, 0, [])
 
 
 def named(session: Session, principal: Principal, name: str) -> CollectionView | None:
@@ -90,8 +92,12 @@ def list_all(session: Session, principal: Principal) -> list[CollectionView]:
     )
     counts = dict(session.execute(counted).tuples().all())
     rows = session.scalars(select(ClipCollection).order_by(ClipCollection.name))
-    return [CollectionView(r.id, r.name, r.description, r.created_by, r.created_at,
-                           counts.get(r.id, 0), None) for r in rows]  # fmt: skip
+    return [
+        CollectionView(
+            r.id, r.name, r.description, r.created_by, r.created_at, counts.get(r.id, 0), None
+        )
+        for r in rows
+    ]
 
 
 def get(session: Session, principal: Principal, collection_id: int) -> CollectionView:
@@ -105,28 +111,46 @@ def get(session: Session, principal: Principal, collection_id: int) -> Collectio
         .order_by(Clip.added_at, Clip.id)
     )
     clips = [_clip_view(clip, agent_id) for clip, agent_id, _team in session.execute(query)]
-    return CollectionView(row.id, row.name, row.description, row.created_by, row.created_at,
-                          len(clips), clips)  # fmt: skip
+    return CollectionView(
+        row.id, row.name, row.description, row.created_by, row.created_at, len(clips), clips
+    )
 
 
 def add(
-    session: Session, principal: Principal, collection_id: int, *, call_id: str, start: float,
-    end: float, speaker: str | None = None, note: str | None = None,
-) -> ClipView:  # fmt: skip
+    session: Session,
+    principal: Principal,
+    collection_id: int,
+    *,
+    call_id: str,
+    start: float,
+    end: float,
+    speaker: str | None = None,
+    note: str | None = None,
+) -> ClipView:
     """Save a span of a call into a collection, with the words said in it."""
     access.require(principal, Action.COACH)
     collection = _collection(session, collection_id)
     call = repository.get_call(session, call_id)
     access.check_call(principal, call)
     if start < 0 or end <= start or end - start > MAX_CLIP_S:
-        raise InvalidInput(f"A clip runs forward, from 0 s, for at most {MAX_CLIP_S:g} s.",
-                           details={"field": "end"})  # fmt: skip
+        raise InvalidInput(
+            f"A clip runs forward, from 0 s, for at most {MAX_CLIP_S:g} s.",
+            details={"field": "end"},
+        )
     if call.duration_s is not None and start >= call.duration_s:
         raise InvalidInput(f"The call is {call.duration_s:g} s long.", details={"field": "start"})
     text = (repository.said_between(session, call.id, start, end, speaker) or "")[:MAX_TEXT] or None
-    clip = Clip(collection_id=collection.id, call_id=call.id, speaker=speaker, start=start,
-                end=end, text=text, note=(note or None) and note[:MAX_TEXT],
-                added_by=principal.who, added_at=utcnow())  # fmt: skip
+    clip = Clip(
+        collection_id=collection.id,
+        call_id=call.id,
+        speaker=speaker,
+        start=start,
+        end=end,
+        text=text,
+        note=(note or None) and note[:MAX_TEXT],
+        added_by=principal.who,
+        added_at=utcnow(),
+    )
     session.add(clip)
     try:
         with session.begin_nested():
@@ -158,6 +182,16 @@ def clip_url(call_id: str, start: float, end: float) -> str:
 
 
 def _clip_view(clip: Clip, agent_id: str) -> ClipView:
-    return ClipView(clip.id, clip.call_id, agent_id, clip.speaker, clip.start, clip.end,
-                    clip.text, clip.note, clip.added_by, clip.added_at,
-                    clip_url(clip.call_id, clip.start, clip.end))  # fmt: skip
+    return ClipView(
+        clip.id,
+        clip.call_id,
+        agent_id,
+        clip.speaker,
+        clip.start,
+        clip.end,
+        clip.text,
+        clip.note,
+        clip.added_by,
+        clip.added_at,
+        clip_url(clip.call_id, clip.start, clip.end),
+    )

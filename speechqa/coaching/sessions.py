@@ -116,21 +116,45 @@ def create(
     for goal in goals or []:
         goal_focus = Focus.parse(session, goal.focus).as_dict()
         if goal_focus not in [f.as_dict() for f in parsed]:
-            raise InvalidInput("A goal's focus must be one of the session's focus entries.",
-                               details={"goal": goal_focus})  # fmt: skip
-        goal_rows.append({"focus": goal_focus, "target": goal.target,
-                          "due": goal.due.isoformat() if goal.due else None})  # fmt: skip
+            raise InvalidInput(
+                "A goal's focus must be one of the session's focus entries.",
+                details={"goal": goal_focus},
+            )
+        goal_rows.append(
+            {
+                "focus": goal_focus,
+                "target": goal.target,
+                "due": goal.due.isoformat() if goal.due else None,
+            }
+        )
     held = held_at or utcnow()
     held = held if held.tzinfo else held.replace(tzinfo=UTC)
-    row = CoachingSession(agent_id=agent.id, team=agent.team, coach=principal.who, held_at=held,
-                          focus=[f.as_dict() for f in parsed], clips=checked, notes=notes,
-                          goals=goal_rows, created_at=utcnow())  # fmt: skip
+    row = CoachingSession(
+        agent_id=agent.id,
+        team=agent.team,
+        coach=principal.who,
+        held_at=held,
+        focus=[f.as_dict() for f in parsed],
+        clips=checked,
+        notes=notes,
+        goals=goal_rows,
+        created_at=utcnow(),
+    )
     session.add(row)
     session.flush()
-    outbox.emit(session, "coaching.session.created",
-                {"session_id": row.id, "agent_id": row.agent_id, "team": row.team,
-                 "coach": row.coach, "held_at": held.isoformat(), "focus": row.focus,
-                 "url": f"/v1/coaching/sessions/{row.id}"})  # fmt: skip
+    outbox.emit(
+        session,
+        "coaching.session.created",
+        {
+            "session_id": row.id,
+            "agent_id": row.agent_id,
+            "team": row.team,
+            "coach": row.coach,
+            "held_at": held.isoformat(),
+            "focus": row.focus,
+            "url": f"/v1/coaching/sessions/{row.id}",
+        },
+    )
     return _view(row, None)
 
 
@@ -138,19 +162,33 @@ def _clip(session: Session, principal: Principal, clip: ClipRef) -> dict[str, An
     call = repository.get_call(session, clip.call_id)
     access.check_call(principal, call)
     if clip.start < 0 or clip.end <= clip.start or clip.end - clip.start > MAX_CLIP_S:
-        raise InvalidInput(f"A clip runs forward, from 0 s, for at most {MAX_CLIP_S:g} s.",
-                           details={"clip": clip.call_id})  # fmt: skip
+        raise InvalidInput(
+            f"A clip runs forward, from 0 s, for at most {MAX_CLIP_S:g} s.",
+            details={"clip": clip.call_id},
+        )
     text = clip.text
     if text is None:  # the words said in the span, from the transcript
         text = repository.said_between(session, call.id, clip.start, clip.end)
-    return {"call_id": call.id, "start": clip.start, "end": clip.end, "speaker": clip.speaker,
-            "text": text, "note": clip.note}  # fmt: skip
+    return {
+        "call_id": call.id,
+        "start": clip.start,
+        "end": clip.end,
+        "speaker": clip.speaker,
+        "text": text,
+        "note": clip.note,
+    }
 
 
 def get(
-    session: Session, principal: Principal, coaching_id: int, settings: Settings, *,
-    before_days: int | None = None, after_days: int | None = None, now: datetime | None = None,
-) -> CoachingSessionView:  # fmt: skip
+    session: Session,
+    principal: Principal,
+    coaching_id: int,
+    settings: Settings,
+    *,
+    before_days: int | None = None,
+    after_days: int | None = None,
+    now: datetime | None = None,
+) -> CoachingSessionView:
     """One session with its impact on each focus."""
     row = _visible(session, principal, coaching_id)
     impact = measure(
@@ -172,8 +210,9 @@ def list_sessions(
 ) -> list[CoachingSessionView]:
     """Sessions the principal may see, newest first (an agent sees their own)."""
     access.require(principal, Action.READ_COACHING)
-    query = select(CoachingSession).order_by(CoachingSession.held_at.desc(),
-                                             CoachingSession.id.desc())  # fmt: skip
+    query = select(CoachingSession).order_by(
+        CoachingSession.held_at.desc(), CoachingSession.id.desc()
+    )
     query = query.where(access.coaching_sessions(principal))
     if agent_id is not None:
         query = query.where(CoachingSession.agent_id == agent_id)

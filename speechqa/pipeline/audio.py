@@ -134,8 +134,9 @@ def decode(path: str | Path, *, max_duration_s: float | None = None) -> DecodedA
     keep_stereo = info.channels == 2
     n_out = 2 if keep_stereo else 1
     # 16-bit planar, as faster-whisper's own decoder resamples, so transcripts match it.
-    resampler = av.AudioResampler(format="s16p", layout="stereo" if keep_stereo else "mono",
-                                  rate=SAMPLE_RATE)  # fmt: skip
+    resampler = av.AudioResampler(
+        format="s16p", layout="stereo" if keep_stereo else "mono", rate=SAMPLE_RATE
+    )
     # Decode straight into one preallocated float32 buffer (grown if the header lied), so an
     # hour-long stereo call needs its 460 MB and not several copies of it. The buffer never
     # grows past the duration limit: a file whose header gives no length (or a false one) is

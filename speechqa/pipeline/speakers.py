@@ -146,8 +146,9 @@ def _mel_filterbank(n_mels: int = 40, fmin: float = 60.0, fmax: float = 3800.0) 
 
 _MEL = _mel_filterbank()
 _N_MFCC = 20
-_DCT = np.cos(np.pi / _MEL.shape[0] * (np.arange(_MEL.shape[0]) + 0.5)[None, :]
-              * np.arange(_N_MFCC)[:, None]).astype(np.float32)  # fmt: skip
+_DCT = np.cos(
+    np.pi / _MEL.shape[0] * (np.arange(_MEL.shape[0]) + 0.5)[None, :] * np.arange(_N_MFCC)[:, None]
+).astype(np.float32)
 _WINDOW = np.hanning(_WIN).astype(np.float32)
 
 
@@ -222,8 +223,12 @@ def _two_means(x: np.ndarray, seeds: int = 8) -> np.ndarray:
         centres = x[np.array([first, second])]
         for _ in range(50):
             labels = ((x[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
-            new = np.array([x[labels == k].mean(axis=0) if (labels == k).any() else centres[k]
-                            for k in range(2)])  # fmt: skip
+            new = np.array(
+                [
+                    x[labels == k].mean(axis=0) if (labels == k).any() else centres[k]
+                    for k in range(2)
+                ]
+            )
             if np.allclose(new, centres):
                 break
             centres = new
@@ -320,9 +325,13 @@ def _spherical_two_means(x: np.ndarray, seeds: int = 8) -> tuple[np.ndarray, np.
         for _ in range(50):
             labels = (x @ centres.T).argmax(axis=1)
             new = _unit(
-                np.array([x[labels == k].sum(axis=0) if (labels == k).any() else centres[k]
-                          for k in (0, 1)])
-            )  # fmt: skip
+                np.array(
+                    [
+                        x[labels == k].sum(axis=0) if (labels == k).any() else centres[k]
+                        for k in (0, 1)
+                    ]
+                )
+            )
             if np.allclose(new, centres):
                 break
             centres = new

@@ -13,15 +13,38 @@ from rapidfuzz.distance import Levenshtein
 from speechqa.pipeline.numbers import DIGITS, TEENS, TENS
 
 _CONTRACTIONS = {
-    "i'm": "i am", "you're": "you are", "we're": "we are", "they're": "they are",
-    "it's": "it is", "that's": "that is", "there's": "there is", "what's": "what is",
-    "he's": "he is", "she's": "she is", "let's": "let us", "i've": "i have",
-    "you've": "you have", "we've": "we have", "i'll": "i will", "you'll": "you will",
-    "we'll": "we will", "it'll": "it will", "i'd": "i would", "you'd": "you would",
-    "don't": "do not", "doesn't": "does not", "didn't": "did not", "can't": "cannot",
-    "won't": "will not", "isn't": "is not", "aren't": "are not", "wasn't": "was not",
-    "o'clock": "oclock", "mr": "mister", "mrs": "missus",
-}  # fmt: skip
+    "i'm": "i am",
+    "you're": "you are",
+    "we're": "we are",
+    "they're": "they are",
+    "it's": "it is",
+    "that's": "that is",
+    "there's": "there is",
+    "what's": "what is",
+    "he's": "he is",
+    "she's": "she is",
+    "let's": "let us",
+    "i've": "i have",
+    "you've": "you have",
+    "we've": "we have",
+    "i'll": "i will",
+    "you'll": "you will",
+    "we'll": "we will",
+    "it'll": "it will",
+    "i'd": "i would",
+    "you'd": "you would",
+    "don't": "do not",
+    "doesn't": "does not",
+    "didn't": "did not",
+    "can't": "cannot",
+    "won't": "will not",
+    "isn't": "is not",
+    "aren't": "are not",
+    "wasn't": "was not",
+    "o'clock": "oclock",
+    "mr": "mister",
+    "mrs": "missus",
+}
 _WORD = re.compile(r"[a-z0-9']+")
 _NUMBERS = DIGITS | TEENS | TENS
 

@@ -138,9 +138,13 @@ def create(
                 f"{hidden[0].team or 'none'}), so could not score it.",
                 details={"reviewer": person, "calls": [c.id for c in hidden]},
             )
-    row = CalibrationSession(name=name, call_ids=list(dict.fromkeys(call_ids)),
-                             reviewers=list(dict.fromkeys(reviewers)), created_by=by.who,
-                             created_at=utcnow())  # fmt: skip
+    row = CalibrationSession(
+        name=name,
+        call_ids=list(dict.fromkeys(call_ids)),
+        reviewers=list(dict.fromkeys(reviewers)),
+        created_by=by.who,
+        created_at=utcnow(),
+    )
     try:
         with session.begin_nested():
             session.add(row)
@@ -216,9 +220,20 @@ def session_calls(
             continue  # deleted since
         call, stats = rows[call_id]
         score = (stats.values or {}).get("qa_score") if stats is not None else None
-        out.append(CalibrationCall(call.id, call.external_id, call.agent_id, call.team,
-                                   call.started_at, call.created_at, call.duration_s, score,
-                                   mine.get(call_id), submitted[call_id]))  # fmt: skip
+        out.append(
+            CalibrationCall(
+                call.id,
+                call.external_id,
+                call.agent_id,
+                call.team,
+                call.started_at,
+                call.created_at,
+                call.duration_s,
+                score,
+                mine.get(call_id),
+                submitted[call_id],
+            )
+        )
     return out
 
 
@@ -286,8 +301,10 @@ def _summarise(out: Report, reviewers: list[str]) -> None:
             "agreement": round(same / len(judged), 4) if judged else None,
             "precision": round(tp / (tp + fp), 4) if tp + fp else None,
             "recall": round(tp / (tp + fn), 4) if tp + fn else None,
-            "tp": tp, "fp": fp, "fn": fn,
-        }  # fmt: skip
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+        }
 
 
 def fleiss_kappa(ratings: list[list[str]]) -> float | None:
@@ -342,8 +359,9 @@ def _sees(session: Session, principal: Principal, row: CalibrationSession) -> bo
 
 
 def _info(row: CalibrationSession) -> CalibrationInfo:
-    return CalibrationInfo(row.id, row.name, list(row.call_ids), list(row.reviewers),
-                           row.created_by, row.created_at)  # fmt: skip
+    return CalibrationInfo(
+        row.id, row.name, list(row.call_ids), list(row.reviewers), row.created_by, row.created_at
+    )
 
 
 def scored_by(session: Session, who: str, calibration_ids: list[int]) -> dict[int, int]:

@@ -57,9 +57,17 @@ from speechqa.storage.tables import (
 from speechqa.users import principals
 
 FILTER_FIELDS = {
-    "agent_id", "team", "status", "rule", "rule_missed", "critical_fail", "min_score",
-    "max_score", "customer_sentiment", "tag",
-}  # fmt: skip
+    "agent_id",
+    "team",
+    "status",
+    "rule",
+    "rule_missed",
+    "critical_fail",
+    "min_score",
+    "max_score",
+    "customer_sentiment",
+    "tag",
+}
 
 
 class QueueKind(StrEnum):
@@ -185,8 +193,13 @@ def create(
                 "no call could be dealt to them.",
                 details={"reviewer": reviewer},
             )
-    queue = ReviewQueue(name=name, rule=rule, reviewers=list(dict.fromkeys(reviewers)),
-                        created_by=by.who, created_at=utcnow())  # fmt: skip
+    queue = ReviewQueue(
+        name=name,
+        rule=rule,
+        reviewers=list(dict.fromkeys(reviewers)),
+        created_by=by.who,
+        created_at=utcnow(),
+    )
     try:
         with session.begin_nested():
             session.add(queue)
@@ -265,8 +278,11 @@ def _deal(
         order = [queue.reviewers[(turn + k) % n] for k in range(n)]
         reviewer = next(r for r in order if r in who_may[call.id])
         turn = (queue.reviewers.index(reviewer) + 1) % n
-        session.add(QueueItem(queue_id=queue.id, call_id=call.id, assignee=reviewer,
-                              rule=rule, sampled_at=now))  # fmt: skip
+        session.add(
+            QueueItem(
+                queue_id=queue.id, call_id=call.id, assignee=reviewer, rule=rule, sampled_at=now
+            )
+        )
         out.append(_assignment(call, None, queue.name, rule, now, reviewer, None))
     session.flush()
     return out
@@ -439,8 +455,13 @@ def _progress(session: Session, queue: ReviewQueue) -> QueueProgress:
         )
         for n, c in counts.items()
     ]
-    return QueueProgress(_info(queue), per, sum(p.dealt for p in per),
-                         sum(p.reviewed for p in per), sum(p.remaining for p in per))  # fmt: skip
+    return QueueProgress(
+        _info(queue),
+        per,
+        sum(p.dealt for p in per),
+        sum(p.reviewed for p in per),
+        sum(p.remaining for p in per),
+    )
 
 
 def _visible(session: Session, principal: Principal, queue_id: int) -> ReviewQueue:
@@ -536,5 +557,11 @@ def _assignment(
 
 
 def _info(queue: ReviewQueue) -> QueueInfo:
-    return QueueInfo(queue.id, queue.name, dict(queue.rule), list(queue.reviewers),
-                     queue.created_by, queue.created_at)  # fmt: skip
+    return QueueInfo(
+        queue.id,
+        queue.name,
+        dict(queue.rule),
+        list(queue.reviewers),
+        queue.created_by,
+        queue.created_at,
+    )

@@ -129,9 +129,13 @@ class ReviewView:
 
 
 def start(
-    session: Session, call_id: str, principal: Principal, calibration: int | None = None, *,
+    session: Session,
+    call_id: str,
+    principal: Principal,
+    calibration: int | None = None,
+    *,
     reason: str | None = None,
-) -> tuple[ReviewView, bool]:  # fmt: skip
+) -> tuple[ReviewView, bool]:
     """The reviewer's open draft on the call (in a calibration session, if given), or a new
     one; (review, created). Once a QA review of the call counts, a new QA review is a
     re-evaluation of it: it needs ``reason`` and a lead or that review's reviewer
@@ -162,19 +166,34 @@ def start(
             # A draft begun before someone else's review was submitted becomes a re-evaluation.
             given = check_reevaluation(principal, counted, reason)
             draft.revises, draft.revision_reason = counted.id, given
-            _audit(session, draft, principal, "re-evaluation", None,
-                   {"revises": counted.id, "reason": given})  # fmt: skip
+            _audit(
+                session,
+                draft,
+                principal,
+                "re-evaluation",
+                None,
+                {"revises": counted.id, "reason": given},
+            )
         return view(session, draft), False
     if calibration is not None and session.scalar(mine) is not None:
         raise Conflict("You have submitted your review of this call in this session.")
     if own_call and calibration is not None:
         raise Forbidden("Agents do not take part in calibration.")
     why = check_reevaluation(principal, counted, reason) if counted is not None else None
-    review = Review(call_id=call_id, evaluation_id=automatic.id, reviewer=principal.who,
-                    calibration_id=calibration, self_review=own_call, status=ReviewStatus.DRAFT,
-                    answers={}, comments=[], critical_fail=False, created_at=utcnow(),
-                    revises=counted.id if counted is not None else None,
-                    revision_reason=why)  # fmt: skip
+    review = Review(
+        call_id=call_id,
+        evaluation_id=automatic.id,
+        reviewer=principal.who,
+        calibration_id=calibration,
+        self_review=own_call,
+        status=ReviewStatus.DRAFT,
+        answers={},
+        comments=[],
+        critical_fail=False,
+        created_at=utcnow(),
+        revises=counted.id if counted is not None else None,
+        revision_reason=why,
+    )
     session.add(review)
     session.flush()
     created: dict[str, Any] = {"evaluation": automatic.id}
@@ -231,18 +250,25 @@ def _counted_review(session: Session, call_id: str) -> Review | None:
 
 
 def answer(
-    session: Session, review_id: int, principal: Principal, key: str, decision: Decision,
+    session: Session,
+    review_id: int,
+    principal: Principal,
+    key: str,
+    decision: Decision,
     reason: str | None,
-) -> ReviewView:  # fmt: skip
+) -> ReviewView:
     """Accept an item's automatic answer, or override it with a reason."""
     review = _own_draft(session, review_id, principal)
     keys = _item_keys(session, review)
     if key not in keys:
-        raise InvalidInput(f"Item {key!r} is not on this call's scorecard.",
-                           details={"items": sorted(keys)})  # fmt: skip
+        raise InvalidInput(
+            f"Item {key!r} is not on this call's scorecard.", details={"items": sorted(keys)}
+        )
     if decision != "accept" and not (reason or "").strip():
-        raise InvalidInput("Overriding the automatic answer needs a reason.",
-                           details={"field": "reason", "items": [key]})  # fmt: skip
+        raise InvalidInput(
+            "Overriding the automatic answer needs a reason.",
+            details={"field": "reason", "items": [key]},
+        )
     _set_answer(session, review, principal, key, Choice(decision, reason))
     return view(session, review)
 
@@ -263,12 +289,15 @@ def _apply(
     keys = _item_keys(session, review)
     unknown = sorted(set(answers) - keys)
     if unknown:
-        raise InvalidInput(f"Not on this call's scorecard: {', '.join(unknown)}.",
-                           details={"items": sorted(keys), "unknown": unknown})  # fmt: skip
+        raise InvalidInput(
+            f"Not on this call's scorecard: {', '.join(unknown)}.",
+            details={"items": sorted(keys), "unknown": unknown},
+        )
     bad = sorted(k for k, c in answers.items() if c.decision not in DECISIONS)
     if bad:
-        raise InvalidInput(f"Items {', '.join(bad)}: choose accept, pass, fail or na.",
-                           details={"items": bad})  # fmt: skip
+        raise InvalidInput(
+            f"Items {', '.join(bad)}: choose accept, pass, fail or na.", details={"items": bad}
+        )
     missing = sorted(
         (k for k, c in answers.items() if c.decision != "accept" and not (c.reason or "").strip()),
         key=_order,
@@ -310,9 +339,15 @@ def _order(key: str) -> tuple[int, ...]:
 
 
 def comment(
-    session: Session, review_id: int, principal: Principal, text: str, *,
-    utterance: int | None = None, start: float | None = None, end: float | None = None,
-) -> ReviewView:  # fmt: skip
+    session: Session,
+    review_id: int,
+    principal: Principal,
+    text: str,
+    *,
+    utterance: int | None = None,
+    start: float | None = None,
+    end: float | None = None,
+) -> ReviewView:
     """A comment on the call, an utterance, or a time span."""
     review = _own_draft(session, review_id, principal)
     text = text.strip()
@@ -320,17 +355,25 @@ def comment(
         raise InvalidInput(f"A comment is 1 to {MAX_TEXT} characters.")
     if start is not None and end is not None and end <= start:
         raise InvalidInput("A comment's span ends after it starts.")
-    entry = {"text": text, "utterance": utterance, "start": start, "end": end,
-             "by": principal.who, "at": utcnow().isoformat()}  # fmt: skip
+    entry = {
+        "text": text,
+        "utterance": utterance,
+        "start": start,
+        "end": end,
+        "by": principal.who,
+        "at": utcnow().isoformat(),
+    }
     review.comments = [*review.comments, entry]
     _audit(session, review, principal, "comment", None, entry)
     return view(session, review)
 
 
 def submit(
-    session: Session, review_id: int, principal: Principal,
+    session: Session,
+    review_id: int,
+    principal: Principal,
     answers: Mapping[str, Choice] | None = None,
-) -> ReviewView:  # fmt: skip
+) -> ReviewView:
     """Save ``answers`` (all or none, as :func:`answer_all`), add up the final score and make
     it count for the call's KPIs. A re-evaluation supersedes the review it revises."""
     review = _own_draft(session, review_id, principal)
@@ -341,12 +384,22 @@ def submit(
     _add_up(session, review)
     review.status = ReviewStatus.SUBMITTED
     review.submitted_at = utcnow()
-    _audit(session, review, principal, "submitted", {"status": "draft"},
-           {"status": "submitted", "score": review.score})  # fmt: skip
+    _audit(
+        session,
+        review,
+        principal,
+        "submitted",
+        {"status": "draft"},
+        {"status": "submitted", "score": review.score},
+    )
     previous: dict[str, Any] = {}
     if revised is not None:
-        previous = {"revises": revised.id, "previous_status": revised.status,
-                    "previous_score": revised.score, "reason": review.revision_reason}  # fmt: skip
+        previous = {
+            "revises": revised.id,
+            "previous_status": revised.status,
+            "previous_score": revised.score,
+            "reason": review.revision_reason,
+        }
         after = {
             "status": ReviewStatus.SUPERSEDED,
             "review": review.id,
@@ -428,13 +481,16 @@ def view(session: Session, review: Review) -> ReviewView:
     score = _automatic(session, review)
     items = [
         ItemView(
-            key=key, section=section.name, item=item.item, possible=item.possible,
+            key=key,
+            section=section.name,
+            item=item.item,
+            possible=item.possible,
             critical=item.critical,
             automatic=MachineAnswer(item.applicable, item.passed, item.earned, item.reason),
             answer=Answer(**review.answers[key]) if key in review.answers else None,
         )
         for key, section, item in score.keyed()
-    ]  # fmt: skip
+    ]
     audit = session.scalars(
         select(ReviewEvent).where(ReviewEvent.review_id == review.id).order_by(ReviewEvent.id)
     )
@@ -448,17 +504,29 @@ def view(session: Session, review: Review) -> ReviewView:
         else None
     )
     return ReviewView(
-        id=review.id, call_id=review.call_id, reviewer=review.reviewer, status=review.status,
-        ruleset=score.ruleset or "", version=score.version or 0, automatic_score=score.value,
-        items=items, comments=list(review.comments),
-        final=review.result, dispute=review.dispute, resolution=review.resolution,
+        id=review.id,
+        call_id=review.call_id,
+        reviewer=review.reviewer,
+        status=review.status,
+        ruleset=score.ruleset or "",
+        version=score.version or 0,
+        automatic_score=score.value,
+        items=items,
+        comments=list(review.comments),
+        final=review.result,
+        dispute=review.dispute,
+        resolution=review.resolution,
         kind=_kind(review),
-        score=review.score, critical_fail=review.critical_fail,
-        created_at=review.created_at, submitted_at=review.submitted_at,
+        score=review.score,
+        critical_fail=review.critical_fail,
+        created_at=review.created_at,
+        submitted_at=review.submitted_at,
         audit=[AuditEntry(e.at, e.by, e.action, e.before, e.after) for e in audit],
-        calibration=review.calibration_id, revises=review.revises,
-        revision_reason=review.revision_reason, superseded_by=superseded_by,
-    )  # fmt: skip
+        calibration=review.calibration_id,
+        revises=review.revises,
+        revision_reason=review.revision_reason,
+        superseded_by=superseded_by,
+    )
 
 
 def _kind(review: Review) -> ReviewKind:
@@ -501,8 +569,10 @@ def _own_draft(session: Session, review_id: int, principal: Principal) -> Review
     if review.reviewer != principal.who:
         raise NotFound(f"No review {review_id} of yours.")
     if review.status != ReviewStatus.DRAFT:
-        raise Conflict(f"The review is {review.status}; only a draft can change.",
-                       details={"status": review.status})  # fmt: skip
+        raise Conflict(
+            f"The review is {review.status}; only a draft can change.",
+            details={"status": review.status},
+        )
     return review
 
 
@@ -536,11 +606,23 @@ def _automatic(session: Session, review: Review) -> Scorecard:
 
 
 def _audit(
-    session: Session, review: Review, principal: Principal, action: str,
-    before: Any, after: Any,
-) -> None:  # fmt: skip
-    session.add(ReviewEvent(review_id=review.id, by=principal.who, action=action, at=utcnow(),
-                            before=before, after=after))  # fmt: skip
+    session: Session,
+    review: Review,
+    principal: Principal,
+    action: str,
+    before: Any,
+    after: Any,
+) -> None:
+    session.add(
+        ReviewEvent(
+            review_id=review.id,
+            by=principal.who,
+            action=action,
+            at=utcnow(),
+            before=before,
+            after=after,
+        )
+    )
     session.flush()
 
 
@@ -548,15 +630,25 @@ def acknowledge(session: Session, review_id: int, principal: Principal) -> Revie
     """The agent accepts the review."""
     review = _agents_submitted(session, review_id, principal, "acknowledge")
     review.status = ReviewStatus.ACKNOWLEDGED
-    _audit(session, review, principal, "acknowledged", {"status": "submitted"},
-           {"status": "acknowledged"})  # fmt: skip
+    _audit(
+        session,
+        review,
+        principal,
+        "acknowledged",
+        {"status": "submitted"},
+        {"status": "acknowledged"},
+    )
     return view(session, review)
 
 
 def dispute(
-    session: Session, review_id: int, principal: Principal, items: list[str], comment: str,
+    session: Session,
+    review_id: int,
+    principal: Principal,
+    items: list[str],
+    comment: str,
     dispute_days: int,
-) -> ReviewView:  # fmt: skip
+) -> ReviewView:
     """The agent disputes items of a submitted review, within ``dispute_days`` of submission."""
     review = _agents_submitted(session, review_id, principal, "dispute")
     assert review.submitted_at is not None
@@ -574,13 +666,19 @@ def dispute(
     if not items:
         raise InvalidInput("Choose the items you dispute.", details={"items": sorted(keys)})
     if unknown:
-        raise InvalidInput("Not on this call's scorecard: " + ", ".join(unknown) + ".",
-                           details={"items": sorted(keys), "unknown": unknown})  # fmt: skip
+        raise InvalidInput(
+            "Not on this call's scorecard: " + ", ".join(unknown) + ".",
+            details={"items": sorted(keys), "unknown": unknown},
+        )
     comment = comment.strip()
     if not comment or len(comment) > MAX_TEXT:
         raise InvalidInput(f"Say why, in 1 to {MAX_TEXT} characters.")
-    review.dispute = {"items": sorted(set(items)), "comment": comment, "by": principal.who,
-                      "at": utcnow().isoformat()}  # fmt: skip
+    review.dispute = {
+        "items": sorted(set(items)),
+        "comment": comment,
+        "by": principal.who,
+        "at": utcnow().isoformat(),
+    }
     review.status = ReviewStatus.DISPUTED
     _audit(session, review, principal, "disputed", {"status": "submitted"}, review.dispute)
     disputed = view(session, review)
@@ -590,16 +688,22 @@ def dispute(
 
 
 def resolve(
-    session: Session, review_id: int, principal: Principal, outcome: Literal["upheld", "adjusted"],
-    reason: str, answers: dict[str, tuple[Decision, str | None]],
-) -> ReviewView:  # fmt: skip
+    session: Session,
+    review_id: int,
+    principal: Principal,
+    outcome: Literal["upheld", "adjusted"],
+    reason: str,
+    answers: dict[str, tuple[Decision, str | None]],
+) -> ReviewView:
     """A lead settles a dispute: the review stands (upheld) or its answers change (adjusted),
     with a reason; an adjusted final score counts for KPIs at once."""
     access.require(principal, Action.RESOLVE_DISPUTES)
     review = _visible(session, review_id, principal)
     if review.status != ReviewStatus.DISPUTED:
-        raise Conflict(f"Only a disputed review can be resolved; this one is {review.status}.",
-                       details={"status": review.status})  # fmt: skip
+        raise Conflict(
+            f"Only a disputed review can be resolved; this one is {review.status}.",
+            details={"status": review.status},
+        )
     reason = reason.strip()
     if not reason:
         raise InvalidInput("A resolution needs a reason.", details={"field": "reason"})
@@ -618,11 +722,21 @@ def resolve(
                 merged[key] = _answer_of(decision, why or reason)
         review.answers = merged
         _add_up(session, review)
-    review.resolution = {"outcome": outcome, "reason": reason, "by": principal.who,
-                         "at": utcnow().isoformat()}  # fmt: skip
+    review.resolution = {
+        "outcome": outcome,
+        "reason": reason,
+        "by": principal.who,
+        "at": utcnow().isoformat(),
+    }
     review.status = ReviewStatus.RESOLVED
-    _audit(session, review, principal, f"resolved ({outcome})", before,
-           {"score": review.score, "answers": review.answers, **review.resolution})  # fmt: skip
+    _audit(
+        session,
+        review,
+        principal,
+        f"resolved ({outcome})",
+        before,
+        {"score": review.score, "answers": review.answers, **review.resolution},
+    )
     session.flush()
     refresh_kpis(session, [review.call_id])
     return view(session, review)
@@ -633,20 +747,32 @@ def _event_data(session: Session, review: ReviewView, keys: list[str]) -> dict[s
     call = repository.get_call(session, review.call_id)
     wanted = set(keys)
     items = [
-        {"key": i.key, "section": i.section, "item": i.item,
-         "passed": (i.answer or i.automatic).passed,
-         "applicable": (i.answer or i.automatic).applicable,
-         "automatic_passed": i.automatic.passed}
+        {
+            "key": i.key,
+            "section": i.section,
+            "item": i.item,
+            "passed": (i.answer or i.automatic).passed,
+            "applicable": (i.answer or i.automatic).applicable,
+            "automatic_passed": i.automatic.passed,
+        }
         for i in review.items
         if i.key in wanted
-    ]  # fmt: skip
+    ]
     return {
-        "review_id": review.id, "call_id": review.call_id, "external_id": call.external_id,
-        "agent_id": call.agent_id, "team": call.team, "reviewer": review.reviewer,
-        "status": review.status, "score": review.score, "automatic_score": review.automatic_score,
-        "critical_fail": review.critical_fail, "items": items,
-        "url": f"/v1/reviews/{review.id}", "call_url": f"/v1/calls/{review.call_id}",
-    }  # fmt: skip
+        "review_id": review.id,
+        "call_id": review.call_id,
+        "external_id": call.external_id,
+        "agent_id": call.agent_id,
+        "team": call.team,
+        "reviewer": review.reviewer,
+        "status": review.status,
+        "score": review.score,
+        "automatic_score": review.automatic_score,
+        "critical_fail": review.critical_fail,
+        "items": items,
+        "url": f"/v1/reviews/{review.id}",
+        "call_url": f"/v1/calls/{review.call_id}",
+    }
 
 
 def _agents_submitted(session: Session, review_id: int, principal: Principal, move: str) -> Review:
@@ -656,10 +782,13 @@ def _agents_submitted(session: Session, review_id: int, principal: Principal, mo
     if principal.agent_id is None or principal.agent_id != call.agent_id:
         raise Forbidden(f"Only the call's agent can {move} its review.")
     if review.calibration_id is not None or review.self_review:
-        raise Conflict("Only a QA review is the agent's to answer.",
-                       details={"status": review.status})  # fmt: skip
+        raise Conflict(
+            "Only a QA review is the agent's to answer.", details={"status": review.status}
+        )
     if review.status != ReviewStatus.SUBMITTED:
-        raise Conflict(f"The review is {review.status}; only a submitted review can be "
-                       f"{'acknowledged' if move == 'acknowledge' else 'disputed'}.",
-                       details={"status": review.status})  # fmt: skip
+        raise Conflict(
+            f"The review is {review.status}; only a submitted review can be "
+            f"{'acknowledged' if move == 'acknowledge' else 'disputed'}.",
+            details={"status": review.status},
+        )
     return review

@@ -354,9 +354,15 @@ def _check_shape(text: str) -> None:
             mark = event.start_mark
             raise RulesetInvalid(
                 f"The ruleset is refused: {problem}.",
-                details=[{"where": "ruleset", "message": problem, "line": mark.line + 1,
-                          "column": mark.column + 1}],
-            )  # fmt: skip
+                details=[
+                    {
+                        "where": "ruleset",
+                        "message": problem,
+                        "line": mark.line + 1,
+                        "column": mark.column + 1,
+                    }
+                ],
+            )
 
 
 MAX_DIGITS = 15

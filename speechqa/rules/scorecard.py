@@ -398,10 +398,14 @@ def with_answers(score: Scorecard, answers: Mapping[str, Answer]) -> Scorecard:
             earned = item.possible if answer.applicable and answer.passed else 0.0
             items.append(
                 replace(
-                    item, earned=earned, applicable=answer.applicable, passed=answer.passed,
-                    reason=answer.reason, evidence=[],
+                    item,
+                    earned=earned,
+                    applicable=answer.applicable,
+                    passed=answer.passed,
+                    reason=answer.reason,
+                    evidence=[],
                 )
-            )  # fmt: skip
+            )
         sections.append((section.name, items))
     return total(score.ruleset, score.version, sections)
 

@@ -385,8 +385,9 @@ def _fsync_dir(path: Path) -> None:
 
 def audio_store(settings: Settings) -> AudioStore:
     """The store ``settings`` name, made once per process (an S3 client is not cheap)."""
-    return _store(settings.audio_store, settings.audio_dir, settings.data_dir,
-                  settings.s3_endpoint_url)  # fmt: skip
+    return _store(
+        settings.audio_store, settings.audio_dir, settings.data_dir, settings.s3_endpoint_url
+    )
 
 
 @lru_cache(maxsize=8)

@@ -173,13 +173,26 @@ def _take(session: Session, settings: Settings, delivery_id: int) -> _Outgoing |
         return "taken by another worker"
     # The attempt is in the log before its request is sent, completed once answered: a worker
     # that dies mid-attempt leaves it there, shown as interrupted.
-    logged = WebhookAttempt(delivery_id=row.id, number=row.attempts + 1, at=now,
-                            status_code=None, error=INTERRUPTED, duration_ms=0)  # fmt: skip
+    logged = WebhookAttempt(
+        delivery_id=row.id,
+        number=row.attempts + 1,
+        at=now,
+        status_code=None,
+        error=INTERRUPTED,
+        duration_ms=0,
+    )
     session.add(logged)
     session.flush()
     body = json.dumps(message.payload, separators=(",", ":"), ensure_ascii=False)
-    return _Outgoing(row.id, logged.id, row.attempts + 1, endpoint.url, message.id, body,
-                     endpoints.signing_secrets(endpoint, now))  # fmt: skip
+    return _Outgoing(
+        row.id,
+        logged.id,
+        row.attempts + 1,
+        endpoint.url,
+        message.id,
+        body,
+        endpoints.signing_secrets(endpoint, now),
+    )
 
 
 def _send(outgoing: _Outgoing, settings: Settings) -> _Answer:
@@ -206,10 +219,13 @@ def _send(outgoing: _Outgoing, settings: Settings) -> _Answer:
         with (
             httpx.Client(timeout=timeout_s, follow_redirects=False) as client,
             client.stream(
-                "POST", pinned, content=outgoing.body.encode(), headers=headers,
+                "POST",
+                pinned,
+                content=outgoing.body.encode(),
+                headers=headers,
                 extensions=extensions,
             ) as response,
-        ):  # fmt: skip  # the answer's body is not read
+        ):  # the answer's body is not read
             status_code = response.status_code
     except targets.Refused as exc:
         error = f"Not sent: {exc}."[:MAX_ERROR]
@@ -246,9 +262,13 @@ def _record(session: Session, settings: Settings, outgoing: _Outgoing, answer: _
 
 
 def deliveries(
-    session: Session, endpoint_id: int, *, limit: int = 50, cursor: str | None = None,
+    session: Session,
+    endpoint_id: int,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
     status: DeliveryStatus | None = None,
-) -> DeliveryPage:  # fmt: skip
+) -> DeliveryPage:
     """An endpoint's delivery log, newest first, a page at a time."""
     endpoints.active(session, endpoint_id)
     query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
@@ -273,8 +293,10 @@ def resend(session: Session, delivery_id: int) -> DeliveryView:
     except NotFound:
         raise NotFound(f"No webhook delivery {delivery_id}: its endpoint was deleted.") from None
     if row.status == DeliveryStatus.PENDING:
-        raise Conflict("The delivery is still pending; it is sent when its next attempt is due.",
-                       details={"status": row.status})  # fmt: skip
+        raise Conflict(
+            "The delivery is still pending; it is sent when its next attempt is due.",
+            details={"status": row.status},
+        )
     row.status, row.attempts = DeliveryStatus.PENDING, 0
     row.next_attempt_at, row.claimed_until = utcnow(), None
     session.flush()

@@ -64,8 +64,14 @@ def register(
     """A new endpoint and its secret (the only time it is shown but for a rotation). A URL on a
     private, loopback or metadata address is refused unless the settings allow it."""
     url, events, description = _checked(url, events, description, settings or get_settings())
-    endpoint = WebhookEndpoint(url=url, events=events, secret=new_secret(), description=description,
-                               created_by=by, created_at=utcnow())  # fmt: skip
+    endpoint = WebhookEndpoint(
+        url=url,
+        events=events,
+        secret=new_secret(),
+        description=description,
+        created_by=by,
+        created_at=utcnow(),
+    )
     session.add(endpoint)
     session.flush()
     return view(endpoint), endpoint.secret
@@ -154,15 +160,22 @@ def _checked(
     unknown = sorted({e for e in events if e not in EVENTS})
     if unknown:
         named = ", ".join(map(repr, unknown))
-        problems.append({"field": "events", "problem": f"unknown event(s): {named}",
-                         "unknown": unknown, "allowed": list(EVENTS)})  # fmt: skip
+        problems.append(
+            {
+                "field": "events",
+                "problem": f"unknown event(s): {named}",
+                "unknown": unknown,
+                "allowed": list(EVENTS),
+            }
+        )
     elif not events:
         problems.append({"field": "events", "problem": "name at least one event"})
     if description is not None:
         description = description.strip() or None
     if description and ("\x00" in description or len(description) > MAX_DESCRIPTION):
-        problems.append({"field": "description",
-                         "problem": f"at most {MAX_DESCRIPTION} characters, no NUL"})  # fmt: skip
+        problems.append(
+            {"field": "description", "problem": f"at most {MAX_DESCRIPTION} characters, no NUL"}
+        )
     if problems:
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise InvalidInput(f"The webhook is invalid: {summary}.", details=problems)

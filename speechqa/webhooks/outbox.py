@@ -49,10 +49,16 @@ def emit(session: Session, event: str, data: dict[str, Any]) -> None:
     session.add(message)
     session.flush()
     session.add_all(
-        WebhookDelivery(endpoint_id=endpoint_id, message_id=message.id, attempts=0,
-                        status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now)
+        WebhookDelivery(
+            endpoint_id=endpoint_id,
+            message_id=message.id,
+            attempts=0,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=now,
+            created_at=now,
+        )
         for endpoint_id in targets
-    )  # fmt: skip
+    )
     session.flush()
 
 

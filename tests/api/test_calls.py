@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from rq import Queue
+from speechqa_service.workers.redis_server import connect
+from speechqa_service.workers.worker import build_worker
 
 from speechqa.apikeys import Scope
 from speechqa.calls import repository
@@ -17,8 +19,6 @@ from speechqa.storage.database import session_scope
 from speechqa_service.app import create_app
 from tests.audiofiles import corrupt_flac
 from tests.support import EXAMPLES, key_for, reference_text, stored_audio, submit, work
-from workers.redis_server import connect
-from workers.worker import build_worker
 
 SAMPLE = EXAMPLES / "address_change.wav"
 
@@ -119,7 +119,7 @@ def test_submitted_call_is_transcribed_end_to_end(client, settings, admin):
 
 @pytest.mark.slow
 def test_running_the_job_twice_leaves_one_transcript(client, settings, admin):
-    from workers.jobs import analyze_call
+    from speechqa_service.workers.jobs import analyze_call
 
     call_id = submit(client, admin).json()["id"]
     work(settings)

@@ -182,7 +182,7 @@ def test_a_refused_commit_answers_500_and_stores_nothing(settings):
 def test_every_session_route_commits_before_it_answers(settings):
     """A route added later gets the same: every route on the database session has it with
     ``scope="function"`` (exit code before the response), none with the default."""
-    from api.deps import get_session
+    from speechqa_service.api.deps import get_session
 
     def uses(dependant: Any) -> Iterator[Any]:
         for dep in dependant.dependencies:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from speechqa_service.api.schemas import RequestBody
 
-from api.schemas import RequestBody
 from speechqa_service.app import create_app
 from tests.support import COACHING_SESSION, Floor, make_floor, table_rows
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from speechqa_service.web.deps import COOKIE
+from speechqa_service.workers.queue import enqueue_rescore
 from sqlalchemy import select
 
 from speechqa.apikeys import Principal, Scope, authenticate, create_key
@@ -38,8 +40,6 @@ from speechqa.users import create_user
 from speechqa.webhooks import endpoints, outbox
 from speechqa_service.app import create_app
 from tests.support import EXAMPLES, reference_transcript, store_call, web_sign_in
-from web.deps import COOKIE
-from workers.queue import enqueue_rescore
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 OWN, OTHER = "own", "other"

@@ -21,11 +21,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from speechqa_service.workers.worker import build_worker
 
 from speechqa.apikeys import Scope
 from speechqa_service.app import create_app
 from tests.support import key_for
-from workers.worker import build_worker
 
 CHECKS = [
     not_a_server_error,

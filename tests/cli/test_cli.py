@@ -22,7 +22,7 @@ def speechqa(
     *args: str, env: dict[str, str], timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
+        [sys.executable, "-m", "speechqa_service.cli.main", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
 
@@ -90,7 +90,7 @@ def test_serve_runs_everything_on_one_machine_with_embedded_defaults(env):
     port = _free_port()
     data_dir = Path(env["SPEECHQA_DATA_DIR"])
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "speechqa_service.cli.main", "serve", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:

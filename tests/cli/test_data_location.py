@@ -15,7 +15,7 @@ from tests.support import ROOT
 
 def speechqa(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "speechqa_service.cli.main", *args], cwd=cwd, capture_output=True, text=True,
         timeout=120, env={**env, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
 

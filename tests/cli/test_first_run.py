@@ -32,7 +32,7 @@ def test_serve_with_samples_prints_a_key_per_role_and_sends_who_and_when(tmp_pat
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--samples", str(samples),
+        [sys.executable, "-m", "speechqa_service.cli.main", "serve", "--port", str(port), "--samples", str(samples),
          "--webhook-workers", "0"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
@@ -51,7 +51,7 @@ def test_serve_with_samples_prints_a_key_per_role_and_sends_who_and_when(tmp_pat
     assert set(keys) == {"lead@example.com", "coach@example.com", "reviewer@example.com", "a-17"}
     assert "Job OK" not in out and "result is kept" not in out, out
     # The keys sign in and see what their role sees (the service's data, read again here).
-    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port),
+    server = subprocess.Popen([sys.executable, "-m", "speechqa_service.cli.main", "serve", "--port", str(port),
                                "--webhook-workers", "0"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:

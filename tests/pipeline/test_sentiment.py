@@ -163,7 +163,7 @@ def test_sentiment_feeds_scorecard_kpis(angry_call):
 def test_sentiment_command_reads_lines_and_keeps_their_order():
     lines = ["This is terrible, I want my money back.", "", "Thanks, that's perfect!"]
     result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "sentiment"], input="\n".join(lines) + "\n",
+        [sys.executable, "-m", "speechqa_service.cli.main", "sentiment"], input="\n".join(lines) + "\n",
         capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -176,7 +176,7 @@ def test_sentiment_command_reads_courtesy_by_speaker():
     labels = {}
     for speaker in ([], ["--speaker", "agent"]):
         result = subprocess.run(
-            [sys.executable, "-m", "cli.main", "sentiment", *speaker], input="\n".join(lines) + "\n",
+            [sys.executable, "-m", "speechqa_service.cli.main", "sentiment", *speaker], input="\n".join(lines) + "\n",
             capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=120,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from web.app import ASSETS
-from web.assets import PLOTLY_JS
-from web.deps import TEMPLATES
+from speechqa_service.web.app import ASSETS
+from speechqa_service.web.assets import PLOTLY_JS
+from speechqa_service.web.deps import TEMPLATES
 
 
 def test_plotly_goes_gzipped_and_comes_back_whole(client):

@@ -41,7 +41,7 @@ CALLS = ("billing_refund", "address_change")
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "speechqa_service.cli.main", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -62,7 +62,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         port = s.getsockname()[1]
     log = (root / "serve.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--webhook-workers", "0"],
+        [sys.executable, "-m", "speechqa_service.cli.main", "serve", "--port", str(port), "--webhook-workers", "0"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import base64
 
+from speechqa_service.web.deps import COOKIE
+
 from speechqa.apikeys import Scope, create_key, list_keys, revoke_key
 from speechqa.storage.database import session_scope
 from tests.support import session_token, web_sign_in
-from web.deps import COOKIE
 
 
 def test_wrong_keys_are_throttled_per_client(client, settings):

@@ -13,6 +13,8 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
+from speechqa_service.workers.redis_server import connect
+from speechqa_service.workers.webhooks import deliver_webhook, dispatch_due, prune, webhook_queue
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -29,8 +31,6 @@ from tests.support import (
     emit_event,
     webhook_signature,
 )
-from workers.redis_server import connect
-from workers.webhooks import deliver_webhook, dispatch_due, prune, webhook_queue
 
 
 def register(client, admin, receiver, events=("call.analyzed",)):
@@ -242,7 +242,7 @@ def test_old_messages_are_pruned_with_their_log(client, admin, hooks, receiver):
 def test_a_delivery_job_has_its_log_line_and_job_metrics(client, admin, hooks, receiver, caplog):
     from prometheus_client import REGISTRY
 
-    caplog.set_level(logging.INFO, logger="workers.worker")
+    caplog.set_level(logging.INFO, logger="speechqa_service.workers.worker")
     labels = {"function": "deliver_webhook"}
     before = REGISTRY.get_sample_value("speechqa_job_duration_seconds_count", labels) or 0.0
     register(client, admin, receiver)
@@ -264,7 +264,7 @@ def test_an_attempt_cut_by_a_killed_worker_stays_in_the_log_as_interrupted(
     emit_event(settings)
     receiver.delay_s = 5
     worker = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker", "--queue", "webhooks"],
+        [sys.executable, "-m", "speechqa_service.cli.main", "worker", "--queue", "webhooks"],
         cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

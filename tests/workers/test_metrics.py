@@ -9,13 +9,13 @@ import httpx
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Retry
+from speechqa_service.workers import metrics
+from speechqa_service.workers.jobs import rescore_ruleset
+from speechqa_service.workers.queue import enqueue_analysis, enqueue_rescore, get_queue
+from speechqa_service.workers.redis_server import connect
 
 from speechqa.storage.database import session_scope
 from tests.support import reference_transcript, store_call, work
-from workers import metrics
-from workers.jobs import rescore_ruleset
-from workers.queue import enqueue_analysis, enqueue_rescore, get_queue
-from workers.redis_server import connect
 
 
 def sample(name: str, **labels: str) -> float:
@@ -23,7 +23,7 @@ def sample(name: str, **labels: str) -> float:
 
 
 def test_a_job_records_its_duration_and_a_failure(settings, caplog):
-    caplog.set_level(logging.INFO, logger="workers.worker")
+    caplog.set_level(logging.INFO, logger="speechqa_service.workers.worker")
     failing = {"function": "rescore_ruleset"}
     count, failures = (
         sample("speechqa_job_duration_seconds_count", **failing),
@@ -45,7 +45,7 @@ def test_a_job_records_its_duration_and_a_failure(settings, caplog):
 
 
 def test_a_run_that_will_be_retried_counts_as_a_failure_too(settings, caplog):
-    caplog.set_level(logging.INFO, logger="workers.worker")
+    caplog.set_level(logging.INFO, logger="speechqa_service.workers.worker")
     failures = sample("speechqa_job_failures_total", function="rescore_ruleset")
     get_queue(settings, connect(settings)).enqueue(rescore_ruleset, "gone", 1, retry=Retry(max=1))
     work(settings)
@@ -54,7 +54,7 @@ def test_a_run_that_will_be_retried_counts_as_a_failure_too(settings, caplog):
 
 
 def test_a_job_that_succeeds_is_timed_and_not_counted_as_failed(settings, caplog):
-    caplog.set_level(logging.INFO, logger="workers.worker")
+    caplog.set_level(logging.INFO, logger="speechqa_service.workers.worker")
     with session_scope(settings) as session:
         call_id = store_call(session, reference_transcript("address_change"))  # already analysed
     labels = {"function": "analyze_call"}

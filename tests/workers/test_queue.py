@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 from redis import Redis
+from speechqa_service.workers.queue import RQJobs
+from speechqa_service.workers.redis_server import connect
 
 from speechqa.errors import NotFound, ServiceUnavailable
 from speechqa.jobs import JobQueue, JobState, QueueState
 from speechqa.settings import Settings
 from speechqa.storage.database import session_scope
 from tests.support import reference_transcript, store_call, work
-from workers.queue import RQJobs
-from workers.redis_server import connect
 
 
 def test_a_call_is_queued_once_and_its_job_read_back(settings):

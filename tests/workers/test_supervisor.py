@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from speechqa_service.workers.supervisor import RunRecord, Supervisor
 
 from speechqa.errors import ServiceUnavailable
-from workers.supervisor import RunRecord, Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time, sys; time.sleep(120)", "worker"]
 

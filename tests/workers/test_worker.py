@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
+from speechqa_service.workers.redis_server import connect
+from speechqa_service.workers.worker import requeue_orphans
 
 from speechqa.calls import repository
 from speechqa.settings import get_settings
@@ -25,8 +27,6 @@ from tests.support import (
     start_worker,
     submit_sample,
 )
-from workers.redis_server import connect
-from workers.worker import requeue_orphans
 
 pytestmark = pytest.mark.slow  # they run the speech model
 
@@ -72,9 +72,9 @@ def test_a_running_worker_requeues_a_call_whose_enqueue_was_lost(settings):
     from datetime import timedelta
 
     from rq import Queue
+    from speechqa_service.workers.worker import build_worker
 
     from speechqa.storage.tables import utcnow
-    from workers.worker import build_worker
 
     call_id = submit_sample(settings, path=EXAMPLES / "address_change.wav", external_id="lost-2")
     connect(settings).flushdb()
@@ -143,7 +143,7 @@ def test_a_worker_waits_out_a_redis_outage_and_works_when_it_is_back(tmp_path, m
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log_file:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "worker", "--heartbeat", "3"],
+            [sys.executable, "-m", "speechqa_service.cli.main", "worker", "--heartbeat", "3"],
             cwd=ROOT, env=dict(os.environ), stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:

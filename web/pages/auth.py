@@ -10,8 +10,9 @@ from fastapi.responses import RedirectResponse
 from speechqa import signin
 from speechqa.errors import Forbidden, TooManyRequests, Unauthorized
 from speechqa.throttle import FailureLimiter
-from web import signin_form
-from web.deps import COOKIE, REASONS, PageRoute, SignedIn, database, form_of, settings_of
+
+from .. import signin_form
+from ..deps import COOKIE, REASONS, PageRoute, SignedIn, database, form_of, settings_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -21,8 +21,9 @@ from speechqa.reviews import queues, reading, workflow
 from speechqa.rules.matching import Hit
 from speechqa.storage.tables import CallStatus, ReviewStatus
 from speechqa_service.http import recording_response, status_for
-from web import charts
-from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
+
+from .. import charts
+from ..deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 CallsAgent = Annotated[Viewer, Depends(allowed(Action.ANSWER_REVIEW))]
@@ -169,10 +170,13 @@ def disputes_page(request: Request, who: Resolver) -> Response:
         disputes = []
         for row in page.rows:  # the disputed review of each: what, why, since when
             review = next(
-                (r for r in workflow.for_call(session, row.id, who.principal)
-                 if r.status == "disputed"),
+                (
+                    r
+                    for r in workflow.for_call(session, row.id, who.principal)
+                    if r.status == "disputed"
+                ),
                 None,
-            )  # fmt: skip
+            )
             if review is not None and review.dispute:
                 names = {i.key: workflow.readable(i.item) for i in review.items}
                 items = [f"{k} {names.get(k, '')}".strip() for k in review.dispute["items"]]
@@ -329,12 +333,25 @@ def _review_url(review: workflow.ReviewView) -> str:
 
 
 def _refused(
-    request: Request, who: Viewer, call_id: str, calibration: int | None, exc: SpeechQAError,
-    typed: Typed, at: str = "review",
-) -> Response:  # fmt: skip
+    request: Request,
+    who: Viewer,
+    call_id: str,
+    calibration: int | None,
+    exc: SpeechQAError,
+    typed: Typed,
+    at: str = "review",
+) -> Response:
     """The call page again, with what the refused form held and, beside it, why."""
-    return _call_page(request, who, call_id, calibration, typed=typed, problem=exc.message,
-                      problem_at=at, status=status_for(exc))  # fmt: skip
+    return _call_page(
+        request,
+        who,
+        call_id,
+        calibration,
+        typed=typed,
+        problem=exc.message,
+        problem_at=at,
+        status=status_for(exc),
+    )
 
 
 @router.post("/calls/{call_id}/review")
@@ -389,8 +406,9 @@ async def _review_form(
             workflow.answer_all(session, review_id, who.principal, typed.choices)
             if typed.comment:
                 utterance = int(typed.utterance) if typed.utterance.isdigit() else None
-                workflow.comment(session, review_id, who.principal, typed.comment,
-                                 utterance=utterance)  # fmt: skip
+                workflow.comment(
+                    session, review_id, who.principal, typed.comment, utterance=utterance
+                )
             elif then == "comment":
                 raise InvalidInput("Write the comment first.")
             if then == "submit":
@@ -440,8 +458,9 @@ async def dispute_review(review_id: int, request: Request, who: CallsAgent) -> R
         call_id = workflow.get(session, review_id, who.principal).call_id
     try:
         with database(request) as session:
-            workflow.dispute(session, review_id, who.principal, items, comment,
-                             settings_of(request).dispute_days)  # fmt: skip
+            workflow.dispute(
+                session, review_id, who.principal, items, comment, settings_of(request).dispute_days
+            )
     except (Conflict, InvalidInput) as exc:
         typed = Typed(choices={k: workflow.Choice("accept") for k in items}, comment=comment)
         return _refused(request, who, call_id, None, exc, typed, "dispute")

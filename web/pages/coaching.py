@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from speechqa.access import Action
 from speechqa.coaching import examples, library, sessions
 from speechqa.errors import InvalidInput
-from web import charts
-from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
+
+from .. import charts
+from ..deps import PageRoute, Viewer, allowed, back, database, form_of, render, settings_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Coach = Annotated[Viewer, Depends(allowed(Action.COACH))]
@@ -159,8 +160,10 @@ async def create_session(request: Request, who: Coach) -> Response:
         except ValueError:
             raise InvalidInput("'Held on' must be a date.", details={"field": "held_on"}) from None
         if day > datetime.now(UTC).date():
-            raise InvalidInput("A session is recorded once it is held: 'Held on' is in the future.",
-                               details={"field": "held_on"})  # fmt: skip
+            raise InvalidInput(
+                "A session is recorded once it is held: 'Held on' is in the future.",
+                details={"field": "held_on"},
+            )
         if day < datetime.now(UTC).date():  # today's session is held now
             held_at = datetime.combine(day, time(12), tzinfo=UTC)
     with database(request) as session:

@@ -20,9 +20,10 @@ from speechqa import access
 from speechqa.access import Action
 from speechqa.calls import bulk, list_export, listing, repository, transcript_export
 from speechqa.errors import InvalidInput
-from web import times
-from web.deps import PageRoute, Viewer, allowed, back, database, form_of
-from web.pages.calls import list_asked
+
+from .. import times
+from ..deps import PageRoute, Viewer, allowed, back, database, form_of
+from .calls import list_asked
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Reader = Annotated[Viewer, Depends(allowed(Action.READ_CALLS))]
@@ -37,8 +38,9 @@ def calls_csv(request: Request, who: Reader) -> Response:
 
     def lines() -> Iterator[str]:
         with database(request) as session:
-            rows = listing.iter_calls(session, asked.filters, sort=asked.sort,
-                                      descending=asked.descending)  # fmt: skip
+            rows = listing.iter_calls(
+                session, asked.filters, sort=asked.sort, descending=asked.descending
+            )
             yield from list_export.csv_lines(rows, zone)
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")

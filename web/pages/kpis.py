@@ -17,8 +17,9 @@ from speechqa.kpis import dashboards, reports
 from speechqa.kpis.dashboards import JournalQuery, Span, journal_page
 from speechqa.kpis.export import to_csv
 from speechqa.kpis.period import BUCKETS, parse_period
-from web import charts
-from web.deps import PageRoute, Viewer, allowed, database, render
+
+from .. import charts
+from ..deps import PageRoute, Viewer, allowed, database, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Reader = Annotated[Viewer, Depends(allowed(Action.READ_CALLS))]

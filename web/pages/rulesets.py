@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from speechqa.access import Action
 from speechqa.rules import versions
 from speechqa.rules.ruleset import RulesetInvalid
-from web.deps import PageRoute, Viewer, allowed, back, database, form_of, jobs_of, render
+
+from ..deps import PageRoute, Viewer, allowed, back, database, form_of, jobs_of, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 RulesetManager = Annotated[Viewer, Depends(allowed(Action.MANAGE_RULESETS))]

@@ -22,8 +22,9 @@ from speechqa.errors import InvalidInput, SpeechQAError
 from speechqa.reviews import calibration, queues
 from speechqa.storage.tables import CallStatus
 from speechqa_service.http import status_for
-from web import times
-from web.deps import PageRoute, Viewer, allowed, back, database, form_of, render
+
+from .. import times
+from ..deps import PageRoute, Viewer, allowed, back, database, form_of, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Calibrator = Annotated[Viewer, Depends(allowed(Action.CALIBRATE))]
@@ -31,8 +32,17 @@ CalibrationLead = Annotated[Viewer, Depends(allowed(Action.MANAGE_CALIBRATIONS))
 QueueWorker = Annotated[Viewer, Depends(allowed(Action.WORK_QUEUE))]
 QueueLead = Annotated[Viewer, Depends(allowed(Action.MANAGE_QUEUES))]
 
-QUEUE_FILTERS = ("team", "agent_id", "max_score", "min_score", "critical_fail",
-                 "customer_sentiment", "rule_missed", "rule", "tag")  # fmt: skip
+QUEUE_FILTERS = (
+    "team",
+    "agent_id",
+    "max_score",
+    "min_score",
+    "critical_fail",
+    "customer_sentiment",
+    "rule_missed",
+    "rule",
+    "tag",
+)
 """The call-list filters the queue form offers (what the API's filter rule takes)."""
 PICK_FILTERS = ("team", "agent_id", "max_score", "critical_fail", "from", "to")
 """The filters that find calls for a new calibration session."""
@@ -63,8 +73,10 @@ def _labeller(request: Request, who: Viewer) -> Callable[..., str]:
 def rule_text(rule: dict[str, Any]) -> str:
     """A queue's rule in words."""
     if rule.get("kind") == "random_per_agent":
-        text = (f"{rule['per_agent']} random call{'s' if rule['per_agent'] != 1 else ''} per "
-                f"agent received in the last {rule['days']} days")  # fmt: skip
+        text = (
+            f"{rule['per_agent']} random call{'s' if rule['per_agent'] != 1 else ''} per "
+            f"agent received in the last {rule['days']} days"
+        )
     else:
         shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rule.get("filters", {}).items())
         text = f"the newest {rule.get('limit')} calls with {shown}"
@@ -96,16 +108,32 @@ def _queue_page(
         people = (
             queues.eligible_reviewers(session, who.principal, Action.WORK_QUEUE) if lead else []
         )
-    response = render(request, "queue.html", who, items=items, progress=progress, lead=lead,
-                      people=people, problem=problem, typed=typed or _queue_defaults(),
-                      call_label=_labeller(request, who), rule_text=rule_text)  # fmt: skip
+    response = render(
+        request,
+        "queue.html",
+        who,
+        items=items,
+        progress=progress,
+        lead=lead,
+        people=people,
+        problem=problem,
+        typed=typed or _queue_defaults(),
+        call_label=_labeller(request, who),
+        rule_text=rule_text,
+    )
     response.status_code = status
     return response
 
 
 def _queue_defaults() -> dict[str, Any]:
-    return {"kind": "random_per_agent", "per_agent": "2", "days": "7", "limit": "20",
-            "reviewers": [], "sample": True}  # fmt: skip
+    return {
+        "kind": "random_per_agent",
+        "per_agent": "2",
+        "days": "7",
+        "limit": "20",
+        "reviewers": [],
+        "sample": True,
+    }
 
 
 def _whole(form: FormData, name: str, default: int) -> int:
@@ -163,8 +191,13 @@ async def create_queue(request: Request, who: QueueLead) -> Response:
             made = queues.create(session, name, rule, typed["reviewers"], who.principal)
             dealt = queues.sample(session, who.principal, made.id) if typed["sample"] else None
     except SpeechQAError as exc:
-        return _queue_page(request, who, problem=f"The queue was not created: {exc.message}",
-                           typed=typed, status=status_for(exc))  # fmt: skip
+        return _queue_page(
+            request,
+            who,
+            problem=f"The queue was not created: {exc.message}",
+            typed=typed,
+            status=status_for(exc),
+        )
     told = f"Queue {made.name!r} created"
     told += f"; {_dealt(dealt)}." if dealt is not None else "; deal its calls when ready."
     return back(f"/queue#queue-{made.id}", told)
@@ -216,9 +249,20 @@ def _calibrations_page(
         if lead:
             people = queues.eligible_reviewers(session, who.principal, Action.CALIBRATE)
             picks = _pickable(session, who, params)
-    response = render(request, "calibrations.html", who, sessions=found, scored=scored,
-                      lead=lead, people=people, picks=picks, params=params, problem=problem,
-                      typed=typed, call_label=_labeller(request, who))  # fmt: skip
+    response = render(
+        request,
+        "calibrations.html",
+        who,
+        sessions=found,
+        scored=scored,
+        lead=lead,
+        people=people,
+        picks=picks,
+        params=params,
+        problem=problem,
+        typed=typed,
+        call_label=_labeller(request, who),
+    )
     response.status_code = status
     return response
 
@@ -243,9 +287,11 @@ def _pickable(session: Any, who: Viewer, params: dict[str, str]) -> list[CallRow
 @router.post("/calibrations")
 async def create_calibration(request: Request, who: CalibrationLead) -> Response:
     form = await form_of(request, who)
-    typed: dict[str, Any] = {"name": str(form.get("name") or ""),
-                             "reviewers": [str(r) for r in form.getlist("reviewers")],
-                             "calls": [str(c) for c in form.getlist("calls")]}  # fmt: skip
+    typed: dict[str, Any] = {
+        "name": str(form.get("name") or ""),
+        "reviewers": [str(r) for r in form.getlist("reviewers")],
+        "calls": [str(c) for c in form.getlist("calls")],
+    }
     try:
         name = typed["name"].strip()
         if not name:
@@ -255,13 +301,15 @@ async def create_calibration(request: Request, who: CalibrationLead) -> Response
         if len(set(typed["reviewers"])) < 2:
             raise InvalidInput("Tick at least two reviewers: calibration compares them.")
         with database(request) as session:
-            made = calibration.create(session, name, typed["calls"], typed["reviewers"],
-                                      who.principal)  # fmt: skip
+            made = calibration.create(
+                session, name, typed["calls"], typed["reviewers"], who.principal
+            )
     except SpeechQAError as exc:
         params = {k: str(form.get(k)) for k in PICK_FILTERS if form.get(k)}
         problem = f"The session was not created: {exc.message}"
-        return _calibrations_page(request, who, params=params, typed=typed,
-                                  status=status_for(exc), problem=problem)  # fmt: skip
+        return _calibrations_page(
+            request, who, params=params, typed=typed, status=status_for(exc), problem=problem
+        )
     return back(f"/calibrations/{made.id}", f"Calibration session {made.name!r} created.")
 
 
@@ -273,10 +321,12 @@ def calibration_page(session_id: int, request: Request, who: Calibrator) -> Resp
         lead = who.may("MANAGE_CALIBRATIONS")
         report = calibration.report(session, who.principal, session_id) if lead else None
     label = _labeller(request, who)
-    labels = {c.call_id: label(c.external_id, c.agent_id, c.started_at, c.received_at)
-              for c in calls}  # fmt: skip
-    return render(request, "calibration.html", who, info=info, calls=calls, report=report,
-                  labels=labels)  # fmt: skip
+    labels = {
+        c.call_id: label(c.external_id, c.agent_id, c.started_at, c.received_at) for c in calls
+    }
+    return render(
+        request, "calibration.html", who, info=info, calls=calls, report=report, labels=labels
+    )
 
 
 @router.post("/calibrations/{session_id}/calls/{call_id}/review")

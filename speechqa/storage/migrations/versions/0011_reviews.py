@@ -53,9 +53,10 @@ def upgrade() -> None:
     op.create_index("ix_review_events_review_id", "review_events", ["review_id"])
     with op.batch_alter_table("call_stats") as batch:
         batch.add_column(
-            sa.Column("score_source", sa.String(length=20), nullable=False,
-                      server_default="automatic")
-        )  # fmt: skip
+            sa.Column(
+                "score_source", sa.String(length=20), nullable=False, server_default="automatic"
+            )
+        )
 
 
 def downgrade() -> None:

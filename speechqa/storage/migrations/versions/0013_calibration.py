@@ -32,9 +32,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("session_id", sa.Integer(), nullable=True))
         batch.create_index("ix_reviews_session_id", ["session_id"])
         batch.create_foreign_key(
-            "fk_reviews_session_id", "calibration_sessions", ["session_id"], ["id"],
+            "fk_reviews_session_id",
+            "calibration_sessions",
+            ["session_id"],
+            ["id"],
             ondelete="CASCADE",
-        )  # fmt: skip
+        )
 
 
 def downgrade() -> None:
