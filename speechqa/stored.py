@@ -4,8 +4,7 @@ A typed result (a scorecard, a script, a call's measures) is stored as JSON in a
 as JSON; :class:`ReadsAsStored` lets code that holds the JSON shape in mind (``score["value"]``)
 read the typed value by the same keys, so the typed value and its stored form never disagree.
 Product code reads attributes; the mapping view is the stored form, computed by ``as_dict``.
-The API serves these types as they are (pydantic reads stdlib dataclasses), described by their
-attribute docstrings (:data:`DESCRIBED`).
+The API serves these types as they are (pydantic reads stdlib dataclasses), with :data:`SERVED`.
 """
 
 from __future__ import annotations
@@ -15,9 +14,12 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-DESCRIBED = ConfigDict(use_attribute_docstrings=True)
-"""A served result type's ``__pydantic_config__``: its attribute docstrings become the field
-descriptions of the OpenAPI schema."""
+SERVED = ConfigDict()
+"""A served result type's ``__pydantic_config__``. Not ``use_attribute_docstrings``: pydantic reads
+those by parsing the module's source with ast while it builds a schema, which FastAPI does
+lazily, on the first request's thread, deep in the stack; there CPython 3.11.7's AST constructor
+raised "SystemError: AST constructor recursion depth mismatch" (seen in CI). The docstrings stay
+for readers of the code; the schema has no field descriptions."""
 
 
 class ReadsAsStored(Mapping[str, Any]):

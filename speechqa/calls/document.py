@@ -22,7 +22,7 @@ from speechqa.pipeline.sentiment import SentimentSummary
 from speechqa.rules.matching import RuleResult
 from speechqa.rules.scorecard import Evaluation, Scorecard, Script
 from speechqa.storage.tables import CallStatus, ReviewStatus
-from speechqa.stored import DESCRIBED
+from speechqa.stored import SERVED
 
 
 class ChannelRoles(TypedDict):
@@ -59,7 +59,7 @@ class CallHeader:
 class CountedReview:
     """The submitted review whose final score counts for a call (as the call document shows it)."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     id: int
     reviewer: str
@@ -76,7 +76,7 @@ class CountedReview:
 class CallDocument:
     """Everything known about one call, as reviewers and clients read it."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     id: str
     status: CallStatus

@@ -26,7 +26,7 @@ from typing import Any, Generic, Self, TypeVar
 
 from speechqa.contracts import Utterance
 from speechqa.pipeline import sentiment
-from speechqa.stored import DESCRIBED, ReadsAsStored
+from speechqa.stored import SERVED, ReadsAsStored
 
 Span = tuple[float, float]
 ROLES = ("agent", "customer")
@@ -153,14 +153,14 @@ class RoleCounts(ByRole[int]):
 class RoleRates(ByRole[float | None]):
     """Words per minute of talk, for each party (None: it did not talk)."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
 
 @dataclass(frozen=True, eq=False)
 class Measures(ReadsAsStored):
     """The conversation measures of one call (stored with the call, served as ``metrics``)."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     duration_s: float
     talk_s: RoleSeconds

@@ -33,7 +33,7 @@ from typing_extensions import TypedDict  # pydantic needs this one before Python
 from speechqa.contracts import NEUTRAL, Sentiment, Utterance
 from speechqa.errors import ModelUnavailable
 from speechqa.pipeline.warm import Loaded
-from speechqa.stored import DESCRIBED, ReadsAsStored
+from speechqa.stored import SERVED, ReadsAsStored
 
 
 def _shipped(name: str) -> Path:
@@ -228,7 +228,7 @@ def neutralise(model: SentimentModel, row: np.ndarray) -> np.ndarray:
 class RoleSentiment:
     """One party's mood over the call."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     turns: int
     quarters: list[float | None]
@@ -254,7 +254,7 @@ class SentimentRoles(TypedDict, total=False):
 class SentimentSummary(ReadsAsStored):
     """How each party's mood went over the call (see :func:`summary`)."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     roles: SentimentRoles
     customer_sentiment_shift: float | None

@@ -24,7 +24,7 @@ from speechqa.pipeline.conversation import call_metrics
 from speechqa.rules.index import TranscriptIndex
 from speechqa.rules.matching import CompiledRule, Hit, RuleResult
 from speechqa.rules.ruleset import ItemSpec, Ruleset
-from speechqa.stored import DESCRIBED, ReadsAsStored
+from speechqa.stored import SERVED, ReadsAsStored
 
 UNSURE_WORD = 0.5
 """A word the ASR gave a probability under this is unsure (tiny.en's slips sit at 0.1-0.4)."""
@@ -37,7 +37,7 @@ measures how many of the ASR-caused wrong answers, and of the right ones, this m
 class WeakSpot:
     """A stretch of transcript an answer rests on whose words the ASR was unsure of."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     utterance: int
     """Utterance id in the call document."""
@@ -78,7 +78,7 @@ class Confidence:
 class ItemResult:
     """The answer to one scorecard item (stored and served under these names)."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     item: str
     """The item as its section lists it: its description, or ``rule <id>`` / ``kpi <name>``."""
@@ -132,7 +132,7 @@ class ItemResult:
 class SectionResult:
     """A section of a scored scorecard."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     name: str
     earned: float
@@ -158,7 +158,7 @@ class SectionResult:
 class Scorecard(ReadsAsStored):
     """A scored scorecard: the automatic one, or a reviewer's final one (same form)."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     ruleset: str | None
     version: int | None
@@ -213,7 +213,7 @@ class Scorecard(ReadsAsStored):
 class ScriptStep:
     """A step of a script, and whether it was said."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     rule: str
     found: bool
@@ -227,7 +227,7 @@ class ScriptStep:
 class Script(ReadsAsStored):
     """Script adherence: the share of steps found (in order, for an ordered script)."""
 
-    __pydantic_config__ = DESCRIBED
+    __pydantic_config__ = SERVED
 
     adherence: float
     ordered: bool

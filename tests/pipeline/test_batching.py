@@ -166,7 +166,7 @@ def test_batched_wer_on_the_sample_calls_stays_near_sequential_with_any_cpu_kern
     # asserts only what holds with margin on both; "onednn-avx2" computes as an AVX2 EPYC does.
     out = tmp_path / "wer.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "batching_wer.py"), "--sets=sample",
+        [sys.executable, "-m", "bench.batching_wer", "--sets=sample",
          f"--kernels={kernels}", "--bound=0.03", f"--json={out}"],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
