@@ -36,3 +36,7 @@ class ReadsAsStored(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.as_dict())
+
+    def __bool__(self) -> bool:
+        """A result is there (``if evaluation.score:``) without building its stored form."""
+        return True
